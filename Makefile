@@ -1,0 +1,57 @@
+# stormwatch — `make demo` and `make test` are all a fresh machine needs.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: demo run test lint unit integration sam check clean \
+        bench bench-sentiment bench-surge bench-pipeline train-sentiment
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $$(scripts/find-python.sh) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+## one offline cycle from recorded responses; e-mails land in out/
+demo: $(STAMP)
+	$(VENV)/bin/stormwatch demo
+
+## one live cycle (needs internet) against an embedded AWS endpoint
+run: $(STAMP)
+	$(VENV)/bin/stormwatch run
+
+check: $(STAMP)
+	$(VENV)/bin/stormwatch check
+
+## the whole suite: lint, unit + integration + infrastructure tests, sam validate + build
+test: lint unit sam
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+unit: $(STAMP)
+	$(VENV)/bin/pytest -q
+
+sam: $(STAMP)
+	scripts/sam-check.sh
+
+train-sentiment: $(STAMP)
+	$(PY) bench/train_sentiment.py
+
+bench-sentiment: $(STAMP)
+	$(PY) bench/sentiment_accuracy.py
+
+bench-surge: $(STAMP)
+	$(PY) bench/surge_nab.py
+
+bench-pipeline: $(STAMP)
+	$(PY) bench/pipeline.py
+
+bench: bench-sentiment bench-surge bench-pipeline
+
+clean:
+	rm -rf out .aws-sam .pytest_cache .ruff_cache

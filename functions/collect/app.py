@@ -1,0 +1,79 @@
+"""Collect: one source, every topic that uses it. Invoked by EventBridge Scheduler."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from stormwatch import __version__
+from stormwatch.collector import collect_source, totals
+from stormwatch.config import cached_watchlist
+from stormwatch.events import CollectEvent
+from stormwatch.http import HttpClient
+from stormwatch.models import now_utc
+from stormwatch.runtime import aws_client
+from stormwatch.settings import CollectSettings
+from stormwatch.sources import get_source
+from stormwatch.store import Store
+
+logger = Logger()
+metrics = Metrics()
+tracer = Tracer()
+
+# stop starting work this long before the Lambda timeout, so checkpoints are always saved
+SAFETY_MARGIN_SECONDS = 20
+
+
+@dataclass
+class Deps:
+    settings: CollectSettings
+    store: Store
+    http: Any
+    clock: Any = now_utc
+
+
+@cache
+def _default_deps() -> Deps:
+    settings = CollectSettings()
+    store = Store(aws_client("dynamodb"), settings.table_name,
+                  retention_days=settings.retention_days)
+    http = HttpClient(f"stormwatch/{__version__} (+{settings.contact})")
+    return Deps(settings=settings, store=store, http=http)
+
+
+# the local runner and tests replace this with their own collaborators
+deps_factory = _default_deps
+
+
+def _deadline(context: Any) -> float | None:
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    if remaining is None:
+        return None
+    return time.monotonic() + remaining() / 1000 - SAFETY_MARGIN_SECONDS
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    request = CollectEvent.model_validate(event)
+    deps = deps_factory()
+    watchlist = cached_watchlist(str(deps.settings.watchlist_path))
+    topics = watchlist.topics_for_source(request.source)
+    if request.topic:
+        topics = [t for t in topics if t.name == request.topic]
+    reports = collect_source(get_source(request.source), topics, deps.store, deps.http,
+                             now=deps.clock(), deadline=_deadline(context))
+    summary = totals(reports)
+    metrics.add_metric(name="MentionsCollected", unit=MetricUnit.Count, value=summary["new"])
+    metrics.add_metric(name="SourceFailed", unit=MetricUnit.Count, value=summary["failed"])
+    for report in reports:
+        log = logger.warning if report.error else logger.info
+        log("source run", extra=report.summary())
+    return {"source": request.source, **summary, "topics": [r.summary() for r in reports]}

@@ -1,0 +1,113 @@
+"""Report: the hourly digest dispatcher (Scheduler) and surge alerts (the table's stream)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import (
+    DynamoDBRecord,
+)
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from stormwatch.config import cached_watchlist
+from stormwatch.events import DigestEvent, StreamRecord
+from stormwatch.mailer import Mailer
+from stormwatch.models import now_utc
+from stormwatch.reporting import ReportOutcome, due_topics, send_alert, send_digest
+from stormwatch.runtime import aws_client, make_deliver
+from stormwatch.settings import ReportSettings
+from stormwatch.store import Store, surge_from_item
+
+logger = Logger()
+metrics = Metrics()
+tracer = Tracer()
+
+
+@dataclass
+class Deps:
+    settings: ReportSettings
+    store: Store
+    mailer: Mailer
+    dynamodb: Any
+    clock: Any = now_utc
+    # the local runner keeps every rendered e-mail to write it under out/
+    keep_rendered: list | None = None
+
+
+@cache
+def _default_deps() -> Deps:
+    settings = ReportSettings()
+    dynamodb = aws_client("dynamodb")
+    store = Store(dynamodb, settings.table_name, retention_days=settings.retention_days)
+    mailer = Mailer(aws_client("sesv2"), settings.sender_address,
+                    configuration_set=settings.ses_configuration_set or None)
+    return Deps(settings=settings, store=store, mailer=mailer, dynamodb=dynamodb)
+
+
+deps_factory = _default_deps
+
+
+def _digests(event: dict[str, Any], deps: Deps, context: Any) -> ReportOutcome:
+    request = DigestEvent.model_validate(event)
+    watchlist = cached_watchlist(str(deps.settings.watchlist_path))
+    when = request.scheduled_time or deps.clock()
+    if request.topic:
+        topics = [watchlist.topic(request.topic)]
+    else:
+        topics = watchlist.topics if request.force else due_topics(watchlist, when)
+    deliver = make_deliver(deps.mailer, deps.dynamodb, deps.settings.table_name, context)
+    outcome = ReportOutcome()
+    for topic in topics:
+        send_digest(topic, store=deps.store, deliver=deliver,
+                    templates_dir=deps.settings.templates_dir, now=when,
+                    watchlist_name=watchlist.name, settings_url=deps.settings.settings_url,
+                    outcome=outcome)
+    return outcome
+
+
+def _alerts(event: dict[str, Any], deps: Deps, context: Any) -> tuple[ReportOutcome, dict]:
+    watchlist = cached_watchlist(str(deps.settings.watchlist_path))
+    deliver = make_deliver(deps.mailer, deps.dynamodb, deps.settings.table_name, context)
+    outcome = ReportOutcome()
+
+    def alert_record(record: DynamoDBRecord) -> None:
+        surge = surge_from_item(StreamRecord.from_raw(record.raw_event).new_image)
+        send_alert(watchlist.topic(surge.topic), surge, deliver=deliver,
+                   templates_dir=deps.settings.templates_dir, watchlist_name=watchlist.name,
+                   settings_url=deps.settings.settings_url, outcome=outcome)
+
+    processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+    with processor(records=event["Records"], handler=alert_record, lambda_context=context):
+        processor.process()
+    return outcome, processor.response()
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    deps = deps_factory()
+    if "Records" in event:
+        outcome, response = _alerts(event, deps, context)
+        metrics.add_metric(name="AlertSent", unit=MetricUnit.Count, value=outcome.sent)
+    else:
+        outcome, response = _digests(event, deps, context), {}
+        metrics.add_metric(name="DigestSent", unit=MetricUnit.Count, value=outcome.sent)
+    if deps.keep_rendered is not None:
+        deps.keep_rendered.extend(outcome.rendered)
+    logger.info("report done", extra={"sent": outcome.sent, "repeats": outcome.repeats})
+    return {
+        **response,
+        "sent": outcome.sent,
+        "repeats": outcome.repeats,
+        "deliveries": [
+            {"kind": d.kind, "topic": d.topic, "recipient": d.recipient_hash,
+             "message_id": d.message_id, "repeat": d.repeat, "subject": d.subject}
+            for d in outcome.deliveries
+        ],
+    }

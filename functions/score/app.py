@@ -1,0 +1,84 @@
+"""Score: sentiment for new mentions from the table's stream, hourly buckets, surge checks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import (
+    DynamoDBRecord,
+)
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from stormwatch import sentiment
+from stormwatch.config import cached_watchlist
+from stormwatch.events import StreamRecord
+from stormwatch.models import ScoredMention, now_utc
+from stormwatch.runtime import aws_client
+from stormwatch.scoring import check_surges, mention_from_image, score_mention, write_scores
+from stormwatch.settings import Settings
+from stormwatch.store import Store
+
+logger = Logger()
+metrics = Metrics()
+tracer = Tracer()
+
+
+@dataclass
+class Deps:
+    settings: Settings
+    store: Store
+    clock: Any = now_utc
+
+
+@cache
+def _default_deps() -> Deps:
+    settings = Settings()
+    store = Store(aws_client("dynamodb"), settings.table_name,
+                  retention_days=settings.retention_days)
+    return Deps(settings=settings, store=store)
+
+
+deps_factory = _default_deps
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    deps = deps_factory()
+    scored: dict[str, tuple[ScoredMention, str]] = {}  # sort key -> (scored, sequence number)
+
+    def score_record(record: DynamoDBRecord) -> None:
+        # a malformed record fails alone (reported as a partial batch failure)
+        parsed = StreamRecord.from_raw(record.raw_event)
+        mention = mention_from_image(parsed.new_image)
+        scored[mention.sort_key] = (score_mention(mention, sentiment.analyze),
+                                    parsed.sequence_number)
+
+    processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+    with processor(records=event.get("Records", []), handler=score_record,
+                   lambda_context=context):
+        processor.process()
+    response = processor.response()
+
+    # buckets are written once per (topic, hour) for the whole batch
+    outcome = write_scores(deps.store, [item for item, _ in scored.values()])
+    response["batchItemFailures"].extend(
+        {"itemIdentifier": scored[key][1]} for key in outcome.failed_keys
+    )
+    surges = check_surges(deps.store, cached_watchlist(str(deps.settings.watchlist_path)),
+                          outcome.topics, now=deps.clock())
+
+    metrics.add_metric(name="MentionsScored", unit=MetricUnit.Count, value=outcome.written)
+    metrics.add_metric(name="SurgeDetected", unit=MetricUnit.Count, value=len(surges))
+    logger.info("batch scored", extra={
+        "records": len(event.get("Records", [])), "scored": outcome.written,
+        "repeats": outcome.repeats, "failed": len(response["batchItemFailures"]),
+        "surges": [{"topic": s.topic, "tier": s.tier} for s in surges],
+    })
+    return response

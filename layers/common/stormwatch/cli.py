@@ -1,0 +1,186 @@
+"""The `stormwatch` command: run, demo, invoke, check, sentiment, backtest."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from stormwatch import local
+
+
+def _cycle_config(args: argparse.Namespace, *, demo: bool):
+    from stormwatch.cycle import DEMO_NOW, CycleConfig
+
+    config = CycleConfig(
+        watchlist_path=Path(args.watchlist),
+        templates_dir=local.repo_path("templates"),
+        out_dir=Path(args.out),
+        endpoint=getattr(args, "endpoint", None),
+    )
+    if getattr(args, "table", None):
+        config.table_name = args.table
+    if getattr(args, "sender", None):
+        config.sender = args.sender
+    if demo:
+        config.replay_dir = local.repo_path("demo", "recordings")
+        config.clock = lambda: DEMO_NOW
+        config.seed_baseline = True
+    return config
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from stormwatch.cycle import DEMO_NOW, run_cycle
+
+    print(f"stormwatch demo — offline replay of recorded responses, clock fixed at {DEMO_NOW:%Y-%m-%d %H:%M} UTC")
+    result = run_cycle(_cycle_config(args, demo=True))
+    return _finish(result)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from stormwatch.cycle import run_cycle
+
+    print("stormwatch run — one live cycle (collect → score → report)")
+    result = run_cycle(_cycle_config(args, demo=False))
+    return _finish(result)
+
+
+def _finish(result: Any) -> int:
+    accepted = result.ses_accepted
+    sent = sum(1 for d in result.deliveries if not d["repeat"])
+    print(f"done in {result.seconds:.1f} s: {sum(c['new'] for c in result.collected)} new mentions, "
+          f"{result.scored} scored, {len(result.surges)} surge(s), {sent} e-mail(s) sent"
+          + (f", {accepted} accepted by SES on the endpoint" if accepted >= 0 else ""))
+    for failure in result.failures:
+        print(f"problem: {failure}", file=sys.stderr)
+    return 1 if result.failures else 0
+
+
+def cmd_invoke(args: argparse.Namespace) -> int:
+    """Run one handler with an event file, like `sam local invoke -e`, without Docker."""
+    from stormwatch.cycle import CycleConfig, wire_handlers
+    from stormwatch.store import Store  # noqa: F401 - imported for side effects of wiring
+
+    event = json.loads(Path(args.event).read_text(encoding="utf-8"))
+    config = _cycle_config(args, demo=args.replay)
+    if not args.replay:
+        config = CycleConfig(watchlist_path=config.watchlist_path,
+                             templates_dir=config.templates_dir, out_dir=config.out_dir,
+                             endpoint=args.endpoint)
+    with local.aws_endpoint(args.endpoint):
+        local.ensure_table(config.table_name)
+        local.ensure_sender(config.sender)
+        wired = wire_handlers(config)
+        if "Records" in event:
+            _put_stream_images(event, config.table_name)
+        handler = wired["handlers"][args.function]
+        response = handler.lambda_handler(event, local.FakeLambdaContext(f"stormwatch-{args.function}"))
+        files = local.write_emails(wired["rendered"], config.out_dir)
+    print(json.dumps(response, indent=2, default=str))
+    for path in files:
+        print(f"wrote {path}", file=sys.stderr)
+    return 0
+
+
+def _put_stream_images(event: dict[str, Any], table_name: str) -> None:
+    """A stream event describes items that exist in the table: put them there first."""
+    import boto3
+
+    client = boto3.client("dynamodb")
+    for record in event["Records"]:
+        image = record.get("dynamodb", {}).get("NewImage")
+        if image and record.get("eventName") == "INSERT":
+            client.put_item(TableName=table_name, Item=image)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from stormwatch.config import WatchlistError, load_watchlist, run_examples
+
+    try:
+        watchlist = load_watchlist(args.watchlist)
+    except WatchlistError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    results = run_examples(watchlist.topics)
+    failed = [r for r in results if not r.ok]
+    for topic in watchlist.topics:
+        print(f"✓ {topic.name}: sources {', '.join(topic.sources.enabled()) or 'none'}; digest "
+              f"{topic.digest.hour:02d}:00 {topic.digest.timezone} to "
+              f"{len(topic.digest.recipients)} recipient(s)")
+    for result in failed:
+        expectation = "should match but does not" if result.expected else "should not match but does"
+        print(f"✗ {result.topic}: {expectation}: {result.text!r}", file=sys.stderr)
+    print(f"{args.watchlist}: {len(watchlist.topics)} topic(s), "
+          f"{len(results) - len(failed)}/{len(results)} examples pass")
+    return 1 if failed else 0
+
+
+def cmd_sentiment(args: argparse.Namespace, rest: list[str]) -> int:
+    from stormwatch.sentiment import run_cli
+
+    return run_cli(rest, sys.stdin, sys.stdout)
+
+
+def cmd_backtest(args: argparse.Namespace, rest: list[str]) -> int:
+    from stormwatch.backtest import run_cli
+
+    return run_cli(rest, sys.stdout)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="stormwatch", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    default_watchlist = str(local.repo_path("watchlist.yaml"))
+
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--watchlist", default=default_watchlist, help="watchlist file")
+        p.add_argument("--out", default="out", help="where rendered e-mails are written")
+
+    demo = sub.add_parser("demo", help="one full cycle offline, from recorded responses")
+    common(demo)
+    demo.set_defaults(func=cmd_demo)
+
+    run = sub.add_parser("run", help="one full live cycle against an embedded AWS endpoint")
+    common(run)
+    run.add_argument("--endpoint", help="use this AWS-compatible endpoint instead of moto")
+    run.add_argument("--table", help="table name (default stormwatch-local)")
+    run.add_argument("--sender", help="sender address known to the endpoint's SES")
+    run.set_defaults(func=cmd_run)
+
+    invoke = sub.add_parser("invoke", help="run one handler with an event (like sam local invoke)")
+    common(invoke)
+    invoke.add_argument("function", choices=["collect", "score", "report"])
+    invoke.add_argument("event", help="event JSON, e.g. events/collect_hackernews.json")
+    invoke.add_argument("--endpoint", help="use this AWS-compatible endpoint instead of moto")
+    invoke.add_argument("--replay", action="store_true",
+                        help="serve HTTP from demo/recordings with the demo clock (offline)")
+    invoke.set_defaults(func=cmd_invoke)
+
+    check = sub.add_parser("check", help="validate the watchlist and run its match examples")
+    check.add_argument("watchlist", nargs="?", default=default_watchlist)
+    check.set_defaults(func=cmd_check)
+
+    sentiment = sub.add_parser("sentiment", add_help=False,
+                               help="score text lines from stdin: [--lang en|de|auto]")
+    sentiment.set_defaults(func=cmd_sentiment, passthrough=True)
+    backtest = sub.add_parser("backtest", add_help=False,
+                              help="replay the surge detector over a CSV series")
+    backtest.set_defaults(func=cmd_backtest, passthrough=True)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    # sentiment and backtest own their options; hand them everything after the sub-command
+    if argv and argv[0] in ("sentiment", "backtest"):
+        args = parser.parse_args(argv[:1])
+        return args.func(args, argv[1:])
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

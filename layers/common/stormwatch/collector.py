@@ -1,0 +1,113 @@
+"""One collection run of one source across the topics that use it.
+
+Fetch → re-check every item against the topic locally (source search is fuzzy) → conditional
+writes → only then move the checkpoint. A failing source keeps its checkpoint and records the
+error, so the next run catches up and the digest can say the source was down.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from stormwatch.models import Mention
+from stormwatch.query import compile_topic
+from stormwatch.watchlist import Topic
+
+MAX_REPORTED_SKIPS = 20
+
+
+@dataclass
+class SourceRunReport:
+    source: str
+    topic: str
+    fetched: int = 0
+    new: int = 0
+    duplicates: int = 0
+    not_matching: int = 0
+    other_language: int = 0
+    skipped: list[str] = field(default_factory=list)
+    truncated: bool = False
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "source": self.source, "topic": self.topic, "ok": self.ok, "fetched": self.fetched,
+            "new": self.new, "duplicates": self.duplicates, "not_matching": self.not_matching,
+            "other_language": self.other_language, "skipped": len(self.skipped),
+            "truncated": self.truncated, "error": self.error,
+        }
+
+
+def _language_ok(mention: Mention, topic: Topic) -> bool:
+    # a source's language tag is a hint; items without one are kept and routed later
+    return mention.lang is None or mention.lang[:2].lower() in topic.languages
+
+
+def collect_topic(source: Any, topic: Topic, store: Any, http: Any, *, now: datetime,
+                  deadline: float | None = None) -> SourceRunReport:
+    report = SourceRunReport(source=source.name, topic=topic.name)
+    checkpoint = store.get_checkpoint(source.name, topic.name)
+    try:
+        result = source.fetch(topic, checkpoint.cursor, http, now=now, deadline=deadline)
+    except Exception as exc:  # any failure of a source is a health state, not a crash
+        report.error = f"{type(exc).__name__}: {exc}"
+        store.record_failure(source.name, topic.name, error=report.error, at=now)
+        return report
+
+    matcher = compile_topic(topic)
+    report.fetched = len(result.mentions)
+    report.truncated = result.truncated
+    report.skipped = list(result.skipped[:MAX_REPORTED_SKIPS])
+    try:
+        for mention in result.mentions:
+            if not matcher.matches(mention.full_text):
+                report.not_matching += 1
+                continue
+            if not _language_ok(mention, topic):
+                report.other_language += 1
+                continue
+            if store.put_mention(mention):
+                report.new += 1
+            else:
+                report.duplicates += 1
+    except Exception as exc:  # a write failed: keep the old checkpoint, the repeat is a no-op
+        report.error = f"store: {type(exc).__name__}: {exc}"
+        store.record_failure(source.name, topic.name, error=report.error, at=now)
+        return report
+
+    store.record_success(source.name, topic.name, cursor=result.cursor, count=report.new, at=now)
+    return report
+
+
+def collect_source(source: Any, topics: list[Topic], store: Any, http: Any, *, now: datetime,
+                   deadline: float | None = None,
+                   monotonic=time.monotonic) -> list[SourceRunReport]:
+    """Run one source for each topic; stop starting new topics when the time budget is spent."""
+    reports = []
+    for topic in topics:
+        if deadline is not None and monotonic() >= deadline:
+            reports.append(SourceRunReport(
+                source=source.name, topic=topic.name,
+                error="skipped: time budget of this run used up; next run continues",
+            ))
+            continue
+        reports.append(collect_topic(source, topic, store, http, now=now, deadline=deadline))
+    return reports
+
+
+def totals(reports: list[SourceRunReport]) -> Mapping[str, int]:
+    return {
+        "fetched": sum(r.fetched for r in reports),
+        "new": sum(r.new for r in reports),
+        "duplicates": sum(r.duplicates for r in reports),
+        "not_matching": sum(r.not_matching for r in reports),
+        "failed": sum(1 for r in reports if not r.ok),
+    }

@@ -1,0 +1,149 @@
+"""Watchlist loading: YAML -> validated `Watchlist`, with errors naming file, line, topic and field."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from stormwatch.watchlist import Topic, Watchlist
+
+
+@dataclass(frozen=True)
+class WatchlistProblem:
+    file: str
+    line: int | None
+    topic: str | None
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        topic = f" topic {self.topic!r}" if self.topic else ""
+        return f"{where}:{topic} field '{self.field}': {self.message}"
+
+
+class WatchlistError(ValueError):
+    """The watchlist cannot be used; `problems` lists every reason."""
+
+    def __init__(self, problems: list[WatchlistProblem]):
+        self.problems = problems
+        super().__init__("invalid watchlist:\n" + "\n".join(f"  {p}" for p in problems))
+
+
+def _node_at(root: yaml.Node | None, loc: tuple[Any, ...]) -> yaml.Node | None:
+    """Follow a pydantic error location through the YAML node tree as far as it goes."""
+    node = root
+    deepest = root
+    for part in loc:
+        if isinstance(node, yaml.MappingNode) and isinstance(part, str):
+            node = next((v for k, v in node.value if getattr(k, "value", None) == part), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            node = node.value[part] if part < len(node.value) else None
+        else:
+            node = None
+        if node is None:
+            break
+        deepest = node
+    return deepest
+
+
+def _topic_name(raw: Any, loc: tuple[Any, ...]) -> str | None:
+    if len(loc) >= 2 and loc[0] == "topics" and isinstance(loc[1], int):
+        try:
+            name = raw["topics"][loc[1]].get("name")
+        except (KeyError, IndexError, TypeError, AttributeError):
+            return f"#{loc[1] + 1}"
+        return str(name) if name else f"#{loc[1] + 1}"
+    return None
+
+
+def parse_watchlist(text: str, file: str = "watchlist.yaml") -> Watchlist:
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else None
+        raise WatchlistError(
+            [WatchlistProblem(file, line, None, "(yaml)", str(getattr(exc, "problem", exc)))]
+        ) from exc
+    try:
+        watchlist = Watchlist.model_validate(raw)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            loc = tuple(error["loc"])
+            node = _node_at(root, loc)
+            line = node.start_mark.line + 1 if node is not None else None
+            topic = _topic_name(raw, loc)
+            # the field path inside the topic reads better than "topics.3.digest.hour"
+            inner = loc[2:] if topic is not None else loc
+            field = ".".join(str(p) for p in inner) or "(topic)"
+            problems.append(WatchlistProblem(file, line, topic, field, error["msg"]))
+        raise WatchlistError(problems) from exc
+    _check_queries(watchlist, root, file)
+    return watchlist
+
+
+def _check_queries(watchlist: Watchlist, root: yaml.Node | None, file: str) -> None:
+    """Compile every topic's query now, so a typo fails at load time, not at 3 a.m."""
+    from stormwatch.query import QueryError, compile_topic
+
+    problems = []
+    for index, topic in enumerate(watchlist.topics):
+        try:
+            compile_topic(topic)
+        except QueryError as exc:
+            node = _node_at(root, ("topics", index, "query"))
+            line = node.start_mark.line + 1 if node is not None else None
+            problems.append(WatchlistProblem(file, line, topic.name, "query", str(exc)))
+    if problems:
+        raise WatchlistError(problems)
+
+
+def load_watchlist(path: Path | str) -> Watchlist:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise WatchlistError(
+            [WatchlistProblem(str(path), None, None, "(file)", f"cannot read: {exc.strerror}")]
+        ) from exc
+    return parse_watchlist(text, str(path))
+
+
+@lru_cache(maxsize=4)
+def cached_watchlist(path: str) -> Watchlist:
+    """Per-container cache for the Lambda functions (the file is part of the deployment)."""
+    return load_watchlist(path)
+
+
+@dataclass(frozen=True)
+class ExampleResult:
+    topic: str
+    text: str
+    expected: bool
+    actual: bool
+
+    @property
+    def ok(self) -> bool:
+        return self.expected == self.actual
+
+
+def run_examples(topics: list[Topic]) -> list[ExampleResult]:
+    """Run each topic's must-match / must-not-match examples through its matcher."""
+    from stormwatch.query import compile_topic
+
+    results = []
+    for topic in topics:
+        matcher = compile_topic(topic)
+        for text in topic.examples.match:
+            results.append(ExampleResult(topic.name, text, True, matcher.matches(text)))
+        for text in topic.examples.no_match:
+            results.append(ExampleResult(topic.name, text, False, matcher.matches(text)))
+    return results

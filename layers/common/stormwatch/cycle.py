@@ -1,0 +1,196 @@
+"""One full cycle on this machine: collect → (stream) → score → (stream) → alerts → digests.
+
+Used by `stormwatch run` (live HTTP), `stormwatch demo` (recorded responses, fixed clock) and the
+end-to-end tests. The real handlers run unchanged; only their collaborators (clock, HTTP) are
+chosen here, the composition root of the local world.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from stormwatch import local
+from stormwatch.config import cached_watchlist, load_watchlist
+from stormwatch.models import now_utc
+
+DEMO_NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+DEMO_SENDER = "stormwatch@example.com"
+DEMO_CONTACT = "https://github.com/stormwatch/stormwatch"
+# the demo's synthetic history (see local.seed_demo_baseline), per topic
+DEMO_BASELINE = {
+    "acme-cloud": {"mean_per_hour": 1.2, "negative_share": 0.15},
+    "deutsche-bahn": {"mean_per_hour": 2.5, "negative_share": 0.35},
+}
+
+
+@dataclass
+class CycleConfig:
+    watchlist_path: Path
+    templates_dir: Path
+    out_dir: Path
+    table_name: str = "stormwatch-local"
+    sender: str = DEMO_SENDER
+    contact: str = DEMO_CONTACT
+    endpoint: str | None = None  # None: embedded moto server
+    replay_dir: Path | None = None  # recorded responses instead of live HTTP
+    clock: Callable[[], datetime] = now_utc
+    seed_baseline: bool = False
+    sources: list[str] | None = None  # default: every source the watchlist uses
+
+
+@dataclass
+class CycleResult:
+    endpoint: str = ""
+    baseline_hours: int = 0
+    collected: list[dict[str, Any]] = field(default_factory=list)
+    scored: int = 0
+    score_batches: int = 0
+    surges: list[dict[str, Any]] = field(default_factory=list)
+    deliveries: list[dict[str, Any]] = field(default_factory=list)
+    ses_accepted: int = 0
+    files: list[Path] = field(default_factory=list)
+    seconds: float = 0.0
+    failures: list[str] = field(default_factory=list)
+
+
+def _handler_env(config: CycleConfig) -> dict[str, str]:
+    return {
+        "TABLE_NAME": config.table_name,
+        "STAGE": "local",
+        "WATCHLIST_PATH": str(config.watchlist_path),
+        "TEMPLATES_DIR": str(config.templates_dir),
+        "RETENTION_DAYS": "90",
+        "CONTACT": config.contact,
+        "SENDER_ADDRESS": config.sender,
+        "SES_CONFIGURATION_SET": "",
+        "SETTINGS_URL": "",
+        "POWERTOOLS_SERVICE_NAME": "stormwatch",
+        "POWERTOOLS_METRICS_NAMESPACE": "Stormwatch",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_METRICS_DISABLED": "true",
+        "POWERTOOLS_LOG_LEVEL": os.environ.get("STORMWATCH_LOG_LEVEL", "WARNING"),
+    }
+
+
+def wire_handlers(config: CycleConfig) -> dict[str, Any]:
+    """Import the three handlers and give them local collaborators."""
+    from stormwatch.http import HttpClient, ReplayHttpClient
+    from stormwatch.mailer import Mailer
+    from stormwatch.runtime import aws_client
+    from stormwatch.settings import CollectSettings, ReportSettings, Settings
+    from stormwatch.store import Store
+
+    os.environ.update(_handler_env(config))
+    cached_watchlist.cache_clear()
+    handlers = {name: local.load_handler(name) for name in ("collect", "score", "report")}
+    dynamodb = aws_client("dynamodb")
+    store = Store(dynamodb, config.table_name, clock=config.clock)
+
+    collect_settings = CollectSettings()
+    if config.replay_dir is not None:
+        http: Any = ReplayHttpClient(config.replay_dir)
+    else:
+        from stormwatch import __version__
+
+        http = HttpClient(f"stormwatch/{__version__} (+{collect_settings.contact})")
+    collect = handlers["collect"].Deps(settings=collect_settings, store=store, http=http,
+                                       clock=config.clock)
+    score = handlers["score"].Deps(settings=Settings(), store=store, clock=config.clock)
+    report_settings = ReportSettings()
+    rendered: list = []
+    report = handlers["report"].Deps(
+        settings=report_settings, store=store, dynamodb=dynamodb,
+        mailer=Mailer(aws_client("sesv2"), config.sender), clock=config.clock,
+        keep_rendered=rendered,
+    )
+    handlers["collect"].deps_factory = lambda: collect
+    handlers["score"].deps_factory = lambda: score
+    handlers["report"].deps_factory = lambda: report
+    return {"handlers": handlers, "store": store, "rendered": rendered}
+
+
+def run_cycle(config: CycleConfig, *, echo: Callable[[str], None] = print) -> CycleResult:
+    started = time.monotonic()
+    result = CycleResult()
+    watchlist = load_watchlist(config.watchlist_path)
+    with local.aws_endpoint(config.endpoint) as endpoint:
+        result.endpoint = endpoint
+        echo(f"• endpoint {endpoint} ({'embedded moto server' if config.endpoint is None else 'given'})")
+        stream_arn = local.ensure_table(config.table_name)
+        local.ensure_sender(config.sender)
+        wired = wire_handlers(config)
+        handlers, store = wired["handlers"], wired["store"]
+        stream = local.StreamReader(stream_arn)
+        now = config.clock()
+
+        if config.seed_baseline:
+            for topic in watchlist.topics:
+                shape = DEMO_BASELINE.get(topic.name, {"mean_per_hour": 1.0, "negative_share": 0.2})
+                result.baseline_hours += local.seed_demo_baseline(
+                    store, topic.name, start=now - timedelta(days=21), end=now - timedelta(hours=36),
+                    **shape,
+                )
+            echo(f"• seeded {result.baseline_hours} hourly buckets of synthetic history "
+                 "(21 days, demo only) so the surge check has a baseline")
+            stream.read()  # bucket writes are not mentions; skip past them
+
+        # 1. collect, per source, as the schedules would
+        sources = config.sources or sorted({s for t in watchlist.topics for s in t.sources.enabled()})
+        for source in sources:
+            context = local.FakeLambdaContext("stormwatch-collect")
+            response = handlers["collect"].lambda_handler({"source": source}, context)
+            for topic in response["topics"]:
+                result.collected.append(topic)
+                status = "ok" if topic["ok"] else f"FAILED ({topic['error']})"
+                echo(f"• collect {source:<10} {topic['topic']:<16} fetched {topic['fetched']:>3}, "
+                     f"new {topic['new']:>3}, not matching {topic['not_matching']:>2}, "
+                     f"skipped {topic['skipped']:>2} — {status}")
+
+        # 2. score: the stream's new mention inserts, in Lambda-sized batches
+        records = stream.read()
+        mention_records = [r for r in records if local.matches_filter(r, "M#")]
+        for batch in local.batches(mention_records):
+            response = handlers["score"].lambda_handler(batch, local.FakeLambdaContext("stormwatch-score"))
+            result.score_batches += 1
+            if response["batchItemFailures"]:
+                result.failures.append(f"score: {len(response['batchItemFailures'])} records failed")
+        result.scored = len(mention_records)
+        echo(f"• score    {len(mention_records)} new mentions from the stream in "
+             f"{result.score_batches} batch(es)")
+
+        # 3. alerts: surge items inserted by the scorer arrive on the stream
+        surge_records = [r for r in stream.read() if local.matches_filter(r, "S#")]
+        for record in surge_records:
+            image = record["dynamodb"]["NewImage"]
+            result.surges.append({"topic": image["topic"]["S"], "tier": image["tier"]["S"]})
+            echo(f"• surge    {image['topic']['S']}: {image['tier']['S']} "
+                 f"(observed {image['observed']['N']} vs expected {image['expected']['N']})")
+        if not surge_records:
+            echo("• surge    none")
+        for batch in local.batches(surge_records):
+            response = handlers["report"].lambda_handler(batch, local.FakeLambdaContext("stormwatch-report"))
+            result.deliveries.extend(response["deliveries"])
+            if response.get("batchItemFailures"):
+                result.failures.append(f"alerts: {len(response['batchItemFailures'])} failed")
+
+        # 4. digests for every topic, as at each topic's digest hour
+        response = handlers["report"].lambda_handler(
+            {"kind": "digest", "force": True}, local.FakeLambdaContext("stormwatch-report"))
+        result.deliveries.extend(response["deliveries"])
+        for delivery in result.deliveries:
+            echo(f"• e-mail   {delivery['kind']:<6} {delivery['topic']:<16} → recipient "
+                 f"{delivery['recipient']} accepted by SES as {delivery['message_id']}"
+                 f"{' (repeat, not sent again)' if delivery['repeat'] else ''}")
+        result.ses_accepted = local.ses_accepted(config.sender) if config.endpoint is None else -1
+        result.files = local.write_emails(wired["rendered"], config.out_dir)
+    result.seconds = time.monotonic() - started
+    for path in result.files:
+        if path.suffix == ".html":
+            echo(f"• wrote    {path}")
+    return result

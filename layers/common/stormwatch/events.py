@@ -1,0 +1,63 @@
+"""Models for what invokes the functions: scheduler inputs and DynamoDB stream records."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from boto3.dynamodb.types import TypeDeserializer
+from pydantic import BaseModel, ConfigDict, Field
+
+_deserializer = TypeDeserializer()
+
+
+class CollectEvent(BaseModel):
+    """Input of the collect schedule: which source to run, optionally for one topic only."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    source: str
+    topic: str | None = None
+
+
+class DigestEvent(BaseModel):
+    """Input of the hourly report schedule.
+
+    `scheduled_time` comes from EventBridge Scheduler's `<aws.scheduler.scheduled-time>`, so a
+    retried or replayed invocation decides "which digests are due" exactly like the original.
+    """
+
+    model_config = ConfigDict(extra="ignore")
+
+    kind: Literal["digest"] = "digest"
+    scheduled_time: datetime | None = None
+    topic: str | None = None  # send this topic's digest now regardless of its hour
+    force: bool = False
+
+
+def deserialize_image(image: dict[str, Any]) -> dict[str, Any]:
+    """A stream record's NewImage in DynamoDB JSON -> plain Python values."""
+    return {key: _deserializer.deserialize(value) for key, value in image.items()}
+
+
+class StreamRecord(BaseModel):
+    """The part of a DynamoDB stream record the functions need."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    event_name: str = Field(alias="eventName")
+    sequence_number: str
+    keys: dict[str, Any]
+    new_image: dict[str, Any]
+
+    @classmethod
+    def from_raw(cls, record: dict[str, Any]) -> StreamRecord:
+        ddb = record["dynamodb"]
+        return cls.model_validate(
+            {
+                "eventName": record["eventName"],
+                "sequence_number": ddb["SequenceNumber"],
+                "keys": deserialize_image(ddb["Keys"]),
+                "new_image": deserialize_image(ddb.get("NewImage", {})),
+            }
+        )

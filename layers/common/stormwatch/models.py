@@ -1,0 +1,245 @@
+"""Domain models shared by every part of stormwatch.
+
+Everything that crosses a boundary (a source response turned into a mention, a stored item, a
+stream record, a template context) is one of these pydantic models, so bad data fails loudly at
+the edge with the field named instead of deep inside the pipeline.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+MAX_TEXT_CHARS = 4000
+MAX_TITLE_CHARS = 500
+MAX_AUTHOR_CHARS = 200
+MAX_URL_CHARS = 2000
+
+SentimentLabel = Literal["negative", "neutral", "positive"]
+SurgeTier = Literal["watch", "warning", "firestorm"]
+
+# Bidi overrides/isolates and zero-width characters are invisible but can reorder or hide text
+# in a mail client; control characters have no business in a mention.
+_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+
+
+def clean_text(value: str | None, limit: int) -> str:
+    """Normalise hostile text: NFC, no control/bidi/zero-width characters, bounded length."""
+    if not value:
+        return ""
+    text = unicodedata.normalize("NFC", value)
+    text = _INVISIBLE.sub("", text)
+    text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch)[0] != "C")
+    text = text.strip()
+    if len(text) > limit:
+        text = text[: limit - 1].rstrip() + "…"
+    return text
+
+
+def safe_url(value: str | None) -> str | None:
+    """Only absolute http(s) URLs survive; anything else (javascript:, data:, relative) is dropped."""
+    if not value:
+        return None
+    url = value.strip()
+    if len(url) > MAX_URL_CHARS or any(ch.isspace() or ord(ch) < 32 for ch in url):
+        return None
+    if not re.match(r"^https?://[^/\s]+", url, flags=re.IGNORECASE):
+        return None
+    return url
+
+
+def utc(value: datetime) -> datetime:
+    """Aware UTC datetime; naive values are taken as UTC."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def iso(value: datetime) -> str:
+    """Sortable ISO-8601 UTC string with a trailing Z, second precision."""
+    return utc(value).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def hour_key(value: datetime) -> str:
+    return utc(value).strftime("%Y-%m-%dT%H")
+
+
+class Mention(BaseModel):
+    """One public post, comment or article that matched a topic."""
+
+    model_config = ConfigDict(frozen=True)
+
+    topic: str
+    source: str
+    native_id: str = Field(min_length=1, max_length=300)
+    published: datetime
+    url: str | None = None
+    title: str = ""
+    text: str = ""
+    author: str = ""
+    lang: str | None = None
+    engagement: int = Field(default=0, ge=0)
+    # where the item came from inside the source, e.g. an RSS feed's title or "story"/"comment"
+    channel: str = ""
+
+    @field_validator("published")
+    @classmethod
+    def _published_utc(cls, value: datetime) -> datetime:
+        return utc(value)
+
+    @field_validator("url", mode="before")
+    @classmethod
+    def _url_safe(cls, value: Any) -> str | None:
+        return safe_url(value) if isinstance(value, str) or value is None else None
+
+    @field_validator("title", mode="before")
+    @classmethod
+    def _title_clean(cls, value: Any) -> str:
+        return clean_text(value, MAX_TITLE_CHARS)
+
+    @field_validator("text", mode="before")
+    @classmethod
+    def _text_clean(cls, value: Any) -> str:
+        return clean_text(value, MAX_TEXT_CHARS)
+
+    @field_validator("author", mode="before")
+    @classmethod
+    def _author_clean(cls, value: Any) -> str:
+        return clean_text(value, MAX_AUTHOR_CHARS)
+
+    @property
+    def sort_key(self) -> str:
+        return f"M#{iso(self.published)}#{self.source}#{self.native_id}"
+
+    @property
+    def full_text(self) -> str:
+        """Title and body together: what the topic query and the sentiment analyzer read."""
+        return "\n".join(part for part in (self.title, self.text) if part)
+
+    @property
+    def author_key(self) -> str:
+        """A stable, non-reversible id for counting distinct authors."""
+        who = f"{self.source}:{self.author.casefold()}" if self.author else f"{self.source}:?"
+        return hashlib.sha256(who.encode()).hexdigest()[:16]
+
+
+class Sentiment(BaseModel):
+    """What an analyzer says about one text."""
+
+    model_config = ConfigDict(frozen=True)
+
+    label: SentimentLabel
+    score: float = Field(ge=-1.0, le=1.0)
+    confidence: float = Field(default=0.5, ge=0.0, le=1.0)
+    lang: str = "und"
+    # the words that pushed the decision, so the digest can say why something counts as negative
+    terms: tuple[str, ...] = ()
+
+
+class ScoredMention(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    mention: Mention
+    sentiment: Sentiment | None = None  # None until the scoring function has seen it
+
+
+class Checkpoint(BaseModel):
+    """Where a source left off for a topic, plus its health. Stored at SRC#<source> / C#<topic>."""
+
+    source: str
+    topic: str
+    cursor: str | None = None
+    last_run: datetime | None = None
+    last_success: datetime | None = None
+    last_error: str | None = None
+    last_error_at: datetime | None = None
+    consecutive_failures: int = 0
+    last_count: int = 0
+    total_count: int = 0
+
+    @property
+    def status(self) -> Literal["ok", "failing", "never-run"]:
+        if self.last_run is None:
+            return "never-run"
+        return "failing" if self.consecutive_failures else "ok"
+
+
+class HourBucket(BaseModel):
+    """Counts of one topic in one UTC hour. Stored at T#<topic> / H#<yyyy-mm-ddThh>."""
+
+    topic: str
+    hour: datetime
+    count: int = 0
+    negative: int = 0
+    neutral: int = 0
+    positive: int = 0
+    engagement: int = 0
+    authors: int = 0  # approximate: distinct authors seen within each scoring batch, summed
+    by_source: dict[str, int] = Field(default_factory=dict)
+
+    @field_validator("hour")
+    @classmethod
+    def _hour_utc(cls, value: datetime) -> datetime:
+        return utc(value).replace(minute=0, second=0, microsecond=0)
+
+    @property
+    def negative_share(self) -> float:
+        return self.negative / self.count if self.count else 0.0
+
+
+class Surge(BaseModel):
+    """One detected surge episode with the numbers behind it. Stored at T#<topic> / S#<ISO>."""
+
+    topic: str
+    detected_at: datetime
+    tier: SurgeTier
+    observed: float
+    expected: float
+    score: float
+    threshold: float
+    negative_share: float
+    usual_negative_share: float
+    authors: int = 0
+    complete: bool = True
+    escalation: bool = False  # raises the tier of an open episode
+    episode_start: datetime | None = None
+    evidence: dict[str, Any] = Field(default_factory=dict)
+    sample_mentions: list[dict[str, Any]] = Field(default_factory=list)
+
+    @property
+    def sort_key(self) -> str:
+        return f"S#{iso(self.detected_at)}"
+
+
+class RenderedEmail(BaseModel):
+    """A finished e-mail: what the mailer sends and what `out/` keeps."""
+
+    subject: str
+    html: str
+    text: str
+    headers: dict[str, str] = Field(default_factory=dict)
+
+
+class FetchResult(BaseModel):
+    """What one source returned for one topic in one run."""
+
+    mentions: list[Mention] = Field(default_factory=list)
+    cursor: str | None = None
+    pages: int = 0
+    # items the source returned that could not be used, each with a reason ("malformed: ...",
+    # "no local match"), so a run can say what it skipped
+    skipped: list[str] = Field(default_factory=list)
+    truncated: bool = False  # the source stopped before reaching the checkpoint (cap or budget)
+
+
+def recipient_hash(address: str) -> str:
+    return hashlib.sha256(address.strip().casefold().encode()).hexdigest()[:12]
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,74 @@
+"""Wiring for the Lambda handlers and the local runner: AWS clients and exactly-once delivery.
+
+boto3 reads AWS_ENDPOINT_URL itself, so the same code talks to AWS or to the local moto server.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from botocore.config import Config
+
+from stormwatch.models import RenderedEmail
+from stormwatch.reporting import Deliver
+
+_BOTO_CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=5,
+                      read_timeout=20)
+# a digest or alert key is remembered this long: covers retries and replayed schedules
+DELIVERY_MEMORY_SECONDS = 3 * 24 * 3600
+
+
+def aws_client(service: str) -> Any:
+    return boto3.client(service, config=_BOTO_CONFIG)
+
+
+def make_deliver(mailer: Any, dynamodb_client: Any, table_name: str,
+                 lambda_context: Any = None) -> Deliver:
+    """Deliver each (key, recipient) once with Powertools idempotency records in our table.
+
+    A retry after success returns the stored message id without sending; a concurrent second
+    attempt raises IdempotencyAlreadyInProgressError (the invocation fails and is retried
+    later); a failed send deletes the record so the retry sends.
+    """
+    persistence = DynamoDBPersistenceLayer(
+        table_name=table_name,
+        key_attr="pk",
+        sort_key_attr="sk",
+        static_pk_value="IDEMPOTENCY#delivery",
+        expiry_attr="expires_at",
+        boto3_client=dynamodb_client,
+    )
+
+    def mark_repeat(response: Any, _record: Any) -> Any:
+        return {**response, "repeat": True}
+
+    config = IdempotencyConfig(
+        event_key_jmespath="key",
+        raise_on_no_idempotency_key=True,
+        expires_after_seconds=DELIVERY_MEMORY_SECONDS,
+        response_hook=mark_repeat,
+        lambda_context=lambda_context,
+    )
+
+    @idempotent_function(data_keyword_argument="delivery", persistence_store=persistence,
+                         config=config, key_prefix="stormwatch-delivery")
+    def send_once(delivery: dict[str, Any]) -> dict[str, Any]:
+        email = RenderedEmail.model_validate(delivery["email"])
+        message_id = mailer.send(email, delivery["recipient"])
+        return {"message_id": message_id, "repeat": False}
+
+    def deliver(key: str, email: RenderedEmail, recipient: str) -> tuple[str, bool]:
+        result = send_once(delivery={
+            "key": f"{key}",
+            "recipient": recipient,
+            "email": email.model_dump(),
+        })
+        return result["message_id"], bool(result.get("repeat"))
+
+    return deliver

@@ -1,0 +1,188 @@
+"""Scoring: sentiment per new mention, hourly buckets once per (topic, hour) per batch, surges.
+
+Pure orchestration: the store, the analyzer and the clock are passed in.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from stormwatch.models import HourBucket, Mention, ScoredMention, Sentiment, Surge, utc
+from stormwatch.surge import EpisodeState, Point, evaluate, settings_for
+from stormwatch.watchlist import Topic, Watchlist
+
+HISTORY = timedelta(days=28)
+SAMPLE_WINDOW = timedelta(hours=2)
+MAX_SAMPLES = 5
+
+Analyzer = Callable[[str, str | None], Sentiment]
+
+
+def mention_from_image(image: dict[str, Any]) -> Mention:
+    """A stream NewImage (plain values) of a mention item -> Mention (validated)."""
+    return Mention(
+        topic=image["topic"],
+        source=image["source"],
+        native_id=image["native_id"],
+        published=image["published"],
+        url=image.get("url"),
+        title=image.get("title", ""),
+        text=image.get("text", ""),
+        author=image.get("author", ""),
+        lang=image.get("lang"),
+        engagement=int(image.get("engagement", 0)),
+        channel=image.get("channel", ""),
+    )
+
+
+def score_mention(mention: Mention, analyze: Analyzer) -> ScoredMention:
+    return ScoredMention(mention=mention, sentiment=analyze(mention.full_text, mention.lang))
+
+
+@dataclass
+class BatchWrite:
+    written: int = 0
+    repeats: int = 0
+    failed_keys: list[str] = field(default_factory=list)  # sort keys whose group failed
+    topics: set[str] = field(default_factory=set)
+
+
+def write_scores(store: Any, scored: Iterable[ScoredMention]) -> BatchWrite:
+    """Group by (topic, hour) and write each group once; a failed group fails only its records."""
+    groups: dict[tuple[str, datetime], list[ScoredMention]] = defaultdict(list)
+    for item in scored:
+        hour = item.mention.published.replace(minute=0, second=0, microsecond=0)
+        groups[(item.mention.topic, hour)].append(item)
+    outcome = BatchWrite()
+    for (topic, hour), items in groups.items():
+        try:
+            result = store.apply_scores(topic, hour, items)
+        except Exception:
+            outcome.failed_keys.extend(i.mention.sort_key for i in items)
+            continue
+        outcome.written += len(result.written)
+        outcome.repeats += len(result.already_scored)
+        if result.written:
+            outcome.topics.add(topic)
+    return outcome
+
+
+def hourly_points(buckets: list[HourBucket], start: datetime, end: datetime,
+                  incomplete_from: datetime | None = None) -> list[Point]:
+    """Buckets -> one Point per hour from start to end inclusive, zeros where nothing came."""
+    by_hour = {b.hour: b for b in buckets}
+    points = []
+    hour = utc(start).replace(minute=0, second=0, microsecond=0)
+    last = utc(end).replace(minute=0, second=0, microsecond=0)
+    while hour <= last:
+        bucket = by_hour.get(hour)
+        complete = incomplete_from is None or hour < incomplete_from
+        if bucket:
+            points.append(Point(time=hour, count=bucket.count, negative=bucket.negative,
+                                authors=bucket.authors, engagement=bucket.engagement,
+                                complete=complete))
+        else:
+            points.append(Point(time=hour, count=0, complete=complete))
+        hour += timedelta(hours=1)
+    return points
+
+
+def _sample(mention: ScoredMention) -> dict[str, Any]:
+    sentiment = mention.sentiment
+    return {
+        "title": mention.mention.title,
+        "text": mention.mention.text[:400],
+        "url": mention.mention.url,
+        "author": mention.mention.author,
+        "source": mention.mention.source,
+        "published": mention.mention.published.isoformat(),
+        "engagement": mention.mention.engagement,
+        "sentiment": sentiment.label if sentiment else None,
+        "sentiment_score": sentiment.score if sentiment else None,
+    }
+
+
+def _drivers(recent: list[ScoredMention]) -> dict[str, Any]:
+    terms: Counter[str] = Counter()
+    sources: Counter[str] = Counter()
+    for item in recent:
+        sources[item.mention.source] += 1
+        if item.sentiment and item.sentiment.label == "negative":
+            terms.update(item.sentiment.terms)
+    return {
+        "top_terms": [term for term, _ in terms.most_common(8)],
+        "sources": dict(sources.most_common()),
+    }
+
+
+def check_topic(store: Any, topic: Topic, *, now: datetime) -> Surge | None:
+    """Evaluate the detector on this topic's hourly history (current hour partial)."""
+    if not topic.alerts.enabled:
+        return None
+    now = utc(now)
+    settings = settings_for(
+        topic.alerts.sensitivity,
+        min_count=topic.alerts.min_count,
+        cooldown_hours=topic.alerts.cooldown_hours,
+    )
+    start = now - HISTORY
+    buckets = store.buckets_between(topic.name, start, now)
+    # a source that is failing right now leaves the current hour incomplete
+    failing = [c for c in store.checkpoints(topic.name, topic.sources.enabled())
+               if c.consecutive_failures]
+    current_hour = now.replace(minute=0, second=0, microsecond=0)
+    points = hourly_points(buckets, start, now, incomplete_from=current_hour if failing else None)
+    last = store.latest_surge(topic.name, since=now - timedelta(days=7))
+    state = None
+    if last is not None:
+        state = EpisodeState(started=last.episode_start or last.detected_at, tier=last.tier,
+                             last_alarm=last.detected_at)
+    alarm = evaluate(points, now, settings, state)
+    if alarm is None:
+        return None
+    recent = store.mentions_between(topic.name, now - SAMPLE_WINDOW, now + timedelta(seconds=1))
+    negatives = sorted(
+        (m for m in recent if m.sentiment),
+        key=lambda m: (m.sentiment.score, -m.mention.engagement),
+    )
+    evidence = dict(alarm.evidence)
+    evidence.update(_drivers(recent))
+    if failing:
+        evidence["failing_sources"] = [c.source for c in failing]
+    episode_start = state.started if (alarm.escalation and state) else alarm.time
+    return Surge(
+        topic=topic.name,
+        detected_at=alarm.time,
+        tier=alarm.tier,
+        observed=alarm.observed,
+        expected=alarm.expected,
+        score=alarm.score,
+        threshold=alarm.threshold,
+        negative_share=alarm.negative_share,
+        usual_negative_share=alarm.usual_negative_share,
+        authors=alarm.authors,
+        complete=alarm.complete and not failing,
+        escalation=alarm.escalation,
+        episode_start=episode_start,
+        evidence=evidence,
+        sample_mentions=[_sample(m) for m in negatives[:MAX_SAMPLES]],
+    )
+
+
+def check_surges(store: Any, watchlist: Watchlist, topics: Iterable[str], *,
+                 now: datetime) -> list[Surge]:
+    """Run the surge check for the topics a batch touched and store new episodes."""
+    stored = []
+    for name in sorted(topics):
+        try:
+            topic = watchlist.topic(name)
+        except KeyError:
+            continue  # mentions of a topic removed from the watchlist: no alerts for it
+        surge = check_topic(store, topic, now=now)
+        if surge is not None and store.put_surge(surge):
+            stored.append(surge)
+    return stored

@@ -1,0 +1,37 @@
+"""Per-function settings from environment variables (the only place that reads the environment).
+
+Every variable here must be defined for the function in template.yaml; the infrastructure tests
+hold the two against each other.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+
+    table_name: str = Field(validation_alias="TABLE_NAME")
+    stage: str = Field(default="dev", validation_alias="STAGE")
+    watchlist_path: Path = Field(
+        default=Path("/opt/watchlist.yaml"), validation_alias="WATCHLIST_PATH"
+    )
+    templates_dir: Path = Field(default=Path("/opt/templates"), validation_alias="TEMPLATES_DIR")
+    # how long mentions and buckets live before DynamoDB's TTL removes them
+    retention_days: int = Field(default=90, ge=1, validation_alias="RETENTION_DAYS")
+
+
+class CollectSettings(Settings):
+    # who to contact about our requests; sources ask for it in the User-Agent
+    contact: str = Field(validation_alias="CONTACT")
+
+
+class ReportSettings(Settings):
+    sender_address: str = Field(validation_alias="SENDER_ADDRESS")
+    ses_configuration_set: str = Field(default="", validation_alias="SES_CONFIGURATION_SET")
+    # where "change settings / unsubscribe" in the footer points
+    settings_url: str = Field(default="", validation_alias="SETTINGS_URL")

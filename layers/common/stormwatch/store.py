@@ -1,0 +1,434 @@
+"""DynamoDB access: the only module that talks to DynamoDB.
+
+One table, keys `pk`/`sk` (see docs/architecture in the README):
+
+    T#<topic>    M#<published>#<source>#<id>   mention (+ sentiment once scored)
+    T#<topic>    H#<yyyy-mm-ddThh>             hourly bucket (counts, author set)
+    T#<topic>    S#<detected ISO>              surge episode / escalation
+    SRC#<source> C#<topic>                     checkpoint + source health
+
+Every access is GetItem, Query on one partition with a key range, a conditional PutItem,
+an UpdateItem, or a TransactWriteItems of those. Nothing scans.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from stormwatch.models import (
+    Checkpoint,
+    HourBucket,
+    Mention,
+    ScoredMention,
+    Sentiment,
+    Surge,
+    hour_key,
+    iso,
+    now_utc,
+    utc,
+)
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+# DynamoDB allows 100 actions per transaction; one is the bucket update
+MAX_MENTIONS_PER_TRANSACTION = 99
+# authors are kept as a string set of short hashes on the bucket: exact up to here
+AUTHOR_KEY_CHARS = 10
+MAX_ERROR_CHARS = 500
+
+
+def _to_ddb(value: Any) -> Any:
+    """Python -> DynamoDB attribute value (floats become Decimal, as DynamoDB requires)."""
+    return _serializer.serialize(_decimalize(value))
+
+
+def _decimalize(value: Any) -> Any:
+    if isinstance(value, float):
+        return Decimal(str(round(value, 6)))
+    if isinstance(value, dict):
+        return {k: _decimalize(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_decimalize(v) for v in value]
+    return value
+
+
+def _plain(value: Any) -> Any:
+    """DynamoDB Decimal -> int/float, recursively."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, set):
+        return {_plain(v) for v in value}
+    return value
+
+
+def from_ddb(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: _plain(_deserializer.deserialize(v)) for k, v in item.items()}
+
+
+def topic_pk(topic: str) -> str:
+    return f"T#{topic}"
+
+
+def mention_from_item(item: dict[str, Any]) -> ScoredMention:
+    """A stored mention item (plain values) -> ScoredMention; sentiment None until scored."""
+    mention = Mention(
+        topic=item["topic"],
+        source=item["source"],
+        native_id=item["native_id"],
+        published=item["published"],
+        url=item.get("url"),
+        title=item.get("title", ""),
+        text=item.get("text", ""),
+        author=item.get("author", ""),
+        lang=item.get("lang"),
+        engagement=int(item.get("engagement", 0)),
+        channel=item.get("channel", ""),
+    )
+    sentiment = None
+    if "sentiment_label" in item:
+        sentiment = Sentiment(
+            label=item["sentiment_label"],
+            score=float(item.get("sentiment_score", 0.0)),
+            confidence=float(item.get("sentiment_confidence", 0.5)),
+            lang=item.get("sentiment_lang", "und"),
+            terms=tuple(item.get("sentiment_terms", ())),
+        )
+    return ScoredMention(mention=mention, sentiment=sentiment)
+
+
+@dataclass
+class ScoreWriteResult:
+    written: list[str] = field(default_factory=list)  # sort keys newly scored and counted
+    already_scored: list[str] = field(default_factory=list)  # repeats: no-op
+
+
+class Store:
+    def __init__(self, client: Any, table_name: str, *, retention_days: int = 90, clock=now_utc):
+        self._db = client
+        self.table_name = table_name
+        self.retention = timedelta(days=retention_days)
+        self._clock = clock
+
+    def _expires_at(self, anchor: datetime) -> int:
+        return int((utc(anchor) + self.retention).timestamp())
+
+    def _query(self, pk: str, start: str, end: str, *, descending: bool = False,
+               limit: int | None = None) -> Iterator[dict[str, Any]]:
+        """Items of one partition with start <= sk <= end, following pagination."""
+        kwargs: dict[str, Any] = {
+            "TableName": self.table_name,
+            "KeyConditionExpression": "pk = :pk AND sk BETWEEN :a AND :b",
+            "ExpressionAttributeValues": {
+                ":pk": {"S": pk}, ":a": {"S": start}, ":b": {"S": end},
+            },
+            "ScanIndexForward": not descending,
+        }
+        if limit:
+            kwargs["Limit"] = limit
+        yielded = 0
+        while True:
+            page = self._db.query(**kwargs)
+            for item in page.get("Items", []):
+                yield from_ddb(item)
+                yielded += 1
+                if limit and yielded >= limit:
+                    return
+            if "LastEvaluatedKey" not in page:
+                return
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    # ---- mentions -------------------------------------------------------------------------
+
+    def put_mention(self, mention: Mention) -> bool:
+        """Store a mention unless it is already there. True when it was new."""
+        collected = self._clock()
+        item = {
+            "pk": topic_pk(mention.topic),
+            "sk": mention.sort_key,
+            "kind": "mention",
+            "topic": mention.topic,
+            "source": mention.source,
+            "native_id": mention.native_id,
+            "published": iso(mention.published),
+            "title": mention.title,
+            "text": mention.text,
+            "author": mention.author,
+            "author_key": mention.author_key,
+            "engagement": mention.engagement,
+            "channel": mention.channel,
+            "collected_at": iso(collected),
+            "expires_at": self._expires_at(mention.published),
+        }
+        if mention.url:
+            item["url"] = mention.url
+        if mention.lang:
+            item["lang"] = mention.lang
+        try:
+            self._db.put_item(
+                TableName=self.table_name,
+                Item={k: _to_ddb(v) for k, v in item.items()},
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def mentions_between(self, topic: str, start: datetime, end: datetime) -> list[ScoredMention]:
+        """Mentions published in [start, end)."""
+        items = self._query(topic_pk(topic), f"M#{iso(start)}", f"M#{iso(end)}")
+        return [
+            mention_from_item(item) for item in items if item["sk"] < f"M#{iso(end)}"
+        ]
+
+    # ---- scoring: sentiment on the mention + hourly bucket, exactly once --------------------
+
+    def apply_scores(self, topic: str, hour: datetime,
+                     scored: Sequence[ScoredMention]) -> ScoreWriteResult:
+        """Write sentiment onto each mention and add it to its hourly bucket, in transactions.
+
+        A mention counts only if it was not scored before (condition on the mention), and the
+        bucket update is in the same transaction, so a retried batch never counts twice.
+        """
+        result = ScoreWriteResult()
+        pending = list(scored)
+        while pending:
+            chunk, pending = (
+                pending[:MAX_MENTIONS_PER_TRANSACTION], pending[MAX_MENTIONS_PER_TRANSACTION:],
+            )
+            while chunk:
+                try:
+                    self._transact_scores(topic, hour, chunk)
+                except ClientError as exc:
+                    if exc.response["Error"]["Code"] != "TransactionCanceledException":
+                        raise
+                    repeats = self._repeats(exc, chunk)
+                    if not repeats:
+                        raise
+                    result.already_scored.extend(s.mention.sort_key for s in repeats)
+                    chunk = [s for s in chunk if s not in repeats]
+                    continue
+                result.written.extend(s.mention.sort_key for s in chunk)
+                break
+        return result
+
+    @staticmethod
+    def _repeats(exc: ClientError, chunk: list[ScoredMention]) -> list[ScoredMention]:
+        reasons = exc.response.get("CancellationReasons") or []
+        return [
+            chunk[i]
+            for i, reason in enumerate(reasons[: len(chunk)])
+            if reason.get("Code") == "ConditionalCheckFailed"
+        ]
+
+    def _transact_scores(self, topic: str, hour: datetime, chunk: list[ScoredMention]) -> None:
+        scored_at = iso(self._clock())
+        actions: list[dict[str, Any]] = []
+        counts = {"negative": 0, "neutral": 0, "positive": 0}
+        by_source: dict[str, int] = {}
+        engagement = 0
+        authors: set[str] = set()
+        for scored in chunk:
+            sentiment = scored.sentiment
+            assert sentiment is not None
+            mention = scored.mention
+            counts[sentiment.label] += 1
+            by_source[mention.source] = by_source.get(mention.source, 0) + 1
+            engagement += mention.engagement
+            authors.add(mention.author_key[:AUTHOR_KEY_CHARS])
+            actions.append({"Update": {
+                "TableName": self.table_name,
+                "Key": {"pk": {"S": topic_pk(topic)}, "sk": {"S": mention.sort_key}},
+                "UpdateExpression": (
+                    "SET sentiment_label = :l, sentiment_score = :s, sentiment_confidence = :c,"
+                    " sentiment_lang = :g, sentiment_terms = :t, scored_at = :at"
+                ),
+                "ConditionExpression": "attribute_exists(pk) AND attribute_not_exists(sentiment_label)",
+                "ExpressionAttributeValues": {
+                    ":l": _to_ddb(sentiment.label),
+                    ":s": _to_ddb(float(sentiment.score)),
+                    ":c": _to_ddb(float(sentiment.confidence)),
+                    ":g": _to_ddb(sentiment.lang),
+                    ":t": _to_ddb(list(sentiment.terms)),
+                    ":at": _to_ddb(scored_at),
+                },
+            }})
+        adds = ["#count :n", "negative :neg", "neutral :neu", "positive :pos",
+                "engagement :eng", "author_set :authors"]
+        values: dict[str, Any] = {
+            ":n": _to_ddb(len(chunk)), ":neg": _to_ddb(counts["negative"]),
+            ":neu": _to_ddb(counts["neutral"]), ":pos": _to_ddb(counts["positive"]),
+            ":eng": _to_ddb(engagement), ":authors": {"SS": sorted(authors)},
+            ":kind": _to_ddb("bucket"), ":topic": _to_ddb(topic),
+            ":hour": _to_ddb(iso(hour)), ":exp": _to_ddb(self._expires_at(hour)),
+        }
+        for index, (source, count) in enumerate(sorted(by_source.items())):
+            adds.append(f"#src{index} :src{index}")
+            values[f":src{index}"] = _to_ddb(count)
+        names = {"#count": "count"}
+        names.update({f"#src{i}": f"src_{s}" for i, s in enumerate(sorted(by_source))})
+        actions.append({"Update": {
+            "TableName": self.table_name,
+            "Key": {"pk": {"S": topic_pk(topic)}, "sk": {"S": f"H#{hour_key(hour)}"}},
+            "UpdateExpression": (
+                "ADD " + ", ".join(adds)
+                + " SET kind = :kind, topic = :topic, hour_start = :hour, expires_at = :exp"
+            ),
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+        }})
+        self._db.transact_write_items(TransactItems=actions)
+
+    def buckets_between(self, topic: str, start: datetime, end: datetime) -> list[HourBucket]:
+        """Hourly buckets whose hour lies in [start, end] (hours without mentions are absent)."""
+        items = self._query(topic_pk(topic), f"H#{hour_key(start)}", f"H#{hour_key(end)}")
+        buckets = []
+        for item in items:
+            by_source = {
+                key.removeprefix("src_"): int(value)
+                for key, value in item.items() if key.startswith("src_")
+            }
+            buckets.append(HourBucket(
+                topic=topic,
+                hour=datetime.fromisoformat(item["sk"][2:] + ":00:00+00:00"),
+                count=int(item.get("count", 0)),
+                negative=int(item.get("negative", 0)),
+                neutral=int(item.get("neutral", 0)),
+                positive=int(item.get("positive", 0)),
+                engagement=int(item.get("engagement", 0)),
+                authors=len(item.get("author_set", ())),
+                by_source=by_source,
+            ))
+        return buckets
+
+    def put_baseline_buckets(self, buckets: Sequence[tuple[HourBucket, list[str]]]) -> None:
+        """Write whole buckets at once (the offline demo's synthetic history; imports)."""
+        requests = [{"PutRequest": {"Item": self._bucket_item(b, a)}} for b, a in buckets]
+        for start in range(0, len(requests), 25):  # BatchWriteItem's limit
+            pending = {self.table_name: requests[start:start + 25]}
+            while pending:
+                response = self._db.batch_write_item(RequestItems=pending)
+                pending = response.get("UnprocessedItems") or {}
+
+    def _bucket_item(self, bucket: HourBucket, authors: list[str]) -> dict[str, Any]:
+        item: dict[str, Any] = {
+            "pk": topic_pk(bucket.topic), "sk": f"H#{hour_key(bucket.hour)}", "kind": "bucket",
+            "topic": bucket.topic, "hour_start": iso(bucket.hour), "count": bucket.count,
+            "negative": bucket.negative, "neutral": bucket.neutral, "positive": bucket.positive,
+            "engagement": bucket.engagement, "expires_at": self._expires_at(bucket.hour),
+        }
+        item.update({f"src_{source}": count for source, count in bucket.by_source.items()})
+        ddb_item = {k: _to_ddb(v) for k, v in item.items()}
+        if authors:
+            ddb_item["author_set"] = {"SS": sorted({a[:AUTHOR_KEY_CHARS * 3] for a in authors})}
+        return ddb_item
+
+    def count_between(self, topic: str, start: datetime, end: datetime) -> int:
+        """Scored mentions in the hourly buckets of [start, end)."""
+        last_hour = end - timedelta(hours=1)
+        return sum(b.count for b in self.buckets_between(topic, start, last_hour))
+
+    # ---- surges ---------------------------------------------------------------------------
+
+    def put_surge(self, surge: Surge) -> bool:
+        """Store a surge item; a repeat with the same timestamp is a no-op. True when new."""
+        item = surge.model_dump(mode="json")
+        item.update({
+            "pk": topic_pk(surge.topic),
+            "sk": surge.sort_key,
+            "kind": "surge",
+            "expires_at": self._expires_at(surge.detected_at),
+        })
+        try:
+            self._db.put_item(
+                TableName=self.table_name,
+                Item={k: _to_ddb(v) for k, v in item.items() if v is not None},
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def surges_between(self, topic: str, start: datetime, end: datetime) -> list[Surge]:
+        items = self._query(topic_pk(topic), f"S#{iso(start)}", f"S#{iso(end)}")
+        return [surge_from_item(item) for item in items]
+
+    def latest_surge(self, topic: str, since: datetime) -> Surge | None:
+        items = list(self._query(
+            topic_pk(topic), f"S#{iso(since)}", "S#~", descending=True, limit=1
+        ))
+        return surge_from_item(items[0]) if items else None
+
+    # ---- checkpoints and source health ----------------------------------------------------
+
+    def get_checkpoint(self, source: str, topic: str) -> Checkpoint:
+        response = self._db.get_item(
+            TableName=self.table_name,
+            Key={"pk": {"S": f"SRC#{source}"}, "sk": {"S": f"C#{topic}"}},
+            ConsistentRead=True,
+        )
+        if "Item" not in response:
+            return Checkpoint(source=source, topic=topic)
+        item = from_ddb(response["Item"])
+        return Checkpoint.model_validate({k: v for k, v in item.items() if k in Checkpoint.model_fields})
+
+    def checkpoints(self, topic: str, sources: Iterable[str]) -> list[Checkpoint]:
+        return [self.get_checkpoint(source, topic) for source in sources]
+
+    def record_success(self, source: str, topic: str, *, cursor: str | None, count: int,
+                       at: datetime) -> None:
+        """Move the checkpoint. Call only after the run's mentions are durably written."""
+        values = {":at": _to_ddb(iso(at)), ":n": _to_ddb(count), ":zero": _to_ddb(0)}
+        expression = ("SET last_run = :at, last_success = :at, last_count = :n,"
+                      " consecutive_failures = :zero ADD total_count :n")
+        if cursor is not None:
+            expression = expression.replace("SET ", "SET #cursor = :cursor, ", 1)
+            values[":cursor"] = _to_ddb(cursor)
+        self._update_checkpoint(source, topic, expression, values, cursor is not None)
+
+    def record_failure(self, source: str, topic: str, *, error: str, at: datetime) -> None:
+        """Note a failed run; the cursor stays where it was so the next run catches up."""
+        values = {
+            ":at": _to_ddb(iso(at)),
+            ":err": _to_ddb(error[:MAX_ERROR_CHARS]),
+            ":one": _to_ddb(1),
+            ":zero": _to_ddb(0),
+        }
+        expression = ("SET last_run = :at, last_error = :err, last_error_at = :at,"
+                      " last_count = :zero ADD consecutive_failures :one")
+        self._update_checkpoint(source, topic, expression, values, False)
+
+    def _update_checkpoint(self, source: str, topic: str, expression: str,
+                           values: dict[str, Any], has_cursor: bool) -> None:
+        values = {**values, ":source": _to_ddb(source), ":topic": _to_ddb(topic)}
+        kwargs: dict[str, Any] = {
+            "TableName": self.table_name,
+            "Key": {"pk": {"S": f"SRC#{source}"}, "sk": {"S": f"C#{topic}"}},
+            "UpdateExpression": expression.replace(
+                "SET ", "SET #source = :source, topic = :topic, ", 1
+            ),
+            "ExpressionAttributeValues": values,
+            "ExpressionAttributeNames": {"#source": "source"},
+        }
+        if has_cursor:
+            kwargs["ExpressionAttributeNames"]["#cursor"] = "cursor"
+        self._db.update_item(**kwargs)
+
+
+def surge_from_item(item: dict[str, Any]) -> Surge:
+    return Surge.model_validate({k: v for k, v in item.items() if k in Surge.model_fields})

@@ -1,0 +1,49 @@
+"""Shared fixtures: moto in-process AWS, the table as template.yaml defines it, paths."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("STORMWATCH_SHARED", REPO.parent / "shared"))
+TABLE = "stormwatch-test"
+
+
+@pytest.fixture
+def repo() -> Path:
+    return REPO
+
+
+@pytest.fixture
+def aws(monkeypatch):
+    """In-process moto for DynamoDB, Streams and SES; no sockets, no real credentials."""
+    from moto import mock_aws
+
+    from stormwatch.local import speed_up_moto_transactions
+
+    speed_up_moto_transactions()
+    for key in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-central-1")
+    with mock_aws():
+        yield
+
+
+@pytest.fixture
+def table(aws) -> str:
+    from stormwatch.local import ensure_table
+
+    ensure_table(TABLE)
+    return TABLE
+
+
+@pytest.fixture
+def dynamodb(table):
+    import boto3
+
+    return boto3.client("dynamodb")

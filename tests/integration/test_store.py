@@ -1,0 +1,124 @@
+"""The DynamoDB adapter against moto: conditional writes, exactly-once buckets, checkpoints."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+from stormwatch.models import Mention, ScoredMention, Sentiment, Surge
+from stormwatch.store import Store
+
+HOUR = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
+NOW = HOUR + timedelta(minutes=30)
+
+
+def make_store(dynamodb, table) -> Store:
+    return Store(dynamodb, table, clock=lambda: NOW)
+
+
+def mention(i: int, author: str = "", minute: int = 5) -> Mention:
+    return Mention(topic="acme", source="hackernews", native_id=str(i),
+                   published=HOUR + timedelta(minutes=minute), text=f"acme text {i}",
+                   author=author or f"user{i}", engagement=i, url="https://example.com/x")
+
+
+def scored(m: Mention, label: str = "negative") -> ScoredMention:
+    score = {"negative": -0.8, "neutral": 0.0, "positive": 0.7}[label]
+    return ScoredMention(mention=m, sentiment=Sentiment(label=label, score=score, lang="en",
+                                                        terms=("down",)))
+
+
+def test_a_repeated_mention_write_is_a_no_op(dynamodb, table):
+    # Given a stored mention
+    store = make_store(dynamodb, table)
+    assert store.put_mention(mention(1)) is True
+    # When the same mention is written again, Then nothing new is stored
+    assert store.put_mention(mention(1)) is False
+    assert len(store.mentions_between("acme", HOUR, HOUR + timedelta(hours=1))) == 1
+
+
+def test_scores_land_on_mentions_and_in_the_bucket_exactly_once_even_when_retried(dynamodb, table):
+    # Given three stored mentions by two authors
+    store = make_store(dynamodb, table)
+    mentions = [mention(1, "ann"), mention(2, "bob"), mention(3, "ann")]
+    for m in mentions:
+        store.put_mention(m)
+    batch = [scored(mentions[0]), scored(mentions[1], "positive"), scored(mentions[2])]
+    # When the batch is applied, and then the same batch again (a Lambda retry)
+    first = store.apply_scores("acme", HOUR, batch)
+    second = store.apply_scores("acme", HOUR, batch)
+    # Then the first write counts all three, the retry counts none
+    assert len(first.written) == 3 and second.written == []
+    assert len(second.already_scored) == 3
+    bucket = store.buckets_between("acme", HOUR, HOUR)[0]
+    assert (bucket.count, bucket.negative, bucket.positive, bucket.authors) == (3, 2, 1, 2)
+    assert bucket.by_source == {"hackernews": 3}
+    # And each mention now carries its sentiment
+    stored = store.mentions_between("acme", HOUR, HOUR + timedelta(hours=1))
+    assert {s.sentiment.label for s in stored} == {"negative", "positive"}
+
+
+def test_a_partly_repeated_batch_counts_only_the_new_mentions(dynamodb, table):
+    # Given one mention already scored and one new
+    store = make_store(dynamodb, table)
+    old, new = mention(1), mention(2)
+    store.put_mention(old)
+    store.put_mention(new)
+    store.apply_scores("acme", HOUR, [scored(old)])
+    # When a batch with both arrives
+    result = store.apply_scores("acme", HOUR, [scored(old), scored(new)])
+    # Then only the new one is added to the bucket
+    assert result.written == [new.sort_key]
+    assert store.buckets_between("acme", HOUR, HOUR)[0].count == 2
+
+
+def test_more_than_one_transaction_worth_of_mentions_is_split(dynamodb, table):
+    # Given 101 mentions in one hour (DynamoDB allows 100 actions per transaction)
+    store = make_store(dynamodb, table)
+    mentions = [mention(i, minute=i % 60) for i in range(101)]
+    for m in mentions:
+        store.put_mention(m)
+    # When scored in one call, Then all are counted
+    result = store.apply_scores("acme", HOUR, [scored(m, "neutral") for m in mentions])
+    assert len(result.written) == 101
+    assert store.buckets_between("acme", HOUR, HOUR)[0].count == 101
+
+
+def test_checkpoint_success_then_failure_keeps_cursor_and_counts_failures(dynamodb, table):
+    store = make_store(dynamodb, table)
+    # Given a successful run that saved a cursor
+    store.record_success("hackernews", "acme", cursor="1700000000", count=4, at=NOW)
+    # When two runs fail
+    store.record_failure("hackernews", "acme", error="HTTP 503", at=NOW)
+    store.record_failure("hackernews", "acme", error="HTTP 503 again", at=NOW)
+    # Then the cursor is kept, failures counted, and the last success remembered
+    checkpoint = store.get_checkpoint("hackernews", "acme")
+    assert checkpoint.cursor == "1700000000"
+    assert checkpoint.consecutive_failures == 2
+    assert checkpoint.last_error == "HTTP 503 again"
+    assert checkpoint.last_success == NOW and checkpoint.total_count == 4
+    # And a later success resets the failure count
+    store.record_success("hackernews", "acme", cursor=None, count=0, at=NOW)
+    assert store.get_checkpoint("hackernews", "acme").consecutive_failures == 0
+    assert store.get_checkpoint("hackernews", "acme").cursor == "1700000000"
+
+
+def test_surges_are_stored_once_and_found_again(dynamodb, table):
+    store = make_store(dynamodb, table)
+    surge = Surge(topic="acme", detected_at=NOW, tier="warning", observed=40, expected=3,
+                  score=9.1, threshold=5, negative_share=0.8, usual_negative_share=0.2,
+                  authors=30, evidence={"reason": "volume"})
+    # When stored twice, Then the second is a no-op
+    assert store.put_surge(surge) is True
+    assert store.put_surge(surge) is False
+    # And it is found by range and as the latest
+    assert store.surges_between("acme", HOUR, HOUR + timedelta(hours=2))[0].tier == "warning"
+    assert store.latest_surge("acme", since=HOUR).evidence == {"reason": "volume"}
+
+
+def test_no_code_path_scans_the_table(repo):
+    # Every access is GetItem, Query, conditional Put, Update or a transaction of those
+    sources = list((repo / "layers/common/stormwatch").rglob("*.py"))
+    sources += list((repo / "functions").rglob("*.py"))
+    scans = re.compile(r"(_db|client|table|dynamodb)\.scan\(|[\"']Scan[\"']")
+    assert not [p for p in sources if scans.search(p.read_text())]
