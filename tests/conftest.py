@@ -7,6 +7,13 @@ from pathlib import Path
 
 import pytest
 
+try:
+    # X-Ray's SDK opens its UDP emitter socket on import; do that once now, before
+    # pytest-socket blocks sockets, so Tracer() in the handlers can be imported in tests
+    import aws_xray_sdk.core  # noqa: F401
+except ImportError:  # pragma: no cover - the tracer extra is installed by `make`
+    pass
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("STORMWATCH_SHARED", REPO.parent / "shared"))
 TABLE = "stormwatch-test"
@@ -21,7 +28,6 @@ def repo() -> Path:
 def aws(monkeypatch):
     """In-process moto for DynamoDB, Streams and SES; no sockets, no real credentials."""
     from moto import mock_aws
-
     from stormwatch.local import speed_up_moto_transactions
 
     speed_up_moto_transactions()

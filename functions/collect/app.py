@@ -10,7 +10,6 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from stormwatch import __version__
 from stormwatch.collector import collect_source, totals
 from stormwatch.config import cached_watchlist
@@ -41,8 +40,9 @@ class Deps:
 @cache
 def _default_deps() -> Deps:
     settings = CollectSettings()
-    store = Store(aws_client("dynamodb"), settings.table_name,
-                  retention_days=settings.retention_days)
+    store = Store(
+        aws_client("dynamodb"), settings.table_name, retention_days=settings.retention_days
+    )
     http = HttpClient(f"stormwatch/{__version__} (+{settings.contact})")
     return Deps(settings=settings, store=store, http=http)
 
@@ -68,8 +68,14 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     topics = watchlist.topics_for_source(request.source)
     if request.topic:
         topics = [t for t in topics if t.name == request.topic]
-    reports = collect_source(get_source(request.source), topics, deps.store, deps.http,
-                             now=deps.clock(), deadline=_deadline(context))
+    reports = collect_source(
+        get_source(request.source),
+        topics,
+        deps.store,
+        deps.http,
+        now=deps.clock(),
+        deadline=_deadline(context),
+    )
     summary = totals(reports)
     metrics.add_metric(name="MentionsCollected", unit=MetricUnit.Count, value=summary["new"])
     metrics.add_metric(name="SourceFailed", unit=MetricUnit.Count, value=summary["failed"])

@@ -13,7 +13,6 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
     DynamoDBRecord,
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from stormwatch.config import cached_watchlist
 from stormwatch.events import DigestEvent, StreamRecord
 from stormwatch.mailer import Mailer
@@ -44,8 +43,11 @@ def _default_deps() -> Deps:
     settings = ReportSettings()
     dynamodb = aws_client("dynamodb")
     store = Store(dynamodb, settings.table_name, retention_days=settings.retention_days)
-    mailer = Mailer(aws_client("sesv2"), settings.sender_address,
-                    configuration_set=settings.ses_configuration_set or None)
+    mailer = Mailer(
+        aws_client("sesv2"),
+        settings.sender_address,
+        configuration_set=settings.ses_configuration_set or None,
+    )
     return Deps(settings=settings, store=store, mailer=mailer, dynamodb=dynamodb)
 
 
@@ -63,10 +65,16 @@ def _digests(event: dict[str, Any], deps: Deps, context: Any) -> ReportOutcome:
     deliver = make_deliver(deps.mailer, deps.dynamodb, deps.settings.table_name, context)
     outcome = ReportOutcome()
     for topic in topics:
-        send_digest(topic, store=deps.store, deliver=deliver,
-                    templates_dir=deps.settings.templates_dir, now=when,
-                    watchlist_name=watchlist.name, settings_url=deps.settings.settings_url,
-                    outcome=outcome)
+        send_digest(
+            topic,
+            store=deps.store,
+            deliver=deliver,
+            templates_dir=deps.settings.templates_dir,
+            now=when,
+            watchlist_name=watchlist.name,
+            settings_url=deps.settings.settings_url,
+            outcome=outcome,
+        )
     return outcome
 
 
@@ -77,9 +85,15 @@ def _alerts(event: dict[str, Any], deps: Deps, context: Any) -> tuple[ReportOutc
 
     def alert_record(record: DynamoDBRecord) -> None:
         surge = surge_from_item(StreamRecord.from_raw(record.raw_event).new_image)
-        send_alert(watchlist.topic(surge.topic), surge, deliver=deliver,
-                   templates_dir=deps.settings.templates_dir, watchlist_name=watchlist.name,
-                   settings_url=deps.settings.settings_url, outcome=outcome)
+        send_alert(
+            watchlist.topic(surge.topic),
+            surge,
+            deliver=deliver,
+            templates_dir=deps.settings.templates_dir,
+            watchlist_name=watchlist.name,
+            settings_url=deps.settings.settings_url,
+            outcome=outcome,
+        )
 
     processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
     with processor(records=event["Records"], handler=alert_record, lambda_context=context):
@@ -106,8 +120,14 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         "sent": outcome.sent,
         "repeats": outcome.repeats,
         "deliveries": [
-            {"kind": d.kind, "topic": d.topic, "recipient": d.recipient_hash,
-             "message_id": d.message_id, "repeat": d.repeat, "subject": d.subject}
+            {
+                "kind": d.kind,
+                "topic": d.topic,
+                "recipient": d.recipient_hash,
+                "message_id": d.message_id,
+                "repeat": d.repeat,
+                "subject": d.subject,
+            }
             for d in outcome.deliveries
         ],
     }

@@ -13,7 +13,6 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
     DynamoDBRecord,
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from stormwatch import sentiment
 from stormwatch.config import cached_watchlist
 from stormwatch.events import StreamRecord
@@ -38,8 +37,9 @@ class Deps:
 @cache
 def _default_deps() -> Deps:
     settings = Settings()
-    store = Store(aws_client("dynamodb"), settings.table_name,
-                  retention_days=settings.retention_days)
+    store = Store(
+        aws_client("dynamodb"), settings.table_name, retention_days=settings.retention_days
+    )
     return Deps(settings=settings, store=store)
 
 
@@ -57,12 +57,13 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         # a malformed record fails alone (reported as a partial batch failure)
         parsed = StreamRecord.from_raw(record.raw_event)
         mention = mention_from_image(parsed.new_image)
-        scored[mention.sort_key] = (score_mention(mention, sentiment.analyze),
-                                    parsed.sequence_number)
+        scored[mention.sort_key] = (
+            score_mention(mention, sentiment.analyze),
+            parsed.sequence_number,
+        )
 
     processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
-    with processor(records=event.get("Records", []), handler=score_record,
-                   lambda_context=context):
+    with processor(records=event.get("Records", []), handler=score_record, lambda_context=context):
         processor.process()
     response = processor.response()
 
@@ -71,14 +72,23 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     response["batchItemFailures"].extend(
         {"itemIdentifier": scored[key][1]} for key in outcome.failed_keys
     )
-    surges = check_surges(deps.store, cached_watchlist(str(deps.settings.watchlist_path)),
-                          outcome.topics, now=deps.clock())
+    surges = check_surges(
+        deps.store,
+        cached_watchlist(str(deps.settings.watchlist_path)),
+        outcome.topics,
+        now=deps.clock(),
+    )
 
     metrics.add_metric(name="MentionsScored", unit=MetricUnit.Count, value=outcome.written)
     metrics.add_metric(name="SurgeDetected", unit=MetricUnit.Count, value=len(surges))
-    logger.info("batch scored", extra={
-        "records": len(event.get("Records", [])), "scored": outcome.written,
-        "repeats": outcome.repeats, "failed": len(response["batchItemFailures"]),
-        "surges": [{"topic": s.topic, "tier": s.tier} for s in surges],
-    })
+    logger.info(
+        "batch scored",
+        extra={
+            "records": len(event.get("Records", [])),
+            "scored": outcome.written,
+            "repeats": outcome.repeats,
+            "failed": len(response["batchItemFailures"]),
+            "surges": [{"topic": s.topic, "tier": s.tier} for s in surges],
+        },
+    )
     return response

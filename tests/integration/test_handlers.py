@@ -1,0 +1,159 @@
+"""Each Lambda handler with the sample events from events/, against moto in-process."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+from datetime import UTC, datetime, timedelta
+
+import boto3
+import pytest
+
+from stormwatch import local
+from stormwatch.cycle import DEMO_NOW, CycleConfig, wire_handlers
+from stormwatch.store import Store
+
+SENDER = "stormwatch@example.com"
+
+
+def event(name: str) -> dict:
+    return json.loads(local.repo_path("events", name).read_text())
+
+
+@pytest.fixture
+def wired(table, tmp_path):
+    """The three handlers wired to moto, the demo recordings and the demo clock."""
+    saved = dict(os.environ)
+    boto3.client("sesv2").create_email_identity(EmailIdentity=SENDER)
+    config = CycleConfig(
+        watchlist_path=local.repo_path("watchlist.yaml"),
+        templates_dir=local.repo_path("templates"),
+        out_dir=tmp_path,
+        table_name=table,
+        sender=SENDER,
+        replay_dir=local.repo_path("demo", "recordings"),
+        clock=lambda: DEMO_NOW,
+    )
+    yield wire_handlers(config)
+    os.environ.clear()
+    os.environ.update(saved)
+
+
+def invoke(wired, function: str, payload: dict) -> dict:
+    context = local.FakeLambdaContext(f"stormwatch-{function}")
+    return wired["handlers"][function].lambda_handler(payload, context)
+
+
+def put_images(stream_event: dict, table: str) -> None:
+    client = boto3.client("dynamodb")
+    for record in stream_event["Records"]:
+        client.put_item(TableName=table, Item=record["dynamodb"]["NewImage"])
+
+
+def ses_messages() -> list:
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ses.models import ses_backends
+
+    return ses_backends[DEFAULT_ACCOUNT_ID]["eu-central-1"].sent_messages
+
+
+def test_collect_event_stores_matching_mentions_and_saves_the_checkpoint(wired):
+    # Given the scheduler's input for the Hacker News source
+    # When the collect handler runs against the recorded responses
+    response = invoke(wired, "collect", event("collect_hackernews.json"))
+    # Then it reports per topic, stores new mentions and moves the checkpoint
+    store: Store = wired["store"]
+    assert response["source"] == "hackernews" and response["new"] > 0
+    mentions = store.mentions_between("acme-cloud", DEMO_NOW - timedelta(days=3), DEMO_NOW)
+    assert len(mentions) == response["new"]
+    checkpoint = store.get_checkpoint("hackernews", "acme-cloud")
+    assert checkpoint.cursor and checkpoint.status == "ok"
+    # And running the same schedule again stores nothing twice
+    again = invoke(wired, "collect", event("collect_hackernews.json"))
+    assert again["new"] == 0
+
+
+def test_score_event_scores_each_mention_once_even_when_the_batch_is_retried(wired, table):
+    # Given the mentions the stream event describes exist in the table
+    stream_event = event("score_mention_insert.json")
+    put_images(stream_event, table)
+    # When the score handler gets the batch, and Lambda retries it
+    first = invoke(wired, "score", stream_event)
+    second = invoke(wired, "score", stream_event)
+    # Then no record failed and the hourly bucket counted each mention exactly once
+    assert first["batchItemFailures"] == [] and second["batchItemFailures"] == []
+    store: Store = wired["store"]
+    since = DEMO_NOW - timedelta(days=2)
+    topics = ("acme-cloud", "deutsche-bahn")
+    counted = sum(b.count for t in topics for b in store.buckets_between(t, since, DEMO_NOW))
+    assert counted == len(stream_event["Records"])
+    scored = [m for t in topics for m in store.mentions_between(t, since, DEMO_NOW)]
+    assert len(scored) == counted and all(m.sentiment is not None for m in scored)
+
+
+def test_a_malformed_stream_record_fails_alone(wired, table):
+    # Given a batch where one record's image lacks required fields
+    stream_event = event("score_mention_insert.json")
+    put_images(stream_event, table)
+    broken = copy.deepcopy(stream_event["Records"][0])
+    broken["dynamodb"]["NewImage"].pop("published")
+    broken["dynamodb"]["SequenceNumber"] = "999"
+    stream_event["Records"].append(broken)
+    # When scored
+    response = invoke(wired, "score", stream_event)
+    # Then only the broken record is reported for retry
+    assert response["batchItemFailures"] == [{"itemIdentifier": "999"}]
+
+
+def test_digest_is_sent_once_per_topic_day_and_recipient_even_when_retried(wired):
+    # Given collected and scored mentions
+    invoke(wired, "collect", event("collect_rss.json"))
+    # When the forced digest for one topic is invoked twice (a retry)
+    first = invoke(wired, "report", event("report_digest_topic.json"))
+    second = invoke(wired, "report", event("report_digest_topic.json"))
+    # Then it went to each recipient once, and the retry was recognised as a repeat
+    assert first["sent"] == 1 and first["repeats"] == 0
+    assert second["sent"] == 0 and second["repeats"] == 1
+    assert second["deliveries"][0]["message_id"] == first["deliveries"][0]["message_id"]
+    assert len(ses_messages()) == 1
+
+
+def test_hourly_dispatcher_sends_only_the_topics_whose_local_hour_it_is(wired):
+    # Given acme-cloud's digest is due at 08:00 Europe/London and deutsche-bahn's at 07:00 Berlin
+    # When the hourly schedule fires at 08:00 UTC (08:00 in London, 09:00 in Berlin)
+    response = invoke(wired, "report", event("report_digest.json"))
+    # Then only acme-cloud's digest is sent
+    assert {d["topic"] for d in response["deliveries"]} == {"acme-cloud"}
+    # And at 06:00 UTC (07:00 in Berlin) only deutsche-bahn's
+    at_six = {"kind": "digest", "scheduled_time": "2026-11-25T06:00:00Z"}
+    assert {d["topic"] for d in invoke(wired, "report", at_six)["deliveries"]} == {
+        "deutsche-bahn"
+    }
+
+
+def test_surge_insert_sends_the_alert_once(wired, table):
+    # Given a surge item arrives on the stream
+    stream_event = event("report_surge_insert.json")
+    put_images(stream_event, table)
+    # When the report handler gets it twice (a retry)
+    first = invoke(wired, "report", stream_event)
+    second = invoke(wired, "report", stream_event)
+    # Then the alert went out once to the topic's alert recipients
+    assert first["batchItemFailures"] == [] and first["sent"] >= 1
+    assert second["sent"] == 0 and second["repeats"] == first["sent"]
+    assert len(ses_messages()) == first["sent"]
+
+
+def test_idempotency_records_expire_with_the_table_ttl(wired, table):
+    # Given a digest has been sent
+    invoke(wired, "report", event("report_digest_topic.json"))
+    # Then its idempotency record carries expires_at, the table's TTL attribute, days ahead
+    items = boto3.client("dynamodb").query(
+        TableName=table,
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": "IDEMPOTENCY#delivery"}},
+    )["Items"]
+    assert len(items) == 1
+    expires = datetime.fromtimestamp(int(items[0]["expires_at"]["N"]), UTC)
+    assert expires > datetime.now(UTC) + timedelta(days=2)
