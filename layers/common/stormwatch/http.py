@@ -1,0 +1,331 @@
+"""HTTP for the collectors: one polite `requests.Session`, and a replaying twin for demo and tests.
+
+`HttpClient` is what runs in Lambda: every request has a (connect, read) timeout, carries an
+identifying User-Agent, and is retried with exponential backoff plus jitter on 429, 5xx and
+connection errors. A `Retry-After` header is honoured; if the server asks for a longer pause than
+`max_retry_after` seconds we give up at once (the source is marked failing and the next scheduled
+run tries again) instead of sleeping away the Lambda's time budget.
+
+`ReplayHttpClient` has the same `.get()` and serves recorded responses from a directory (see
+`demo/recordings/README.md` for the format). It never opens a socket.
+
+Both raise `HttpError` for anything that is not a usable response, so a source only has to deal
+with one exception type, and the message names the URL (sensitive query values redacted) and the
+status.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import requests
+from requests.structures import CaseInsensitiveDict
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+DEFAULT_TIMEOUT = (5.0, 20.0)
+MAX_BODY_BYTES = 10 * 1024 * 1024
+_SENSITIVE_PARAMS = ("key", "token", "secret", "password", "passwd", "auth", "sig", "signature")
+
+
+def default_user_agent(contact: str = "https://github.com/stormwatch/stormwatch") -> str:
+    """`stormwatch/<version> (+<contact>)`: lets API operators see who we are and reach us."""
+    try:
+        version = metadata.version("stormwatch")
+    except metadata.PackageNotFoundError:  # pragma: no cover - running from a bare checkout
+        version = "0"
+    return f"stormwatch/{version} (+{contact})"
+
+
+def redact_url(url: str) -> str:
+    """The URL with values of secret-looking query parameters replaced by `***`."""
+    parts = urlsplit(url)
+    if not parts.query:
+        return url
+    pairs = [
+        (k, "***" if any(s in k.lower() for s in _SENSITIVE_PARAMS) else v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+    ]
+    return urlunsplit(parts._replace(query=urlencode(pairs, safe="(),:*\"'")))
+
+
+def full_url(url: str, params: Mapping[str, Any] | None = None) -> str:
+    """`url` with `params` appended the way requests would encode them (no network)."""
+    if not params:
+        return url
+    return requests.Request("GET", url, params=dict(params)).prepare().url or url
+
+
+@dataclass(frozen=True)
+class HttpResponse:
+    """A finished response: status, headers (case-insensitive lookups), body bytes, final URL."""
+
+    status: int
+    headers: Mapping[str, str] = field(default_factory=dict)
+    content: bytes = b""
+    url: str = ""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.headers, CaseInsensitiveDict):
+            object.__setattr__(self, "headers", CaseInsensitiveDict(self.headers or {}))
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 400
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", errors="replace")
+
+    def json(self) -> Any:
+        """The body parsed as JSON; a body that is not JSON raises HttpError naming the URL."""
+        try:
+            return json.loads(self.content)
+        except ValueError as exc:
+            raise HttpError(
+                f"GET {redact_url(self.url)}: response is not valid JSON ({exc})",
+                url=self.url,
+                status=self.status,
+            ) from exc
+
+
+class HttpError(Exception):
+    """A request that produced no usable response (non-retryable status or retries exhausted)."""
+
+    def __init__(self, message: str, *, url: str = "", status: int | None = None) -> None:
+        super().__init__(message)
+        self.url = redact_url(url) if url else ""
+        self.status = status
+
+
+def _retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or HTTP-date); None if absent."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+class HttpClient:
+    """The live client. One `requests.Session` (connection reuse), timeouts on every call."""
+
+    def __init__(
+        self,
+        user_agent: str,
+        *,
+        timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+        max_retries: int = 3,
+        sleep: Callable[[float], None] = time.sleep,
+        backoff_base: float = 1.0,
+        max_backoff: float = 30.0,
+        max_retry_after: float = 60.0,
+        max_body_bytes: int = MAX_BODY_BYTES,
+        session: requests.Session | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        if not user_agent.strip():
+            raise ValueError("user_agent must identify stormwatch, e.g. default_user_agent()")
+        self.user_agent = user_agent
+        self.timeout = timeout
+        self.max_retries = max(0, max_retries)
+        self.backoff_base = backoff_base
+        self.max_backoff = max_backoff
+        self.max_retry_after = max_retry_after
+        self.max_body_bytes = max_body_bytes
+        self._sleep = sleep
+        self._rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
+        self.session = session or requests.Session()
+        self.session.headers["User-Agent"] = user_agent
+
+    def _backoff(self, attempt: int) -> float:
+        """Exponential backoff with jitter: base·2^attempt (capped) plus up to one base."""
+        return min(self.max_backoff, self.backoff_base * 2**attempt) + self._rng.uniform(
+            0, self.backoff_base
+        )
+
+    def get(
+        self,
+        url: str,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> HttpResponse:
+        shown = redact_url(full_url(url, params))
+        attempts = self.max_retries + 1
+        last_problem = ""
+        for attempt in range(attempts):
+            wait: float | None = None
+            try:
+                resp = self.session.get(
+                    url,
+                    params=dict(params) if params else None,
+                    headers=dict(headers) if headers else None,
+                    timeout=self.timeout,
+                    stream=True,
+                )
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                last_problem = f"{type(exc).__name__}: {exc}"
+                status: int | None = None
+            except requests.RequestException as exc:
+                raise HttpError(f"GET {shown} failed: {exc}", url=shown) from exc
+            else:
+                status = resp.status_code
+                if status not in RETRY_STATUSES:
+                    content = self._read_body(resp, shown)
+                    if status >= 400:
+                        raise HttpError(
+                            f"GET {shown} failed: HTTP {status}", url=shown, status=status
+                        )
+                    return HttpResponse(
+                        status=status, headers=dict(resp.headers), content=content, url=resp.url
+                    )
+                resp.close()
+                last_problem = f"HTTP {status}"
+                wait = _retry_after_seconds(resp.headers.get("Retry-After"))
+                if wait is not None and wait > self.max_retry_after:
+                    raise HttpError(
+                        f"GET {shown} failed: HTTP {status}, server asks to retry after "
+                        f"{wait:.0f}s (more than the {self.max_retry_after:.0f}s we wait)",
+                        url=shown,
+                        status=status,
+                    )
+            if attempt + 1 >= attempts:
+                raise HttpError(
+                    f"GET {shown} failed after {attempts} attempts: {last_problem}",
+                    url=shown,
+                    status=status,
+                )
+            self._sleep(wait if wait is not None else self._backoff(attempt))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _read_body(self, resp: requests.Response, shown: str) -> bytes:
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            for chunk in resp.iter_content(chunk_size=64 * 1024):
+                size += len(chunk)
+                if size > self.max_body_bytes:
+                    raise HttpError(
+                        f"GET {shown}: response larger than {self.max_body_bytes} bytes",
+                        url=shown,
+                        status=resp.status_code,
+                    )
+                chunks.append(chunk)
+        except requests.RequestException as exc:
+            raise HttpError(f"GET {shown} failed while reading: {exc}", url=shown) from exc
+        finally:
+            resp.close()
+        return b"".join(chunks)
+
+
+# --------------------------------------------------------------------------------------------
+# Replay
+
+
+@dataclass(frozen=True)
+class Recording:
+    """One entry of `index.json`; see demo/recordings/README.md."""
+
+    url: str
+    body: str | None = None
+    status: int = 200
+    method: str = "GET"
+    params: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+    note: str = ""
+
+    def matches(self, base: str, query: dict[str, str]) -> bool:
+        return self.url == base and all(query.get(k) == v for k, v in self.params.items())
+
+
+def _split(url: str) -> tuple[str, dict[str, str]]:
+    """(scheme://host/path, {param: value}) with the host lower-cased and the query decoded."""
+    parts = urlsplit(url)
+    base = urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", "", ""))
+    return base, dict(parse_qsl(parts.query, keep_blank_values=True))
+
+
+class ReplayHttpClient:
+    """Serves recorded responses from `recordings_dir/index.json`; never touches the network.
+
+    A request matches an entry when scheme, host and path are equal and every parameter the
+    entry lists (in its `params`, or in the query string of its `url`) has the same value;
+    parameters the entry does not list are ignored. The entry with the most listed parameters
+    wins. An unmatched request, or an entry with status >= 400, raises `HttpError` naming the URL,
+    exactly like a live failure, so a missing recording shows up as a failing source.
+    """
+
+    def __init__(self, recordings_dir: Path | str) -> None:
+        self.recordings_dir = Path(recordings_dir)
+        index_path = self.recordings_dir / "index.json"
+        try:
+            raw = json.loads(index_path.read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise FileNotFoundError(f"no recordings index at {index_path}") from exc
+        entries = raw.get("recordings", []) if isinstance(raw, dict) else raw
+        self.recordings: list[Recording] = []
+        for number, entry in enumerate(entries):
+            try:
+                base, in_url = _split(entry["url"])
+                params = {**in_url, **{k: str(v) for k, v in entry.get("params", {}).items()}}
+                self.recordings.append(
+                    Recording(
+                        url=base,
+                        body=entry.get("body"),
+                        status=int(entry.get("status", 200)),
+                        method=entry.get("method", "GET").upper(),
+                        params=params,
+                        headers=dict(entry.get("headers", {})),
+                        note=entry.get("note", ""),
+                    )
+                )
+            except (KeyError, TypeError, ValueError) as exc:
+                raise ValueError(f"{index_path}: recording #{number} is invalid: {exc!r}") from exc
+        self.calls: list[str] = []  # every URL requested, in order (handy in tests and the demo)
+
+    def get(
+        self,
+        url: str,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> HttpResponse:
+        wanted = full_url(url, params)
+        self.calls.append(wanted)
+        base, query = _split(wanted)
+        candidates = [r for r in self.recordings if r.method == "GET" and r.matches(base, query)]
+        if not candidates:
+            raise HttpError(
+                f"GET {redact_url(wanted)} failed: HTTP 404 (no recording matches this request)",
+                url=wanted,
+                status=404,
+            )
+        rec = max(candidates, key=lambda r: len(r.params))
+        if rec.status >= 400:
+            raise HttpError(
+                f"GET {redact_url(wanted)} failed: HTTP {rec.status}", url=wanted, status=rec.status
+            )
+        content = b""
+        if rec.body:
+            path = (self.recordings_dir / rec.body).resolve()
+            if not path.is_relative_to(self.recordings_dir.resolve()):
+                raise HttpError(f"recording body {rec.body!r} is outside {self.recordings_dir}")
+            content = path.read_bytes()
+        return HttpResponse(status=rec.status, headers=rec.headers, content=content, url=wanted)

@@ -1,0 +1,187 @@
+"""What every source implements, and the text/URL helpers they share.
+
+A source turns one topic plus a checkpoint into a `FetchResult`. It does no AWS and reads no
+environment: the HTTP client, the clock and the deadline are passed in. It returns every item it
+parsed (the runner re-checks the topic query locally and stores them), describes each item it
+could not use in `FetchResult.skipped`, and raises `HttpError` only when the source as a whole
+failed, in which case the runner keeps the old cursor.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping
+from datetime import datetime
+from html import unescape
+from html.parser import HTMLParser
+from typing import Any, Protocol, runtime_checkable
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from stormwatch.models import FetchResult
+from stormwatch.watchlist import Topic
+
+# Raw HTML beyond this is not worth parsing: the stored text is bounded to a few KB anyway.
+MAX_HTML_CHARS = 200_000
+
+
+class HttpGetter(Protocol):
+    """The part of HttpClient/ReplayHttpClient a source uses."""
+
+    def get(
+        self,
+        url: str,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Any: ...
+
+
+@runtime_checkable
+class Source(Protocol):
+    name: str
+
+    def fetch(
+        self,
+        topic: Topic,
+        cursor: str | None,
+        http: HttpGetter,
+        *,
+        now: datetime,
+        deadline: float | None = None,
+    ) -> FetchResult: ...
+
+
+# --------------------------------------------------------------------------------------------
+# HTML → text
+
+_BLOCK_TAGS = frozenset(
+    [
+        "p",
+        "div",
+        "br",
+        "li",
+        "ul",
+        "ol",
+        "tr",
+        "table",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "pre",
+        "blockquote",
+        "section",
+        "article",
+        "header",
+        "footer",
+        "hr",
+        "dd",
+        "dt",
+    ]
+)
+_DROP_TAGS = frozenset({"script", "style", "template", "noscript", "head", "title"})
+
+
+class _TextExtractor(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._drop = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _DROP_TAGS:
+            self._drop += 1
+        elif tag in _BLOCK_TAGS:
+            self.parts.append("\n")
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _BLOCK_TAGS:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _DROP_TAGS:
+            self._drop = max(0, self._drop - 1)
+        elif tag in _BLOCK_TAGS:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self._drop:
+            self.parts.append(data)
+
+
+_SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
+_NEWLINES = re.compile(r"\n{2,}")
+
+
+def html_to_text(value: str | None, *, limit: int = MAX_HTML_CHARS) -> str:
+    """Visible text of an HTML fragment: tags removed, entities decoded, `<p>`/`<br>` → newline.
+
+    Script/style content is dropped. Text that was *escaped* in the HTML (`&lt;script&gt;`) is
+    text, and comes back as the literal characters; escaping it again is the renderer's job.
+    """
+    if not value:
+        return ""
+    if "<" not in value and "&" not in value:
+        text = value
+    else:
+        parser = _TextExtractor()
+        try:
+            parser.feed(value[:limit])
+            parser.close()
+        except (AssertionError, ValueError):  # pragma: no cover - defensive, parser is lenient
+            return _SPACES.sub(" ", unescape(re.sub(r"<[^>]*>", " ", value[:limit]))).strip()
+        text = "".join(parser.parts)
+    lines = (_SPACES.sub(" ", line).strip() for line in text.split("\n"))
+    return _NEWLINES.sub("\n", "\n".join(lines)).strip()
+
+
+# --------------------------------------------------------------------------------------------
+# URLs
+
+TRACKING_PARAMS = frozenset(
+    {
+        "fbclid",
+        "gclid",
+        "gclsrc",
+        "dclid",
+        "msclkid",
+        "yclid",
+        "twclid",
+        "igshid",
+        "ocid",
+        "mc_cid",
+        "mc_eid",
+        "_hsenc",
+        "_hsmi",
+        "mkt_tok",
+        "ref_src",
+        "cmpid",
+        "wt_mc",
+        "__twitter_impression",
+        "at_medium",
+        "at_campaign",
+    }
+)
+
+
+def strip_tracking(url: str | None) -> str | None:
+    """The URL without utm_* and other click-tracking parameters; otherwise unchanged."""
+    if not url or "?" not in url:
+        return url
+    parts = urlsplit(url)
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    kept = [
+        (k, v)
+        for k, v in pairs
+        if not (k.lower().startswith("utm_") or k.lower() in TRACKING_PARAMS)
+    ]
+    if len(kept) == len(pairs):
+        return url
+    return urlunsplit(parts._replace(query=urlencode(kept)))
+
+
+def stable_id(*parts: str) -> str:
+    """A short deterministic id for items the source gives none (sha256, hex)."""
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
