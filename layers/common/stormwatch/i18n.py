@@ -1,0 +1,289 @@
+"""Strings and number/date formatting for the e-mails, in English and German.
+
+The view models (`stormwatch.digest`) carry plain numbers, datetimes and label keys; the templates
+turn them into words through these functions, so one view renders in either language and the
+wording lives in one place that a test can hold both languages against.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+Lang = Literal["en", "de"]
+LANGUAGES: tuple[Lang, ...] = ("en", "de")
+
+# Every key must exist in every language (a unit test checks); templates read them as `s.key`.
+STRINGS: dict[str, dict[str, str]] = {
+    "en": {
+        "digest": "Daily digest",
+        "alert": "Surge alert",
+        "period": "Period",
+        "mentions_label": "Mentions",
+        "previous_day": "previous day",
+        "vs_previous": "vs. previous day",
+        "new_since_zero": "none the day before",
+        "sentiment": "Sentiment",
+        "net_sentiment": "Net sentiment",
+        "net_hint": "positive share minus negative share of scored mentions",
+        "negative": "negative",
+        "neutral": "neutral",
+        "positive": "positive",
+        "unscored": "not scored yet",
+        "verdict": "Verdict",
+        "verdict_quiet": "quiet",
+        "verdict_as_usual": "as usual",
+        "verdict_busier": "busier than usual",
+        "verdict_storm": "storm warning",
+        "nothing_today": "No mentions in this period.",
+        "nothing_hint": "Nothing matched the topic in the sources below.",
+        "nothing_no_coverage": "No source ran successfully, so an empty day says little.",
+        "surges": "Surges in this period",
+        "surges_more": "more surges not shown",
+        "observed": "observed",
+        "expected": "expected",
+        "score": "score",
+        "threshold": "threshold",
+        "tier_watch": "watch",
+        "tier_warning": "warning",
+        "tier_firestorm": "firestorm",
+        "most_negative": "Most negative",
+        "most_engaged": "Most engaged",
+        "most_engaged_rest": "Most engaged, besides those above",
+        "why": "why",
+        "engagement": "engagement",
+        "by": "by",
+        "via": "via",
+        "open_link": "open",
+        "sources": "Sources",
+        "source": "Source",
+        "status": "Status",
+        "last_run_items": "last run",
+        "n_items": "items",
+        "coverage": "Coverage",
+        "sources_ok": "sources working",
+        "status_ok": "ok",
+        "status_failing": "failing",
+        "status_never-run": "never run",
+        "status_unknown": "no status",
+        "failing_since": "no success since",
+        "no_success_yet": "no successful run yet",
+        "runs_in_a_row": "failed runs in a row",
+        "last_error": "last error",
+        "at": "at",
+        "settings": "Change settings or unsubscribe",
+        "footer": "Sent by stormwatch for the watchlist",
+        "footer_why": "You receive this because you are a recipient for this topic.",
+        "alert_intro": "Mentions are rising faster than usual.",
+        "alert_escalation": "Escalation: this surge has grown since the last alert.",
+        "escalated_from": "escalated from",
+        "detected": "Detected",
+        "mentions_now_vs_usual": "Mentions now vs. usual",
+        "times_usual": "× usual",
+        "score_vs_threshold": "Score vs. threshold",
+        "negative_share_now": "Negative share now vs. usual",
+        "usual": "usual",
+        "unique_authors": "Unique authors",
+        "complete": "Data",
+        "complete_yes": "complete",
+        "complete_no": "incomplete: a source failed, the real numbers may be higher",
+        "drivers": "Drivers",
+        "top_terms": "Top terms",
+        "samples": "Sample mentions",
+        "playbook": "Playbook",
+        "owner": "Owner",
+        "first_steps": "First steps",
+        "holding_statement": "Holding statement",
+        "no_playbook": "No playbook for this topic yet; add one in watchlist.yaml.",
+        "mention_one": "mention",
+        "mention_other": "mentions",
+        "vs_expected": "vs. {expected} expected",
+        "per_hour": "per hour",
+        "window": "window",
+        "hours": "h",
+        "reasons": "Why the detector fired",
+        "failing_sources": "Failing sources",
+        "episode_started": "Surge started",
+        "by_source": "By source",
+        "alert_subject": "surge ({tier})",
+        "alert_subject_escalated": "surge escalated to {tier}",
+    },
+    "de": {
+        "digest": "Tagesbericht",
+        "alert": "Frühwarnung",
+        "period": "Zeitraum",
+        "mentions_label": "Erwähnungen",
+        "previous_day": "Vortag",
+        "vs_previous": "ggü. Vortag",
+        "new_since_zero": "am Vortag keine",
+        "sentiment": "Stimmung",
+        "net_sentiment": "Stimmungssaldo",
+        "net_hint": "Anteil positiv minus Anteil negativ der bewerteten Erwähnungen",
+        "negative": "negativ",
+        "neutral": "neutral",
+        "positive": "positiv",
+        "unscored": "noch nicht bewertet",
+        "verdict": "Einschätzung",
+        "verdict_quiet": "ruhig",
+        "verdict_as_usual": "wie üblich",
+        "verdict_busier": "lebhafter als üblich",
+        "verdict_storm": "Sturmwarnung",
+        "nothing_today": "Keine Erwähnungen in diesem Zeitraum.",
+        "nothing_hint": "In den unten genannten Quellen passte nichts zum Thema.",
+        "nothing_no_coverage": "Keine Quelle lief erfolgreich; ein leerer Tag sagt daher wenig.",
+        "surges": "Anstiege in diesem Zeitraum",
+        "surges_more": "weitere Anstiege nicht gezeigt",
+        "observed": "beobachtet",
+        "expected": "erwartet",
+        "score": "Wert",
+        "threshold": "Schwelle",
+        "tier_watch": "Beobachtung",
+        "tier_warning": "Warnung",
+        "tier_firestorm": "Shitstorm",
+        "most_negative": "Am negativsten",
+        "most_engaged": "Meiste Interaktionen",
+        "most_engaged_rest": "Meiste Interaktionen, außer den obigen",
+        "why": "warum",
+        "engagement": "Interaktionen",
+        "by": "von",
+        "via": "über",
+        "open_link": "öffnen",
+        "sources": "Quellen",
+        "source": "Quelle",
+        "status": "Status",
+        "last_run_items": "letzter Lauf",
+        "n_items": "Einträge",
+        "coverage": "Abdeckung",
+        "sources_ok": "Quellen funktionieren",
+        "status_ok": "in Ordnung",
+        "status_failing": "gestört",
+        "status_never-run": "noch nie gelaufen",
+        "status_unknown": "kein Status",
+        "failing_since": "kein Erfolg seit",
+        "no_success_yet": "noch kein erfolgreicher Lauf",
+        "runs_in_a_row": "Fehlläufe in Folge",
+        "last_error": "letzter Fehler",
+        "at": "am",
+        "settings": "Einstellungen ändern oder abbestellen",
+        "footer": "Gesendet von stormwatch für die Beobachtungsliste",
+        "footer_why": "Sie erhalten diese E-Mail, weil Sie für dieses Thema eingetragen sind.",
+        "alert_intro": "Die Erwähnungen steigen schneller als üblich.",
+        "alert_escalation": "Eskalation: Der Anstieg ist seit der letzten Warnung gewachsen.",
+        "escalated_from": "eskaliert von",
+        "detected": "Erkannt",
+        "mentions_now_vs_usual": "Erwähnungen jetzt ggü. üblich",
+        "times_usual": "× üblich",
+        "score_vs_threshold": "Wert ggü. Schwelle",
+        "negative_share_now": "Negativer Anteil jetzt ggü. üblich",
+        "usual": "üblich",
+        "unique_authors": "Verschiedene Autoren",
+        "complete": "Daten",
+        "complete_yes": "vollständig",
+        "complete_no": (
+            "unvollständig: eine Quelle ist ausgefallen, die echten Zahlen können höher sein"
+        ),
+        "drivers": "Treiber",
+        "top_terms": "Häufigste Begriffe",
+        "samples": "Beispiele",
+        "playbook": "Notfallplan",
+        "owner": "Verantwortlich",
+        "first_steps": "Erste Schritte",
+        "holding_statement": "Erste Stellungnahme",
+        "no_playbook": (
+            "Für dieses Thema gibt es noch keinen Notfallplan; in watchlist.yaml ergänzen."
+        ),
+        "mention_one": "Erwähnung",
+        "mention_other": "Erwähnungen",
+        "vs_expected": "ggü. {expected} erwartet",
+        "per_hour": "pro Stunde",
+        "window": "Fenster",
+        "hours": "Std.",
+        "reasons": "Warum der Detektor anschlug",
+        "failing_sources": "Gestörte Quellen",
+        "episode_started": "Anstieg begann",
+        "by_source": "Nach Quelle",
+        "alert_subject": "Anstieg ({tier})",
+        "alert_subject_escalated": "Anstieg eskaliert zu {tier}",
+    },
+}
+
+_MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def lang_or_default(lang: str | None) -> Lang:
+    """The language to render in; anything unknown falls back to English."""
+    return "de" if lang == "de" else "en"
+
+
+def strings(lang: str) -> dict[str, str]:
+    return STRINGS[lang_or_default(lang)]
+
+
+def _group(digits: str, sep: str) -> str:
+    out = []
+    while len(digits) > 3:
+        out.append(digits[-3:])
+        digits = digits[:-3]
+    out.append(digits)
+    return sep.join(reversed(out))
+
+
+def fmt_number(value: float | int, lang: str, decimals: int = 0) -> str:
+    """1,234.5 in English, 1.234,5 in German; `decimals` fixed digits after the point."""
+    lang = lang_or_default(lang)
+    text = f"{abs(value):.{decimals}f}"
+    whole, _, frac = text.partition(".")
+    thousands, point = (".", ",") if lang == "de" else (",", ".")
+    out = _group(whole, thousands) + (point + frac if frac else "")
+    return ("-" if value < 0 and text.strip("0.") else "") + out
+
+
+def fmt_compact(value: float | int, lang: str) -> str:
+    """A number with at most one decimal, the decimal dropped when it is zero (4 / 4.5 / 1,204)."""
+    rounded = round(float(value), 1)
+    decimals = 0 if rounded.is_integer() or abs(rounded) >= 100 else 1
+    return fmt_number(rounded, lang, decimals)
+
+
+def fmt_percent(share: float | None, lang: str, *, signed: bool = False) -> str:
+    """A share (0.125) as "12.5 %" / "12,5 %"; signed adds "+" to positive values."""
+    if share is None:
+        return "–"
+    text = fmt_compact(share * 100, lang)
+    if signed and share > 0 and text.strip("0.,") != "":
+        text = "+" + text
+    return f"{text} %"
+
+
+def fmt_signed(value: float | int, lang: str) -> str:
+    text = fmt_compact(value, lang)
+    return "+" + text if value > 0 else text
+
+
+def fmt_datetime(
+    value: datetime | None, lang: str, tz: str | None = None, *, zone: bool = True
+) -> str:
+    """25 Nov 2026, 09:00 (Europe/Berlin) / 25.11.2026 09:00 (Europe/Berlin); zone=False
+    leaves out the zone's name where the e-mail has already said it."""
+    if value is None:
+        return "–"
+    name = tz or (value.tzinfo.key if isinstance(value.tzinfo, ZoneInfo) else "UTC")
+    local = value.astimezone(ZoneInfo(name))
+    if lang_or_default(lang) == "de":
+        text = f"{local:%d.%m.%Y %H:%M}"
+    else:
+        text = f"{local.day} {_MONTHS_EN[local.month - 1]} {local.year}, {local:%H:%M}"
+    return f"{text} ({name})" if zone else text
+
+
+def fmt_period(start: datetime, end: datetime, lang: str, tz: str) -> str:
+    """Both ends in the digest's zone, the zone named once."""
+    return f"{fmt_datetime(start, lang, tz, zone=False)} – {fmt_datetime(end, lang, tz)}"
+
+
+def count_noun(n: int, lang: str, noun: str = "mention") -> str:
+    """'1 mention', '1.204 Erwähnungen'."""
+    s = strings(lang)
+    word = s[f"{noun}_one"] if n == 1 else s[f"{noun}_other"]
+    return f"{fmt_number(n, lang)} {word}"

@@ -1,0 +1,151 @@
+"""SES access: the only module that talks to SES.
+
+A rendered e-mail goes out as one MIME multipart/alternative message (plain text first, HTML
+second, both UTF-8, quoted-printable) through SESv2 `SendEmail` with `Content.Raw`. Raw rather
+than `Content.Simple` because only a raw message carries our own headers (List-Unsubscribe,
+List-Unsubscribe-Post, Auto-Submitted) on every botocore version, and because it is the same bytes
+the local `out/` preview and moto see. moto (5.x) accepts `Content.Raw` for sesv2 and records the
+message with the v1 SES backend's `sent_messages`, so the integration test can read it back.
+"""
+
+from __future__ import annotations
+
+import re
+from email.header import Header
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import parseaddr
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from stormwatch.models import RenderedEmail
+
+# headers the mailer sets itself; a RenderedEmail cannot override them
+_RESERVED = {
+    "from",
+    "to",
+    "cc",
+    "bcc",
+    "subject",
+    "mime-version",
+    "content-type",
+    "content-transfer-encoding",
+    "return-path",
+}
+# SES or the network said "not now": the caller (Lambda retry / failure destination) may try again
+_RETRYABLE = {
+    "TooManyRequestsException",
+    "LimitExceededException",
+    "Throttling",
+    "ThrottlingException",
+    "ServiceUnavailable",
+    "InternalFailure",
+}
+_HEADER_NAME = re.compile(r"^[!-9;-~]+$")  # printable ASCII without ':' (RFC 5322 ftext)
+
+
+class MailerError(Exception):
+    """SES did not take the message. `code`: SES's error code; `retryable`: later may work."""
+
+    def __init__(self, message: str, *, code: str = "", retryable: bool = False) -> None:
+        super().__init__(message)
+        self.code = code
+        self.retryable = retryable
+
+
+class Mailer:
+    def __init__(self, sesv2_client: Any, sender: str, *, configuration_set: str | None = None):
+        self._ses = sesv2_client
+        self.sender = _address(sender, "sender", display_name=True)
+        self.configuration_set = configuration_set or None
+
+    def build_message(self, email: RenderedEmail, to: str) -> EmailMessage:
+        """The MIME message exactly as it will be sent (also used for previews)."""
+        recipient = _address(to, "recipient")
+        msg = EmailMessage(policy=SMTP)
+        try:
+            msg["From"] = self.sender
+            msg["To"] = recipient
+            msg["Subject"] = email.subject
+            for name, value in email.headers.items():
+                if name.casefold() in _RESERVED or not _HEADER_NAME.match(name):
+                    raise MailerError(f"header {name!r} may not be set by a rendered e-mail")
+                msg[name] = value
+        except ValueError as exc:  # CR/LF in a header value: header injection
+            raise MailerError(f"invalid header in the e-mail to {recipient}: {exc}") from exc
+        msg.set_content(email.text, subtype="plain", charset="utf-8", cte="quoted-printable")
+        msg.add_alternative(email.html, subtype="html", charset="utf-8", cte="quoted-printable")
+        return msg
+
+    def send(self, email: RenderedEmail, to: str) -> str:
+        """Send one e-mail to one recipient; returns SES's MessageId."""
+        message = self.build_message(email, to)
+        request: dict[str, Any] = {
+            "FromEmailAddress": _api_address(self.sender),
+            "Destination": {"ToAddresses": [message["To"]]},
+            "Content": {"Raw": {"Data": message.as_bytes()}},
+        }
+        if self.configuration_set:
+            request["ConfigurationSetName"] = self.configuration_set
+        try:
+            response = self._ses.send_email(**request)
+        except ClientError as exc:
+            error = exc.response.get("Error", {})
+            code = str(error.get("Code", "Unknown"))
+            detail = str(error.get("Message", "")).strip()
+            raise MailerError(
+                f"SES rejected the e-mail to {message['To']} from {self.sender}: "
+                f"{code}: {detail}{_hint(code, detail)}",
+                code=code,
+                retryable=code in _RETRYABLE,
+            ) from exc
+        except BotoCoreError as exc:
+            raise MailerError(
+                f"could not reach SES to send the e-mail to {message['To']}: {exc}",
+                code=type(exc).__name__,
+                retryable=True,
+            ) from exc
+        return str(response["MessageId"])
+
+
+def _address(value: str, what: str, *, display_name: bool = False) -> str:
+    """One address (a display name only where allowed), or a MailerError naming it."""
+    raw = (value or "").strip()
+    if not raw or "\r" in raw or "\n" in raw or "," in raw or ";" in raw:
+        raise MailerError(f"invalid {what} address: {value!r}")
+    name, spec = parseaddr(raw)
+    if (name and not display_name) or (not display_name and spec != raw):
+        raise MailerError(f"invalid {what} address (a plain address is expected): {value!r}")
+    local, _, domain = spec.rpartition("@")
+    if not local or "." not in domain or any(ch.isspace() or ch in '<>"' for ch in spec):
+        raise MailerError(f"invalid {what} address: {value!r}")
+    try:
+        return str(Address(display_name=name, addr_spec=spec))
+    except (ValueError, IndexError) as exc:
+        raise MailerError(f"invalid {what} address: {value!r}: {exc}") from exc
+
+
+def _api_address(address: str) -> str:
+    """The API wants non-ASCII display names as RFC 2047 encoded-words, as in a header."""
+    if address.isascii():
+        return address
+    name, spec = parseaddr(address)
+    return f"{Header(name, 'utf-8').encode()} <{spec}>"
+
+
+def _hint(code: str, detail: str) -> str:
+    text = detail.casefold()
+    if code == "MessageRejected" and ("verif" in text or "authority" in text):
+        return (
+            " (verify the sender identity in SES; while the account is in the SES sandbox the "
+            "recipient must be verified too)"
+        )
+    if code in ("MailFromDomainNotVerifiedException",):
+        return " (the sender's MAIL FROM domain is not verified in SES)"
+    if code in ("AccountSuspendedException", "SendingPausedException"):
+        return " (sending is paused for this account or configuration set)"
+    if code == "NotFoundException":
+        return " (does the configuration set exist in this region?)"
+    return ""

@@ -1,0 +1,180 @@
+"""Turn a digest or alert view into a finished e-mail (subject, HTML, plain text, headers).
+
+The templates live in a directory given at runtime (`templates/` in the repo, `/opt/templates` in
+the Lambda layer). HTML templates are autoescaped; every link goes through the `link` filter
+(http/https only) and every text through `clip` (bidi/zero-width characters removed, bounded)
+even though the view builders already did both: the templates must be safe on their own.
+CSS is written once in `_base.html.j2` and inlined with css-inline, keeping only the
+`prefers-color-scheme` media rules in a <style> block for clients that support dark mode.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Any
+
+import css_inline
+import jinja2
+from jinja2 import pass_context
+
+from stormwatch import i18n
+from stormwatch.digest import AlertView, DigestView, safe_link
+from stormwatch.models import RenderedEmail, clean_text
+
+SUBJECT_CHARS = 200
+# Gmail clips messages above ~102 KB; the views are bounded so a digest stays far below that.
+HTML_BUDGET = 100_000
+
+_INLINER = css_inline.CSSInliner(
+    keep_style_tags=False,
+    keep_at_rules=True,  # the dark-mode @media rules cannot be inlined; keep them in <style>
+    load_remote_stylesheets=False,
+    keep_link_tags=False,
+)
+
+
+def make_environment(templates_dir: Path) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates_dir)),
+        autoescape=jinja2.select_autoescape(
+            enabled_extensions=("html", "htm", "xml", "html.j2"),
+            disabled_extensions=("txt", "txt.j2"),
+            default_for_string=True,
+            default=True,
+        ),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        auto_reload=False,
+    )
+    env.filters.update(
+        num=_num,
+        compact=_compact,
+        pct=_pct,
+        signed=_signed,
+        dt=_dt,
+        period=_period,
+        count=_count,
+        link=_link,
+        clip=_clip,
+    )
+    return env
+
+
+def render_digest(view: DigestView, templates_dir: Path, *, lang: str = "en") -> RenderedEmail:
+    lang = i18n.lang_or_default(lang)
+    s = i18n.strings(lang)
+    verdict = s[f"verdict_{view.verdict}"]
+    if view.delta_share is not None:
+        change = f" ({i18n.fmt_percent(view.delta_share, lang, signed=True)})"
+    else:  # nothing the day before: a percentage would be meaningless
+        change = f" ({i18n.fmt_signed(view.delta, lang)})" if view.delta else ""
+    subject = (
+        f"[{view.watchlist_name}] {view.topic_title}: {verdict} — "
+        f"{i18n.count_noun(view.count, lang)}{change}"
+    )
+    return _render("digest", view, templates_dir, lang, subject)
+
+
+def render_alert(view: AlertView, templates_dir: Path, *, lang: str = "en") -> RenderedEmail:
+    lang = i18n.lang_or_default(lang)
+    s = i18n.strings(lang)
+    surge = view.surge
+    key = "alert_subject_escalated" if surge.escalation else "alert_subject"
+    label = s[key].format(tier=s[f"tier_{surge.tier}"])
+    observed = i18n.count_noun(round(surge.observed), lang)
+    expected = s["vs_expected"].format(expected=i18n.fmt_compact(surge.expected, lang))
+    subject = (
+        f"[{view.watchlist_name}] {view.topic_title}: {label} — "
+        f"{observed} {s['per_hour']} {expected}"
+    )
+    return _render("alert", view, templates_dir, lang, subject)
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=4)
+def _environment(templates_dir: Path) -> jinja2.Environment:
+    """One compiled environment per directory for the life of the process (warm Lambdas)."""
+    return make_environment(templates_dir)
+
+
+def _render(
+    kind: str, view: DigestView | AlertView, templates_dir: Path, lang: str, subject: str
+) -> RenderedEmail:
+    env = _environment(Path(templates_dir).resolve())
+    subject = clean_text(subject.replace("\n", " ").replace("\r", " "), SUBJECT_CHARS)
+    context: dict[str, Any] = {
+        "view": view,
+        "s": i18n.strings(lang),
+        "lang": lang,
+        "tz": view.timezone,
+        "subject": subject,
+    }
+    html = env.get_template(f"{kind}.html.j2").render(context)
+    text = env.get_template(f"{kind}.txt.j2").render(context)
+    html = _INLINER.inline(html)
+    headers = {"Auto-Submitted": "auto-generated", "X-Stormwatch-Topic": view.topic_name}
+    if view.settings_url:
+        headers["List-Unsubscribe"] = f"<{view.settings_url}>"
+    return RenderedEmail(subject=subject, html=html, text=_tidy(text), headers=headers)
+
+
+def _tidy(text: str) -> str:
+    """No trailing spaces, at most one blank line in a row, one final newline."""
+    lines = [line.rstrip() for line in text.splitlines()]
+    out: list[str] = []
+    for line in lines:
+        if line or (out and out[-1]):
+            out.append(line)
+    return "\n".join(out).strip("\n") + "\n"
+
+
+# filters: the language comes from the template context, so one environment serves both
+
+
+@pass_context
+def _num(ctx: Any, value: float | int, decimals: int = 0) -> str:
+    return i18n.fmt_number(value, ctx["lang"], decimals)
+
+
+@pass_context
+def _compact(ctx: Any, value: float | int) -> str:
+    return i18n.fmt_compact(value, ctx["lang"])
+
+
+@pass_context
+def _pct(ctx: Any, share: float | None, signed: bool = False) -> str:
+    return i18n.fmt_percent(share, ctx["lang"], signed=signed)
+
+
+@pass_context
+def _signed(ctx: Any, value: float | int) -> str:
+    return i18n.fmt_signed(value, ctx["lang"])
+
+
+@pass_context
+def _dt(ctx: Any, value: Any, zone: bool = True) -> str:
+    return i18n.fmt_datetime(value, ctx["lang"], ctx["tz"], zone=zone)
+
+
+@pass_context
+def _period(ctx: Any, start: Any, end: Any) -> str:
+    return i18n.fmt_period(start, end, ctx["lang"], ctx["tz"])
+
+
+@pass_context
+def _count(ctx: Any, n: int, noun: str = "mention") -> str:
+    return i18n.count_noun(n, ctx["lang"], noun)
+
+
+def _link(value: str | None) -> str:
+    """An http(s) URL or the empty string; templates only emit <a> when this is non-empty."""
+    return safe_link(value) or ""
+
+
+def _clip(value: Any, limit: int = 280) -> str:
+    return clean_text(value if isinstance(value, str) else str(value or ""), limit)
