@@ -1,0 +1,136 @@
+"""Read template.yaml offline: a YAML loader that understands CloudFormation's short tags.
+
+`!Ref X` becomes {"Ref": "X"}, `!GetAtt A.B` becomes {"Fn::GetAtt": ["A", "B"]}, `!Sub ...`
+becomes {"Fn::Sub": ...} and so on, i.e. the same shape as the JSON form of the template.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+TEMPLATE = REPO / "template.yaml"
+
+_NOT_FN = {"Ref", "Condition"}
+
+
+class CfnLoader(yaml.SafeLoader):
+    """SafeLoader plus CloudFormation short-form intrinsic functions."""
+
+
+def _intrinsic(loader: CfnLoader, tag_suffix: str, node: yaml.Node) -> dict[str, Any]:
+    name = tag_suffix if tag_suffix in _NOT_FN else f"Fn::{tag_suffix}"
+    if isinstance(node, yaml.ScalarNode):
+        value: Any = loader.construct_scalar(node)
+        if tag_suffix == "GetAtt":
+            value = value.split(".", 1)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)
+    return {name: value}
+
+
+CfnLoader.add_multi_constructor("!", _intrinsic)
+
+
+def load(path: Path = TEMPLATE) -> dict[str, Any]:
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=CfnLoader)
+
+
+@cache
+def _cached() -> str:
+    return json.dumps(load())
+
+
+def template() -> dict[str, Any]:
+    """The parsed template.yaml (a fresh copy each call, so tests cannot disturb each other)."""
+    return json.loads(_cached())
+
+
+def resources(of_type: str | None = None) -> dict[str, dict[str, Any]]:
+    items = template()["Resources"].items()
+    return {k: v for k, v in items if of_type is None or v["Type"] == of_type}
+
+
+def functions() -> dict[str, dict[str, Any]]:
+    return resources("AWS::Serverless::Function")
+
+
+def function_property(logical_id: str, name: str, default: Any = None) -> Any:
+    """A function's property, falling back to Globals.Function like SAM does."""
+    props = functions()[logical_id]["Properties"]
+    if name in props:
+        return props[name]
+    return template().get("Globals", {}).get("Function", {}).get(name, default)
+
+
+def function_environment(logical_id: str) -> dict[str, Any]:
+    """Globals' environment variables merged with the function's own (SAM merges maps)."""
+    glob = template().get("Globals", {}).get("Function", {})
+    merged = dict(glob.get("Environment", {}).get("Variables", {}))
+    props = functions()[logical_id]["Properties"]
+    merged.update(props.get("Environment", {}).get("Variables", {}))
+    return merged
+
+
+def events(logical_id: str, of_type: str | None = None) -> dict[str, dict[str, Any]]:
+    evs = functions()[logical_id]["Properties"].get("Events", {})
+    return {k: v for k, v in evs.items() if of_type is None or v["Type"] == of_type}
+
+
+def policy_statements(logical_id: str) -> list[dict[str, Any]]:
+    """Inline policy statements of a function (SAM `Policies: - Statement: [...]`)."""
+    policies = functions()[logical_id]["Properties"].get("Policies", [])
+    if isinstance(policies, dict | str):
+        policies = [policies]
+    statements: list[dict[str, Any]] = []
+    for policy in policies:
+        if isinstance(policy, dict) and "Statement" in policy:
+            body = policy["Statement"]
+            statements.extend(body if isinstance(body, list) else [body])
+    return statements
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def filter_patterns(logical_id: str) -> list[dict[str, Any]]:
+    """The JSON filter patterns of a function's DynamoDB stream events."""
+    patterns = []
+    for event in events(logical_id, "DynamoDB").values():
+        for flt in event["Properties"].get("FilterCriteria", {}).get("Filters", []):
+            patterns.append(json.loads(flt["Pattern"]))
+    return patterns
+
+
+def matches(pattern: Any, data: Any) -> bool:
+    """Lambda event filtering for the subset we use: nested keys, value lists of exact values
+    and {"prefix": ...}. A record passes when every key in the pattern matches."""
+    if isinstance(pattern, dict):
+        if not isinstance(data, dict):
+            return False
+        return all(key in data and matches(sub, data[key]) for key, sub in pattern.items())
+    if isinstance(pattern, list):
+        for option in pattern:
+            if isinstance(option, dict):
+                if set(option) != {"prefix"}:
+                    raise NotImplementedError(f"filter rule not supported here: {option}")
+                if isinstance(data, str) and data.startswith(option["prefix"]):
+                    return True
+            elif data == option:
+                return True
+        return False
+    raise NotImplementedError(f"filter pattern value must be a list or object: {pattern!r}")
+
+
+def passes_filters(logical_id: str, record: dict[str, Any]) -> bool:
+    """Whether Lambda would hand this stream record to the function (any filter matches)."""
+    patterns = filter_patterns(logical_id)
+    return not patterns or any(matches(p, record) for p in patterns)
