@@ -46,7 +46,8 @@ bench-sentiment: $(STAMP)
 	$(PY) bench/sentiment_accuracy.py
 
 bench-surge: $(STAMP)
-	$(PY) bench/surge_nab.py
+	$(PY) bench/surge_nab.py --loso --all-sensitivities
+	$(PY) bench/surge_inject.py --trials 40
 
 bench-pipeline: $(STAMP)
 	$(PY) bench/pipeline.py

@@ -34,7 +34,10 @@ def _cycle_config(args: argparse.Namespace, *, demo: bool):
 def cmd_demo(args: argparse.Namespace) -> int:
     from stormwatch.cycle import DEMO_NOW, run_cycle
 
-    print(f"stormwatch demo — offline replay of recorded responses, clock fixed at {DEMO_NOW:%Y-%m-%d %H:%M} UTC")
+    print(
+        "stormwatch demo — offline replay of recorded responses, "
+        f"clock fixed at {DEMO_NOW:%Y-%m-%d %H:%M} UTC"
+    )
     result = run_cycle(_cycle_config(args, demo=True))
     return _finish(result)
 
@@ -50,9 +53,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 def _finish(result: Any) -> int:
     accepted = result.ses_accepted
     sent = sum(1 for d in result.deliveries if not d["repeat"])
-    print(f"done in {result.seconds:.1f} s: {sum(c['new'] for c in result.collected)} new mentions, "
-          f"{result.scored} scored, {len(result.surges)} surge(s), {sent} e-mail(s) sent"
-          + (f", {accepted} accepted by SES on the endpoint" if accepted >= 0 else ""))
+    print(
+        f"done in {result.seconds:.1f} s: {sum(c['new'] for c in result.collected)} new mentions, "
+        f"{result.scored} scored, {len(result.surges)} surge(s), {sent} e-mail(s) sent"
+        + (f", {accepted} accepted by SES on the endpoint" if accepted >= 0 else "")
+    )
     for failure in result.failures:
         print(f"problem: {failure}", file=sys.stderr)
     return 1 if result.failures else 0
@@ -66,9 +71,12 @@ def cmd_invoke(args: argparse.Namespace) -> int:
     event = json.loads(Path(args.event).read_text(encoding="utf-8"))
     config = _cycle_config(args, demo=args.replay)
     if not args.replay:
-        config = CycleConfig(watchlist_path=config.watchlist_path,
-                             templates_dir=config.templates_dir, out_dir=config.out_dir,
-                             endpoint=args.endpoint)
+        config = CycleConfig(
+            watchlist_path=config.watchlist_path,
+            templates_dir=config.templates_dir,
+            out_dir=config.out_dir,
+            endpoint=args.endpoint,
+        )
     with local.aws_endpoint(args.endpoint):
         local.ensure_table(config.table_name)
         local.ensure_sender(config.sender)
@@ -76,7 +84,9 @@ def cmd_invoke(args: argparse.Namespace) -> int:
         if "Records" in event:
             _put_stream_images(event, config.table_name)
         handler = wired["handlers"][args.function]
-        response = handler.lambda_handler(event, local.FakeLambdaContext(f"stormwatch-{args.function}"))
+        response = handler.lambda_handler(
+            event, local.FakeLambdaContext(f"stormwatch-{args.function}")
+        )
         files = local.write_emails(wired["rendered"], config.out_dir)
     print(json.dumps(response, indent=2, default=str))
     for path in files:
@@ -106,14 +116,20 @@ def cmd_check(args: argparse.Namespace) -> int:
     results = run_examples(watchlist.topics)
     failed = [r for r in results if not r.ok]
     for topic in watchlist.topics:
-        print(f"✓ {topic.name}: sources {', '.join(topic.sources.enabled()) or 'none'}; digest "
-              f"{topic.digest.hour:02d}:00 {topic.digest.timezone} to "
-              f"{len(topic.digest.recipients)} recipient(s)")
+        print(
+            f"✓ {topic.name}: sources {', '.join(topic.sources.enabled()) or 'none'}; digest "
+            f"{topic.digest.hour:02d}:00 {topic.digest.timezone} to "
+            f"{len(topic.digest.recipients)} recipient(s)"
+        )
     for result in failed:
-        expectation = "should match but does not" if result.expected else "should not match but does"
+        expectation = (
+            "should match but does not" if result.expected else "should not match but does"
+        )
         print(f"✗ {result.topic}: {expectation}: {result.text!r}", file=sys.stderr)
-    print(f"{args.watchlist}: {len(watchlist.topics)} topic(s), "
-          f"{len(results) - len(failed)}/{len(results)} examples pass")
+    print(
+        f"{args.watchlist}: {len(watchlist.topics)} topic(s), "
+        f"{len(results) - len(failed)}/{len(results)} examples pass"
+    )
     return 1 if failed else 0
 
 
@@ -126,7 +142,7 @@ def cmd_sentiment(args: argparse.Namespace, rest: list[str]) -> int:
 def cmd_backtest(args: argparse.Namespace, rest: list[str]) -> int:
     from stormwatch.backtest import run_cli
 
-    return run_cli(rest, sys.stdout)
+    return run_cli(rest, sys.stdout, sys.stderr)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -154,19 +170,24 @@ def build_parser() -> argparse.ArgumentParser:
     invoke.add_argument("function", choices=["collect", "score", "report"])
     invoke.add_argument("event", help="event JSON, e.g. events/collect_hackernews.json")
     invoke.add_argument("--endpoint", help="use this AWS-compatible endpoint instead of moto")
-    invoke.add_argument("--replay", action="store_true",
-                        help="serve HTTP from demo/recordings with the demo clock (offline)")
+    invoke.add_argument(
+        "--replay",
+        action="store_true",
+        help="serve HTTP from demo/recordings with the demo clock (offline)",
+    )
     invoke.set_defaults(func=cmd_invoke)
 
     check = sub.add_parser("check", help="validate the watchlist and run its match examples")
     check.add_argument("watchlist", nargs="?", default=default_watchlist)
     check.set_defaults(func=cmd_check)
 
-    sentiment = sub.add_parser("sentiment", add_help=False,
-                               help="score text lines from stdin: [--lang en|de|auto]")
+    sentiment = sub.add_parser(
+        "sentiment", add_help=False, help="score text lines from stdin: [--lang en|de|auto]"
+    )
     sentiment.set_defaults(func=cmd_sentiment, passthrough=True)
-    backtest = sub.add_parser("backtest", add_help=False,
-                              help="replay the surge detector over a CSV series")
+    backtest = sub.add_parser(
+        "backtest", add_help=False, help="replay the surge detector over a CSV series"
+    )
     backtest.set_defaults(func=cmd_backtest, passthrough=True)
     return parser
 

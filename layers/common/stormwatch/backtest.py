@@ -1,0 +1,233 @@
+"""`stormwatch backtest`: replay the shipped surge detector over a historical CSV series.
+
+    stormwatch backtest --csv FILE [--time-col timestamp] [--count-col value]
+                        [--negative-col NAME] [--authors-col NAME] [--engagement-col NAME]
+                        [--sensitivity balanced] [--min-count N] [--cooldown-hours N] [--json]
+
+Prints the alarms the detector would have raised, each at the time it would have fired.
+Pure apart from reading the CSV: the caller passes ``stdout``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import TextIO
+
+from stormwatch.surge import SENSITIVITIES, Alarm, Point, backtest, settings_for
+
+
+class BacktestInputError(ValueError):
+    """The CSV cannot be read as a series; the message names the file, line and column."""
+
+
+def _parse_time(raw: str) -> datetime:
+    text = raw.strip()
+    if not text:
+        raise ValueError("empty timestamp")
+    if text.endswith("Z"):
+        text = text[:-1] + "+00:00"
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        # epoch seconds
+        value = datetime.fromtimestamp(float(text), tz=UTC)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _parse_number(raw: str) -> float:
+    text = (raw or "").strip()
+    if not text:
+        return 0.0
+    value = float(text)
+    if value != value or value < 0:  # NaN or negative
+        raise ValueError(f"not a non-negative number: {raw!r}")
+    return value
+
+
+def read_points(
+    path: str,
+    *,
+    time_col: str = "timestamp",
+    count_col: str = "value",
+    negative_col: str | None = None,
+    authors_col: str | None = None,
+    engagement_col: str | None = None,
+) -> list[Point]:
+    """Read a CSV into points; raises BacktestInputError naming the line and column."""
+    try:
+        handle = open(path, newline="", encoding="utf-8-sig")  # noqa: SIM115
+    except OSError as exc:
+        raise BacktestInputError(f"{path}: cannot open: {exc.strerror or exc}") from exc
+    with handle:
+        reader = csv.DictReader(handle)
+        header = reader.fieldnames or []
+        wanted = {"--time-col": time_col, "--count-col": count_col}
+        for flag, col in (
+            ("--negative-col", negative_col),
+            ("--authors-col", authors_col),
+            ("--engagement-col", engagement_col),
+        ):
+            if col:
+                wanted[flag] = col
+        for flag, col in wanted.items():
+            if col not in header:
+                have = ", ".join(header) if header else "(no header)"
+                raise BacktestInputError(
+                    f"{path}: no column {col!r} (given by {flag}); the header has: {have}"
+                )
+        points: list[Point] = []
+        for row in reader:
+            line = reader.line_num
+            try:
+                when = _parse_time(row[time_col] or "")
+            except (ValueError, OverflowError, OSError) as exc:
+                raise BacktestInputError(
+                    f"{path}, line {line}: bad timestamp in column {time_col!r}: "
+                    f"{row[time_col]!r} (use ISO 8601, e.g. 2015-03-01 14:05:00)"
+                ) from exc
+            values = {}
+            for key, col in (
+                ("count", count_col),
+                ("negative", negative_col),
+                ("authors", authors_col),
+                ("engagement", engagement_col),
+            ):
+                if not col:
+                    continue
+                try:
+                    values[key] = _parse_number(row[col] or "")
+                except ValueError as exc:
+                    raise BacktestInputError(
+                        f"{path}, line {line}: bad number in column {col!r}: {row[col]!r}"
+                    ) from exc
+            if "authors" in values:
+                values["authors"] = int(values["authors"])
+            points.append(Point(time=when, **values))
+    if not points:
+        raise BacktestInputError(f"{path}: no data rows")
+    return points
+
+
+def summarise(alarms: Sequence[Alarm], points: Sequence[Point]) -> dict:
+    tiers = {"watch": 0, "warning": 0, "firestorm": 0}
+    for alarm in alarms:
+        tiers[alarm.tier] = tiers.get(alarm.tier, 0) + 1
+    first = min(p.time for p in points)
+    last = max(p.time for p in points)
+    weeks = max((last - first).total_seconds() / (7 * 86400), 1e-9)
+    return {
+        "points": len(points),
+        "from": first.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "to": last.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "alarms": len(alarms),
+        "episodes": sum(1 for a in alarms if not a.escalation),
+        "escalations": sum(1 for a in alarms if a.escalation),
+        "by_tier": tiers,
+        "alarms_per_week": round(len(alarms) / weeks, 3),
+    }
+
+
+def _table(alarms: Sequence[Alarm], summary: dict, settings_label: str) -> str:
+    lines = [
+        f"{summary['points']} points from {summary['from']} to {summary['to']}; "
+        f"sensitivity {settings_label}",
+        "",
+    ]
+    if not alarms:
+        lines.append("No alarms: the detector would have stayed quiet.")
+    else:
+        head = (
+            f"{'fires at (UTC)':<21} {'tier':<9} {'esc':<3} {'observed/h':>11} "
+            f"{'expected/h':>11} {'score':>7} {'thr':>5} {'neg now':>8} {'usual':>6}"
+        )
+        lines += [head, "-" * len(head)]
+        for a in alarms:
+            lines.append(
+                f"{a.time.strftime('%Y-%m-%d %H:%M:%S'):<21} {a.tier:<9} "
+                f"{'yes' if a.escalation else '':<3} {a.observed:>11.1f} {a.expected:>11.1f} "
+                f"{a.score:>7.1f} {a.threshold:>5.1f} {a.negative_share:>8.1%} "
+                f"{a.usual_negative_share:>6.1%}"
+            )
+    lines += [
+        "",
+        f"{summary['alarms']} alarms ({summary['episodes']} episodes, "
+        f"{summary['escalations']} escalations); {summary['alarms_per_week']} per week",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="stormwatch backtest",
+        description="Replay the surge detector over a historical series and print its alarms.",
+    )
+    parser.add_argument("--csv", required=True, help="CSV file with a header row")
+    parser.add_argument("--time-col", default="timestamp")
+    parser.add_argument("--count-col", default="value")
+    parser.add_argument("--negative-col", default=None)
+    parser.add_argument("--authors-col", default=None)
+    parser.add_argument("--engagement-col", default=None)
+    parser.add_argument("--sensitivity", default="balanced", choices=SENSITIVITIES)
+    parser.add_argument("--min-count", type=int, default=None)
+    parser.add_argument("--cooldown-hours", type=int, default=None)
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    return parser
+
+
+class _ParserExit(Exception):
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def run_cli(argv: list[str], stdout: TextIO, stderr: TextIO | None = None) -> int:
+    """Run `stormwatch backtest`; returns the exit status (0 ok, 2 bad input)."""
+    parser = build_parser()
+
+    def _exit(status: int = 0, message: str | None = None) -> None:
+        raise _ParserExit(status, message or "")
+
+    parser.exit = _exit  # type: ignore[method-assign]
+    parser.error = lambda message: _exit(2, f"{parser.prog}: error: {message}\n")  # type: ignore[method-assign]
+    err = stderr or stdout
+    try:
+        args = parser.parse_args(argv)
+    except _ParserExit as exc:
+        if exc.status:
+            err.write(exc.message)
+        else:
+            stdout.write(parser.format_help())
+        return exc.status
+    try:
+        points = read_points(
+            args.csv,
+            time_col=args.time_col,
+            count_col=args.count_col,
+            negative_col=args.negative_col,
+            authors_col=args.authors_col,
+            engagement_col=args.engagement_col,
+        )
+        settings = settings_for(
+            args.sensitivity, min_count=args.min_count, cooldown_hours=args.cooldown_hours
+        )
+        alarms = backtest(points, settings)
+    except (BacktestInputError, ValueError) as exc:
+        err.write(f"stormwatch backtest: error: {exc}\n")
+        return 2
+    summary = summarise(alarms, points)
+    if args.json:
+        json.dump(
+            {"alarms": [a.to_dict() for a in alarms], "summary": summary},
+            stdout,
+            indent=2,
+            sort_keys=False,
+        )
+        stdout.write("\n")
+    else:
+        stdout.write(_table(alarms, summary, args.sensitivity))
+    return 0
