@@ -17,15 +17,23 @@ def make_store(dynamodb, table) -> Store:
 
 
 def mention(i: int, author: str = "", minute: int = 5) -> Mention:
-    return Mention(topic="acme", source="hackernews", native_id=str(i),
-                   published=HOUR + timedelta(minutes=minute), text=f"acme text {i}",
-                   author=author or f"user{i}", engagement=i, url="https://example.com/x")
+    return Mention(
+        topic="acme",
+        source="hackernews",
+        native_id=str(i),
+        published=HOUR + timedelta(minutes=minute),
+        text=f"acme text {i}",
+        author=author or f"user{i}",
+        engagement=i,
+        url="https://example.com/x",
+    )
 
 
 def scored(m: Mention, label: str = "negative") -> ScoredMention:
     score = {"negative": -0.8, "neutral": 0.0, "positive": 0.7}[label]
-    return ScoredMention(mention=m, sentiment=Sentiment(label=label, score=score, lang="en",
-                                                        terms=("down",)))
+    return ScoredMention(
+        mention=m, sentiment=Sentiment(label=label, score=score, lang="en", terms=("down",))
+    )
 
 
 def test_a_repeated_mention_write_is_a_no_op(dynamodb, table):
@@ -105,9 +113,19 @@ def test_checkpoint_success_then_failure_keeps_cursor_and_counts_failures(dynamo
 
 def test_surges_are_stored_once_and_found_again(dynamodb, table):
     store = make_store(dynamodb, table)
-    surge = Surge(topic="acme", detected_at=NOW, tier="warning", observed=40, expected=3,
-                  score=9.1, threshold=5, negative_share=0.8, usual_negative_share=0.2,
-                  authors=30, evidence={"reason": "volume"})
+    surge = Surge(
+        topic="acme",
+        detected_at=NOW,
+        tier="warning",
+        observed=40,
+        expected=3,
+        score=9.1,
+        threshold=5,
+        negative_share=0.8,
+        usual_negative_share=0.2,
+        authors=30,
+        evidence={"reason": "volume"},
+    )
     # When stored twice, Then the second is a no-op
     assert store.put_surge(surge) is True
     assert store.put_surge(surge) is False

@@ -32,18 +32,28 @@ class MemoryStore:
 
     def record_success(self, source, topic, *, cursor, count, at):
         old = self.get_checkpoint(source, topic)
-        self.checkpoint_rows[(source, topic)] = old.model_copy(update={
-            "cursor": cursor if cursor is not None else old.cursor, "last_run": at,
-            "last_success": at, "last_count": count, "consecutive_failures": 0,
-            "total_count": old.total_count + count,
-        })
+        self.checkpoint_rows[(source, topic)] = old.model_copy(
+            update={
+                "cursor": cursor if cursor is not None else old.cursor,
+                "last_run": at,
+                "last_success": at,
+                "last_count": count,
+                "consecutive_failures": 0,
+                "total_count": old.total_count + count,
+            }
+        )
 
     def record_failure(self, source, topic, *, error, at):
         old = self.get_checkpoint(source, topic)
-        self.checkpoint_rows[(source, topic)] = old.model_copy(update={
-            "last_run": at, "last_error": error, "last_error_at": at, "last_count": 0,
-            "consecutive_failures": old.consecutive_failures + 1,
-        })
+        self.checkpoint_rows[(source, topic)] = old.model_copy(
+            update={
+                "last_run": at,
+                "last_error": error,
+                "last_error_at": at,
+                "last_count": 0,
+                "consecutive_failures": old.consecutive_failures + 1,
+            }
+        )
 
 
 @dataclass

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from stormwatch.collector import collect_source, collect_topic
 from stormwatch.models import FetchResult, Mention
 from stormwatch.watchlist import Topic
+
 from tests.support.fakes import MemoryStore, ScriptedSource
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)

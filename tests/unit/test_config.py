@@ -5,7 +5,6 @@ from __future__ import annotations
 import textwrap
 
 import pytest
-
 from stormwatch.config import WatchlistError, load_watchlist, parse_watchlist, run_examples
 
 VALID_TOPIC = """

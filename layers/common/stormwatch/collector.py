@@ -39,10 +39,17 @@ class SourceRunReport:
 
     def summary(self) -> dict[str, Any]:
         return {
-            "source": self.source, "topic": self.topic, "ok": self.ok, "fetched": self.fetched,
-            "new": self.new, "duplicates": self.duplicates, "not_matching": self.not_matching,
-            "other_language": self.other_language, "skipped": len(self.skipped),
-            "truncated": self.truncated, "error": self.error,
+            "source": self.source,
+            "topic": self.topic,
+            "ok": self.ok,
+            "fetched": self.fetched,
+            "new": self.new,
+            "duplicates": self.duplicates,
+            "not_matching": self.not_matching,
+            "other_language": self.other_language,
+            "skipped": len(self.skipped),
+            "truncated": self.truncated,
+            "error": self.error,
         }
 
 
@@ -51,8 +58,15 @@ def _language_ok(mention: Mention, topic: Topic) -> bool:
     return mention.lang is None or mention.lang[:2].lower() in topic.languages
 
 
-def collect_topic(source: Any, topic: Topic, store: Any, http: Any, *, now: datetime,
-                  deadline: float | None = None) -> SourceRunReport:
+def collect_topic(
+    source: Any,
+    topic: Topic,
+    store: Any,
+    http: Any,
+    *,
+    now: datetime,
+    deadline: float | None = None,
+) -> SourceRunReport:
     report = SourceRunReport(source=source.name, topic=topic.name)
     checkpoint = store.get_checkpoint(source.name, topic.name)
     try:
@@ -87,17 +101,27 @@ def collect_topic(source: Any, topic: Topic, store: Any, http: Any, *, now: date
     return report
 
 
-def collect_source(source: Any, topics: list[Topic], store: Any, http: Any, *, now: datetime,
-                   deadline: float | None = None,
-                   monotonic=time.monotonic) -> list[SourceRunReport]:
+def collect_source(
+    source: Any,
+    topics: list[Topic],
+    store: Any,
+    http: Any,
+    *,
+    now: datetime,
+    deadline: float | None = None,
+    monotonic=time.monotonic,
+) -> list[SourceRunReport]:
     """Run one source for each topic; stop starting new topics when the time budget is spent."""
     reports = []
     for topic in topics:
         if deadline is not None and monotonic() >= deadline:
-            reports.append(SourceRunReport(
-                source=source.name, topic=topic.name,
-                error="skipped: time budget of this run used up; next run continues",
-            ))
+            reports.append(
+                SourceRunReport(
+                    source=source.name,
+                    topic=topic.name,
+                    error="skipped: time budget of this run used up; next run continues",
+                )
+            )
             continue
         reports.append(collect_topic(source, topic, store, http, now=now, deadline=deadline))
     return reports

@@ -1,4 +1,4 @@
-"""Watchlist loading: YAML -> validated `Watchlist`, with errors naming file, line, topic and field."""
+"""Watchlist loading: YAML -> validated `Watchlist`; errors name file, line, topic and field."""
 
 from __future__ import annotations
 

@@ -99,14 +99,18 @@ def wire_handlers(config: CycleConfig) -> dict[str, Any]:
         from stormwatch import __version__
 
         http = HttpClient(f"stormwatch/{__version__} (+{collect_settings.contact})")
-    collect = handlers["collect"].Deps(settings=collect_settings, store=store, http=http,
-                                       clock=config.clock)
+    collect = handlers["collect"].Deps(
+        settings=collect_settings, store=store, http=http, clock=config.clock
+    )
     score = handlers["score"].Deps(settings=Settings(), store=store, clock=config.clock)
     report_settings = ReportSettings()
     rendered: list = []
     report = handlers["report"].Deps(
-        settings=report_settings, store=store, dynamodb=dynamodb,
-        mailer=Mailer(aws_client("sesv2"), config.sender), clock=config.clock,
+        settings=report_settings,
+        store=store,
+        dynamodb=dynamodb,
+        mailer=Mailer(aws_client("sesv2"), config.sender),
+        clock=config.clock,
         keep_rendered=rendered,
     )
     handlers["collect"].deps_factory = lambda: collect
@@ -121,7 +125,10 @@ def run_cycle(config: CycleConfig, *, echo: Callable[[str], None] = print) -> Cy
     watchlist = load_watchlist(config.watchlist_path)
     with local.aws_endpoint(config.endpoint) as endpoint:
         result.endpoint = endpoint
-        echo(f"• endpoint {endpoint} ({'embedded moto server' if config.endpoint is None else 'given'})")
+        echo(
+            f"• endpoint {endpoint} "
+            f"({'embedded moto server' if config.endpoint is None else 'given'})"
+        )
         stream_arn = local.ensure_table(config.table_name)
         local.ensure_sender(config.sender)
         wired = wire_handlers(config)
@@ -133,60 +140,82 @@ def run_cycle(config: CycleConfig, *, echo: Callable[[str], None] = print) -> Cy
             for topic in watchlist.topics:
                 shape = DEMO_BASELINE.get(topic.name, {"mean_per_hour": 1.0, "negative_share": 0.2})
                 result.baseline_hours += local.seed_demo_baseline(
-                    store, topic.name, start=now - timedelta(days=21), end=now - timedelta(hours=36),
+                    store,
+                    topic.name,
+                    start=now - timedelta(days=21),
+                    end=now - timedelta(hours=36),
                     **shape,
                 )
-            echo(f"• seeded {result.baseline_hours} hourly buckets of synthetic history "
-                 "(21 days, demo only) so the surge check has a baseline")
+            echo(
+                f"• seeded {result.baseline_hours} hourly buckets of synthetic history "
+                "(21 days, demo only) so the surge check has a baseline"
+            )
             stream.read()  # bucket writes are not mentions; skip past them
 
         # 1. collect, per source, as the schedules would
-        sources = config.sources or sorted({s for t in watchlist.topics for s in t.sources.enabled()})
+        sources = config.sources or sorted(
+            {s for t in watchlist.topics for s in t.sources.enabled()}
+        )
         for source in sources:
             context = local.FakeLambdaContext("stormwatch-collect")
             response = handlers["collect"].lambda_handler({"source": source}, context)
             for topic in response["topics"]:
                 result.collected.append(topic)
                 status = "ok" if topic["ok"] else f"FAILED ({topic['error']})"
-                echo(f"• collect {source:<10} {topic['topic']:<16} fetched {topic['fetched']:>3}, "
-                     f"new {topic['new']:>3}, not matching {topic['not_matching']:>2}, "
-                     f"skipped {topic['skipped']:>2} — {status}")
+                echo(
+                    f"• collect {source:<10} {topic['topic']:<16} fetched {topic['fetched']:>3}, "
+                    f"new {topic['new']:>3}, not matching {topic['not_matching']:>2}, "
+                    f"skipped {topic['skipped']:>2} — {status}"
+                )
 
         # 2. score: the stream's new mention inserts, in Lambda-sized batches
         records = stream.read()
         mention_records = [r for r in records if local.matches_filter(r, "M#")]
         for batch in local.batches(mention_records):
-            response = handlers["score"].lambda_handler(batch, local.FakeLambdaContext("stormwatch-score"))
+            response = handlers["score"].lambda_handler(
+                batch, local.FakeLambdaContext("stormwatch-score")
+            )
             result.score_batches += 1
             if response["batchItemFailures"]:
-                result.failures.append(f"score: {len(response['batchItemFailures'])} records failed")
+                result.failures.append(
+                    f"score: {len(response['batchItemFailures'])} records failed"
+                )
         result.scored = len(mention_records)
-        echo(f"• score    {len(mention_records)} new mentions from the stream in "
-             f"{result.score_batches} batch(es)")
+        echo(
+            f"• score    {len(mention_records)} new mentions from the stream in "
+            f"{result.score_batches} batch(es)"
+        )
 
         # 3. alerts: surge items inserted by the scorer arrive on the stream
         surge_records = [r for r in stream.read() if local.matches_filter(r, "S#")]
         for record in surge_records:
             image = record["dynamodb"]["NewImage"]
             result.surges.append({"topic": image["topic"]["S"], "tier": image["tier"]["S"]})
-            echo(f"• surge    {image['topic']['S']}: {image['tier']['S']} "
-                 f"(observed {image['observed']['N']} vs expected {image['expected']['N']})")
+            echo(
+                f"• surge    {image['topic']['S']}: {image['tier']['S']} "
+                f"(observed {image['observed']['N']} vs expected {image['expected']['N']})"
+            )
         if not surge_records:
             echo("• surge    none")
         for batch in local.batches(surge_records):
-            response = handlers["report"].lambda_handler(batch, local.FakeLambdaContext("stormwatch-report"))
+            response = handlers["report"].lambda_handler(
+                batch, local.FakeLambdaContext("stormwatch-report")
+            )
             result.deliveries.extend(response["deliveries"])
             if response.get("batchItemFailures"):
                 result.failures.append(f"alerts: {len(response['batchItemFailures'])} failed")
 
         # 4. digests for every topic, as at each topic's digest hour
         response = handlers["report"].lambda_handler(
-            {"kind": "digest", "force": True}, local.FakeLambdaContext("stormwatch-report"))
+            {"kind": "digest", "force": True}, local.FakeLambdaContext("stormwatch-report")
+        )
         result.deliveries.extend(response["deliveries"])
         for delivery in result.deliveries:
-            echo(f"• e-mail   {delivery['kind']:<6} {delivery['topic']:<16} → recipient "
-                 f"{delivery['recipient']} accepted by SES as {delivery['message_id']}"
-                 f"{' (repeat, not sent again)' if delivery['repeat'] else ''}")
+            echo(
+                f"• e-mail   {delivery['kind']:<6} {delivery['topic']:<16} → recipient "
+                f"{delivery['recipient']} accepted by SES as {delivery['message_id']}"
+                f"{' (repeat, not sent again)' if delivery['repeat'] else ''}"
+            )
         result.ses_accepted = local.ses_accepted(config.sender) if config.endpoint is None else -1
         result.files = local.write_emails(wired["rendered"], config.out_dir)
     result.seconds = time.monotonic() - started

@@ -117,10 +117,16 @@ def speed_up_moto_transactions() -> None:
 @contextmanager
 def aws_endpoint(endpoint: str | None = None, *, quiet: bool = True) -> Iterator[str]:
     """Yield an endpoint URL with boto3 pointed at it (AWS_ENDPOINT_URL); embedded if None."""
-    saved = {k: os.environ.get(k) for k in (
-        "AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION",
-        "AWS_SESSION_TOKEN",
-    )}
+    saved = {
+        k: os.environ.get(k)
+        for k in (
+            "AWS_ENDPOINT_URL",
+            "AWS_ACCESS_KEY_ID",
+            "AWS_SECRET_ACCESS_KEY",
+            "AWS_DEFAULT_REGION",
+            "AWS_SESSION_TOKEN",
+        )
+    }
     server = None
     try:
         if endpoint is None:
@@ -158,10 +164,14 @@ def ensure_table(table_name: str) -> str:
     except client.exceptions.ResourceNotFoundException:
         client.create_table(
             TableName=table_name,
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
-                       {"AttributeName": "sk", "KeyType": "RANGE"}],
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
-                                  {"AttributeName": "sk", "AttributeType": "S"}],
+            KeySchema=[
+                {"AttributeName": "pk", "KeyType": "HASH"},
+                {"AttributeName": "sk", "KeyType": "RANGE"},
+            ],
+            AttributeDefinitions=[
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "S"},
+            ],
             BillingMode="PAY_PER_REQUEST",
             StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
         )
@@ -194,18 +204,22 @@ class StreamReader:
     def read(self) -> list[dict[str, Any]]:
         records: list[dict[str, Any]] = []
         shards = self._client.describe_stream(StreamArn=self.stream_arn)["StreamDescription"][
-            "Shards"]
+            "Shards"
+        ]
         for shard in shards:
             shard_id = shard["ShardId"]
             if shard_id in self._positions:
                 iterator = self._client.get_shard_iterator(
-                    StreamArn=self.stream_arn, ShardId=shard_id,
+                    StreamArn=self.stream_arn,
+                    ShardId=shard_id,
                     ShardIteratorType="AFTER_SEQUENCE_NUMBER",
                     SequenceNumber=self._positions[shard_id],
                 )["ShardIterator"]
             else:
                 iterator = self._client.get_shard_iterator(
-                    StreamArn=self.stream_arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON",
+                    StreamArn=self.stream_arn,
+                    ShardId=shard_id,
+                    ShardIteratorType="TRIM_HORIZON",
                 )["ShardIterator"]
             while iterator:
                 page = self._client.get_records(ShardIterator=iterator, Limit=1000)
@@ -228,7 +242,7 @@ def matches_filter(record: dict[str, Any], sort_key_prefix: str) -> bool:
 
 def batches(records: list[dict[str, Any]], size: int = STREAM_BATCH_SIZE):
     for start in range(0, len(records), size):
-        yield {"Records": records[start:start + size]}
+        yield {"Records": records[start : start + size]}
 
 
 def load_handler(function: str) -> ModuleType:
@@ -247,8 +261,16 @@ def load_handler(function: str) -> ModuleType:
     return module
 
 
-def seed_demo_baseline(store: Any, topic: str, *, start: datetime, end: datetime,
-                       mean_per_hour: float, negative_share: float, seed: int = 7) -> int:
+def seed_demo_baseline(
+    store: Any,
+    topic: str,
+    *,
+    start: datetime,
+    end: datetime,
+    mean_per_hour: float,
+    negative_share: float,
+    seed: int = 7,
+) -> int:
     """Write synthetic hourly counts for [start, end) so the surge check has history.
 
     Only the offline demo does this (it says so when it runs): a fresh store has no past, and a
@@ -266,11 +288,21 @@ def seed_demo_baseline(store: Any, topic: str, *, start: datetime, end: datetime
             negative = sum(1 for _ in range(count) if rng.random() < negative_share)
             authors = max(1, count - rng.randint(0, max(0, count // 4)))
             positive = (count - negative) // 2
-            buckets.append((HourBucket(
-                topic=topic, hour=hour, count=count, negative=negative, positive=positive,
-                neutral=count - negative - positive, engagement=count * rng.randint(1, 6),
-                by_source={"baseline": count},
-            ), [f"demo-{hour_key(hour)}-{i}" for i in range(authors)]))
+            buckets.append(
+                (
+                    HourBucket(
+                        topic=topic,
+                        hour=hour,
+                        count=count,
+                        negative=negative,
+                        positive=positive,
+                        neutral=count - negative - positive,
+                        engagement=count * rng.randint(1, 6),
+                        by_source={"baseline": count},
+                    ),
+                    [f"demo-{hour_key(hour)}-{i}" for i in range(authors)],
+                )
+            )
         hour += timedelta(hours=1)
     store.put_baseline_buckets(buckets)
     return len(buckets)
@@ -301,7 +333,18 @@ def ses_accepted(sender: str) -> int:
 
 
 __all__ = [
-    "FakeLambdaContext", "StreamReader", "aws_endpoint", "batches", "ensure_sender",
-    "ensure_table", "iso", "load_handler", "matches_filter", "recipient_hash", "repo_path",
-    "seed_demo_baseline", "ses_accepted", "write_emails",
+    "FakeLambdaContext",
+    "StreamReader",
+    "aws_endpoint",
+    "batches",
+    "ensure_sender",
+    "ensure_table",
+    "iso",
+    "load_handler",
+    "matches_filter",
+    "recipient_hash",
+    "repo_path",
+    "seed_demo_baseline",
+    "ses_accepted",
+    "write_emails",
 ]

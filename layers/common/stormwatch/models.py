@@ -42,7 +42,7 @@ def clean_text(value: str | None, limit: int) -> str:
 
 
 def safe_url(value: str | None) -> str | None:
-    """Only absolute http(s) URLs survive; anything else (javascript:, data:, relative) is dropped."""
+    """Only absolute http(s) URLs survive; javascript:, data:, relative links are dropped."""
     if not value:
         return None
     url = value.strip()

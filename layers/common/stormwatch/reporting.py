@@ -60,9 +60,17 @@ def digest_day(topic: Topic, now: datetime) -> str:
     return utc(now).astimezone(ZoneInfo(topic.digest.timezone)).date().isoformat()
 
 
-def send_digest(topic: Topic, *, store: Any, deliver: Deliver, templates_dir: Path,
-                now: datetime, watchlist_name: str, settings_url: str = "",
-                outcome: ReportOutcome | None = None) -> ReportOutcome:
+def send_digest(
+    topic: Topic,
+    *,
+    store: Any,
+    deliver: Deliver,
+    templates_dir: Path,
+    now: datetime,
+    watchlist_name: str,
+    settings_url: str = "",
+    outcome: ReportOutcome | None = None,
+) -> ReportOutcome:
     outcome = outcome or ReportOutcome()
     end = utc(now).replace(minute=0, second=0, microsecond=0)
     start = end - DAY
@@ -70,22 +78,40 @@ def send_digest(topic: Topic, *, store: Any, deliver: Deliver, templates_dir: Pa
     previous = len(store.mentions_between(topic.name, start - DAY, start))
     surges = store.surges_between(topic.name, start, end)
     sources = store.checkpoints(topic.name, topic.sources.enabled())
-    view = build_digest(topic, now=end, period_start=start, mentions=mentions,
-                        previous_count=previous, surges=surges, sources=sources,
-                        watchlist_name=watchlist_name, settings_url=settings_url)
+    view = build_digest(
+        topic,
+        now=end,
+        period_start=start,
+        mentions=mentions,
+        previous_count=previous,
+        surges=surges,
+        sources=sources,
+        watchlist_name=watchlist_name,
+        settings_url=settings_url,
+    )
     email = render_digest(view, templates_dir, lang=topic.digest.language)
     outcome.rendered.append((f"digest-{topic.name}-{digest_day(topic, end)}", email))
     for recipient in topic.digest.recipients:
         key = f"digest#{topic.name}#{digest_day(topic, end)}#{recipient_hash(recipient)}"
         message_id, repeat = deliver(key, email, recipient)
-        outcome.deliveries.append(Delivery("digest", topic.name, recipient_hash(recipient),
-                                           message_id, repeat, email.subject))
+        outcome.deliveries.append(
+            Delivery(
+                "digest", topic.name, recipient_hash(recipient), message_id, repeat, email.subject
+            )
+        )
     return outcome
 
 
-def send_alert(topic: Topic, surge: Surge, *, deliver: Deliver, templates_dir: Path,
-               watchlist_name: str, settings_url: str = "",
-               outcome: ReportOutcome | None = None) -> ReportOutcome:
+def send_alert(
+    topic: Topic,
+    surge: Surge,
+    *,
+    deliver: Deliver,
+    templates_dir: Path,
+    watchlist_name: str,
+    settings_url: str = "",
+    outcome: ReportOutcome | None = None,
+) -> ReportOutcome:
     outcome = outcome or ReportOutcome()
     if not topic.alerts.enabled:
         return outcome
@@ -97,6 +123,9 @@ def send_alert(topic: Topic, surge: Surge, *, deliver: Deliver, templates_dir: P
     for recipient in recipients:
         key = f"alert#{topic.name}#{surge.sort_key}#{surge.tier}#{recipient_hash(recipient)}"
         message_id, repeat = deliver(key, email, recipient)
-        outcome.deliveries.append(Delivery("alert", topic.name, recipient_hash(recipient),
-                                           message_id, repeat, email.subject))
+        outcome.deliveries.append(
+            Delivery(
+                "alert", topic.name, recipient_hash(recipient), message_id, repeat, email.subject
+            )
+        )
     return outcome

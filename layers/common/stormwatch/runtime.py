@@ -18,8 +18,9 @@ from botocore.config import Config
 from stormwatch.models import RenderedEmail
 from stormwatch.reporting import Deliver
 
-_BOTO_CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=5,
-                      read_timeout=20)
+_BOTO_CONFIG = Config(
+    retries={"mode": "standard", "max_attempts": 5}, connect_timeout=5, read_timeout=20
+)
 # a digest or alert key is remembered this long: covers retries and replayed schedules
 DELIVERY_MEMORY_SECONDS = 3 * 24 * 3600
 
@@ -28,8 +29,9 @@ def aws_client(service: str) -> Any:
     return boto3.client(service, config=_BOTO_CONFIG)
 
 
-def make_deliver(mailer: Any, dynamodb_client: Any, table_name: str,
-                 lambda_context: Any = None) -> Deliver:
+def make_deliver(
+    mailer: Any, dynamodb_client: Any, table_name: str, lambda_context: Any = None
+) -> Deliver:
     """Deliver each (key, recipient) once with Powertools idempotency records in our table.
 
     A retry after success returns the stored message id without sending; a concurrent second
@@ -56,19 +58,25 @@ def make_deliver(mailer: Any, dynamodb_client: Any, table_name: str,
         lambda_context=lambda_context,
     )
 
-    @idempotent_function(data_keyword_argument="delivery", persistence_store=persistence,
-                         config=config, key_prefix="stormwatch-delivery")
+    @idempotent_function(
+        data_keyword_argument="delivery",
+        persistence_store=persistence,
+        config=config,
+        key_prefix="stormwatch-delivery",
+    )
     def send_once(delivery: dict[str, Any]) -> dict[str, Any]:
         email = RenderedEmail.model_validate(delivery["email"])
         message_id = mailer.send(email, delivery["recipient"])
         return {"message_id": message_id, "repeat": False}
 
     def deliver(key: str, email: RenderedEmail, recipient: str) -> tuple[str, bool]:
-        result = send_once(delivery={
-            "key": f"{key}",
-            "recipient": recipient,
-            "email": email.model_dump(),
-        })
+        result = send_once(
+            delivery={
+                "key": f"{key}",
+                "recipient": recipient,
+                "email": email.model_dump(),
+            }
+        )
         return result["message_id"], bool(result.get("repeat"))
 
     return deliver

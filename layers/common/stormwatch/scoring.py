@@ -71,8 +71,12 @@ def write_scores(store: Any, scored: Iterable[ScoredMention]) -> BatchWrite:
     return outcome
 
 
-def hourly_points(buckets: list[HourBucket], start: datetime, end: datetime,
-                  incomplete_from: datetime | None = None) -> list[Point]:
+def hourly_points(
+    buckets: list[HourBucket],
+    start: datetime,
+    end: datetime,
+    incomplete_from: datetime | None = None,
+) -> list[Point]:
     """Buckets -> one Point per hour from start to end inclusive, zeros where nothing came."""
     by_hour = {b.hour: b for b in buckets}
     points = []
@@ -82,9 +86,16 @@ def hourly_points(buckets: list[HourBucket], start: datetime, end: datetime,
         bucket = by_hour.get(hour)
         complete = incomplete_from is None or hour < incomplete_from
         if bucket:
-            points.append(Point(time=hour, count=bucket.count, negative=bucket.negative,
-                                authors=bucket.authors, engagement=bucket.engagement,
-                                complete=complete))
+            points.append(
+                Point(
+                    time=hour,
+                    count=bucket.count,
+                    negative=bucket.negative,
+                    authors=bucket.authors,
+                    engagement=bucket.engagement,
+                    complete=complete,
+                )
+            )
         else:
             points.append(Point(time=hour, count=0, complete=complete))
         hour += timedelta(hours=1)
@@ -132,15 +143,19 @@ def check_topic(store: Any, topic: Topic, *, now: datetime) -> Surge | None:
     start = now - HISTORY
     buckets = store.buckets_between(topic.name, start, now)
     # a source that is failing right now leaves the current hour incomplete
-    failing = [c for c in store.checkpoints(topic.name, topic.sources.enabled())
-               if c.consecutive_failures]
+    failing = [
+        c for c in store.checkpoints(topic.name, topic.sources.enabled()) if c.consecutive_failures
+    ]
     current_hour = now.replace(minute=0, second=0, microsecond=0)
     points = hourly_points(buckets, start, now, incomplete_from=current_hour if failing else None)
     last = store.latest_surge(topic.name, since=now - timedelta(days=7))
     state = None
     if last is not None:
-        state = EpisodeState(started=last.episode_start or last.detected_at, tier=last.tier,
-                             last_alarm=last.detected_at)
+        state = EpisodeState(
+            started=last.episode_start or last.detected_at,
+            tier=last.tier,
+            last_alarm=last.detected_at,
+        )
     alarm = evaluate(points, now, settings, state)
     if alarm is None:
         return None
@@ -173,8 +188,9 @@ def check_topic(store: Any, topic: Topic, *, now: datetime) -> Surge | None:
     )
 
 
-def check_surges(store: Any, watchlist: Watchlist, topics: Iterable[str], *,
-                 now: datetime) -> list[Surge]:
+def check_surges(
+    store: Any, watchlist: Watchlist, topics: Iterable[str], *, now: datetime
+) -> list[Surge]:
     """Run the surge check for the topics a batch touched and store new episodes."""
     stored = []
     for name in sorted(topics):

@@ -124,14 +124,17 @@ class Store:
     def _expires_at(self, anchor: datetime) -> int:
         return int((utc(anchor) + self.retention).timestamp())
 
-    def _query(self, pk: str, start: str, end: str, *, descending: bool = False,
-               limit: int | None = None) -> Iterator[dict[str, Any]]:
+    def _query(
+        self, pk: str, start: str, end: str, *, descending: bool = False, limit: int | None = None
+    ) -> Iterator[dict[str, Any]]:
         """Items of one partition with start <= sk <= end, following pagination."""
         kwargs: dict[str, Any] = {
             "TableName": self.table_name,
             "KeyConditionExpression": "pk = :pk AND sk BETWEEN :a AND :b",
             "ExpressionAttributeValues": {
-                ":pk": {"S": pk}, ":a": {"S": start}, ":b": {"S": end},
+                ":pk": {"S": pk},
+                ":a": {"S": start},
+                ":b": {"S": end},
             },
             "ScanIndexForward": not descending,
         }
@@ -190,14 +193,13 @@ class Store:
     def mentions_between(self, topic: str, start: datetime, end: datetime) -> list[ScoredMention]:
         """Mentions published in [start, end)."""
         items = self._query(topic_pk(topic), f"M#{iso(start)}", f"M#{iso(end)}")
-        return [
-            mention_from_item(item) for item in items if item["sk"] < f"M#{iso(end)}"
-        ]
+        return [mention_from_item(item) for item in items if item["sk"] < f"M#{iso(end)}"]
 
     # ---- scoring: sentiment on the mention + hourly bucket, exactly once --------------------
 
-    def apply_scores(self, topic: str, hour: datetime,
-                     scored: Sequence[ScoredMention]) -> ScoreWriteResult:
+    def apply_scores(
+        self, topic: str, hour: datetime, scored: Sequence[ScoredMention]
+    ) -> ScoreWriteResult:
         """Write sentiment onto each mention and add it to its hourly bucket, in transactions.
 
         A mention counts only if it was not scored before (condition on the mention), and the
@@ -207,7 +209,8 @@ class Store:
         pending = list(scored)
         while pending:
             chunk, pending = (
-                pending[:MAX_MENTIONS_PER_TRANSACTION], pending[MAX_MENTIONS_PER_TRANSACTION:],
+                pending[:MAX_MENTIONS_PER_TRANSACTION],
+                pending[MAX_MENTIONS_PER_TRANSACTION:],
             )
             while chunk:
                 try:
@@ -249,47 +252,70 @@ class Store:
             by_source[mention.source] = by_source.get(mention.source, 0) + 1
             engagement += mention.engagement
             authors.add(mention.author_key[:AUTHOR_KEY_CHARS])
-            actions.append({"Update": {
-                "TableName": self.table_name,
-                "Key": {"pk": {"S": topic_pk(topic)}, "sk": {"S": mention.sort_key}},
-                "UpdateExpression": (
-                    "SET sentiment_label = :l, sentiment_score = :s, sentiment_confidence = :c,"
-                    " sentiment_lang = :g, sentiment_terms = :t, scored_at = :at"
-                ),
-                "ConditionExpression": "attribute_exists(pk) AND attribute_not_exists(sentiment_label)",
-                "ExpressionAttributeValues": {
-                    ":l": _to_ddb(sentiment.label),
-                    ":s": _to_ddb(float(sentiment.score)),
-                    ":c": _to_ddb(float(sentiment.confidence)),
-                    ":g": _to_ddb(sentiment.lang),
-                    ":t": _to_ddb(list(sentiment.terms)),
-                    ":at": _to_ddb(scored_at),
-                },
-            }})
-        adds = ["#count :n", "negative :neg", "neutral :neu", "positive :pos",
-                "engagement :eng", "author_set :authors"]
+            actions.append(
+                {
+                    "Update": {
+                        "TableName": self.table_name,
+                        "Key": {"pk": {"S": topic_pk(topic)}, "sk": {"S": mention.sort_key}},
+                        "UpdateExpression": (
+                            "SET sentiment_label = :l, sentiment_score = :s,"
+                            " sentiment_confidence = :c,"
+                            " sentiment_lang = :g, sentiment_terms = :t, scored_at = :at"
+                        ),
+                        "ConditionExpression": (
+                            "attribute_exists(pk) AND attribute_not_exists(sentiment_label)"
+                        ),
+                        "ExpressionAttributeValues": {
+                            ":l": _to_ddb(sentiment.label),
+                            ":s": _to_ddb(float(sentiment.score)),
+                            ":c": _to_ddb(float(sentiment.confidence)),
+                            ":g": _to_ddb(sentiment.lang),
+                            ":t": _to_ddb(list(sentiment.terms)),
+                            ":at": _to_ddb(scored_at),
+                        },
+                    }
+                }
+            )
+        adds = [
+            "#count :n",
+            "negative :neg",
+            "neutral :neu",
+            "positive :pos",
+            "engagement :eng",
+            "author_set :authors",
+        ]
         values: dict[str, Any] = {
-            ":n": _to_ddb(len(chunk)), ":neg": _to_ddb(counts["negative"]),
-            ":neu": _to_ddb(counts["neutral"]), ":pos": _to_ddb(counts["positive"]),
-            ":eng": _to_ddb(engagement), ":authors": {"SS": sorted(authors)},
-            ":kind": _to_ddb("bucket"), ":topic": _to_ddb(topic),
-            ":hour": _to_ddb(iso(hour)), ":exp": _to_ddb(self._expires_at(hour)),
+            ":n": _to_ddb(len(chunk)),
+            ":neg": _to_ddb(counts["negative"]),
+            ":neu": _to_ddb(counts["neutral"]),
+            ":pos": _to_ddb(counts["positive"]),
+            ":eng": _to_ddb(engagement),
+            ":authors": {"SS": sorted(authors)},
+            ":kind": _to_ddb("bucket"),
+            ":topic": _to_ddb(topic),
+            ":hour": _to_ddb(iso(hour)),
+            ":exp": _to_ddb(self._expires_at(hour)),
         }
-        for index, (source, count) in enumerate(sorted(by_source.items())):
+        for index, (_source, count) in enumerate(sorted(by_source.items())):
             adds.append(f"#src{index} :src{index}")
             values[f":src{index}"] = _to_ddb(count)
         names = {"#count": "count"}
         names.update({f"#src{i}": f"src_{s}" for i, s in enumerate(sorted(by_source))})
-        actions.append({"Update": {
-            "TableName": self.table_name,
-            "Key": {"pk": {"S": topic_pk(topic)}, "sk": {"S": f"H#{hour_key(hour)}"}},
-            "UpdateExpression": (
-                "ADD " + ", ".join(adds)
-                + " SET kind = :kind, topic = :topic, hour_start = :hour, expires_at = :exp"
-            ),
-            "ExpressionAttributeNames": names,
-            "ExpressionAttributeValues": values,
-        }})
+        actions.append(
+            {
+                "Update": {
+                    "TableName": self.table_name,
+                    "Key": {"pk": {"S": topic_pk(topic)}, "sk": {"S": f"H#{hour_key(hour)}"}},
+                    "UpdateExpression": (
+                        "ADD "
+                        + ", ".join(adds)
+                        + " SET kind = :kind, topic = :topic, hour_start = :hour, expires_at = :exp"
+                    ),
+                    "ExpressionAttributeNames": names,
+                    "ExpressionAttributeValues": values,
+                }
+            }
+        )
         self._db.transact_write_items(TransactItems=actions)
 
     def buckets_between(self, topic: str, start: datetime, end: datetime) -> list[HourBucket]:
@@ -299,41 +325,51 @@ class Store:
         for item in items:
             by_source = {
                 key.removeprefix("src_"): int(value)
-                for key, value in item.items() if key.startswith("src_")
+                for key, value in item.items()
+                if key.startswith("src_")
             }
-            buckets.append(HourBucket(
-                topic=topic,
-                hour=datetime.fromisoformat(item["sk"][2:] + ":00:00+00:00"),
-                count=int(item.get("count", 0)),
-                negative=int(item.get("negative", 0)),
-                neutral=int(item.get("neutral", 0)),
-                positive=int(item.get("positive", 0)),
-                engagement=int(item.get("engagement", 0)),
-                authors=len(item.get("author_set", ())),
-                by_source=by_source,
-            ))
+            buckets.append(
+                HourBucket(
+                    topic=topic,
+                    hour=datetime.fromisoformat(item["sk"][2:] + ":00:00+00:00"),
+                    count=int(item.get("count", 0)),
+                    negative=int(item.get("negative", 0)),
+                    neutral=int(item.get("neutral", 0)),
+                    positive=int(item.get("positive", 0)),
+                    engagement=int(item.get("engagement", 0)),
+                    authors=len(item.get("author_set", ())),
+                    by_source=by_source,
+                )
+            )
         return buckets
 
     def put_baseline_buckets(self, buckets: Sequence[tuple[HourBucket, list[str]]]) -> None:
         """Write whole buckets at once (the offline demo's synthetic history; imports)."""
         requests = [{"PutRequest": {"Item": self._bucket_item(b, a)}} for b, a in buckets]
         for start in range(0, len(requests), 25):  # BatchWriteItem's limit
-            pending = {self.table_name: requests[start:start + 25]}
+            pending = {self.table_name: requests[start : start + 25]}
             while pending:
                 response = self._db.batch_write_item(RequestItems=pending)
                 pending = response.get("UnprocessedItems") or {}
 
     def _bucket_item(self, bucket: HourBucket, authors: list[str]) -> dict[str, Any]:
         item: dict[str, Any] = {
-            "pk": topic_pk(bucket.topic), "sk": f"H#{hour_key(bucket.hour)}", "kind": "bucket",
-            "topic": bucket.topic, "hour_start": iso(bucket.hour), "count": bucket.count,
-            "negative": bucket.negative, "neutral": bucket.neutral, "positive": bucket.positive,
-            "engagement": bucket.engagement, "expires_at": self._expires_at(bucket.hour),
+            "pk": topic_pk(bucket.topic),
+            "sk": f"H#{hour_key(bucket.hour)}",
+            "kind": "bucket",
+            "topic": bucket.topic,
+            "hour_start": iso(bucket.hour),
+            "count": bucket.count,
+            "negative": bucket.negative,
+            "neutral": bucket.neutral,
+            "positive": bucket.positive,
+            "engagement": bucket.engagement,
+            "expires_at": self._expires_at(bucket.hour),
         }
         item.update({f"src_{source}": count for source, count in bucket.by_source.items()})
         ddb_item = {k: _to_ddb(v) for k, v in item.items()}
         if authors:
-            ddb_item["author_set"] = {"SS": sorted({a[:AUTHOR_KEY_CHARS * 3] for a in authors})}
+            ddb_item["author_set"] = {"SS": sorted({a[: AUTHOR_KEY_CHARS * 3] for a in authors})}
         return ddb_item
 
     def count_between(self, topic: str, start: datetime, end: datetime) -> int:
@@ -346,12 +382,14 @@ class Store:
     def put_surge(self, surge: Surge) -> bool:
         """Store a surge item; a repeat with the same timestamp is a no-op. True when new."""
         item = surge.model_dump(mode="json")
-        item.update({
-            "pk": topic_pk(surge.topic),
-            "sk": surge.sort_key,
-            "kind": "surge",
-            "expires_at": self._expires_at(surge.detected_at),
-        })
+        item.update(
+            {
+                "pk": topic_pk(surge.topic),
+                "sk": surge.sort_key,
+                "kind": "surge",
+                "expires_at": self._expires_at(surge.detected_at),
+            }
+        )
         try:
             self._db.put_item(
                 TableName=self.table_name,
@@ -369,9 +407,9 @@ class Store:
         return [surge_from_item(item) for item in items]
 
     def latest_surge(self, topic: str, since: datetime) -> Surge | None:
-        items = list(self._query(
-            topic_pk(topic), f"S#{iso(since)}", "S#~", descending=True, limit=1
-        ))
+        items = list(
+            self._query(topic_pk(topic), f"S#{iso(since)}", "S#~", descending=True, limit=1)
+        )
         return surge_from_item(items[0]) if items else None
 
     # ---- checkpoints and source health ----------------------------------------------------
@@ -385,17 +423,22 @@ class Store:
         if "Item" not in response:
             return Checkpoint(source=source, topic=topic)
         item = from_ddb(response["Item"])
-        return Checkpoint.model_validate({k: v for k, v in item.items() if k in Checkpoint.model_fields})
+        return Checkpoint.model_validate(
+            {k: v for k, v in item.items() if k in Checkpoint.model_fields}
+        )
 
     def checkpoints(self, topic: str, sources: Iterable[str]) -> list[Checkpoint]:
         return [self.get_checkpoint(source, topic) for source in sources]
 
-    def record_success(self, source: str, topic: str, *, cursor: str | None, count: int,
-                       at: datetime) -> None:
+    def record_success(
+        self, source: str, topic: str, *, cursor: str | None, count: int, at: datetime
+    ) -> None:
         """Move the checkpoint. Call only after the run's mentions are durably written."""
         values = {":at": _to_ddb(iso(at)), ":n": _to_ddb(count), ":zero": _to_ddb(0)}
-        expression = ("SET last_run = :at, last_success = :at, last_count = :n,"
-                      " consecutive_failures = :zero ADD total_count :n")
+        expression = (
+            "SET last_run = :at, last_success = :at, last_count = :n,"
+            " consecutive_failures = :zero ADD total_count :n"
+        )
         if cursor is not None:
             expression = expression.replace("SET ", "SET #cursor = :cursor, ", 1)
             values[":cursor"] = _to_ddb(cursor)
@@ -409,12 +452,15 @@ class Store:
             ":one": _to_ddb(1),
             ":zero": _to_ddb(0),
         }
-        expression = ("SET last_run = :at, last_error = :err, last_error_at = :at,"
-                      " last_count = :zero ADD consecutive_failures :one")
+        expression = (
+            "SET last_run = :at, last_error = :err, last_error_at = :at,"
+            " last_count = :zero ADD consecutive_failures :one"
+        )
         self._update_checkpoint(source, topic, expression, values, False)
 
-    def _update_checkpoint(self, source: str, topic: str, expression: str,
-                           values: dict[str, Any], has_cursor: bool) -> None:
+    def _update_checkpoint(
+        self, source: str, topic: str, expression: str, values: dict[str, Any], has_cursor: bool
+    ) -> None:
         values = {**values, ":source": _to_ddb(source), ":topic": _to_ddb(topic)}
         kwargs: dict[str, Any] = {
             "TableName": self.table_name,

@@ -65,7 +65,9 @@ class Sources(_Strict):
     rss: RssOptions | None = None
 
     def enabled(self) -> list[str]:
-        return [name for name in ("hackernews", "rss") if (opt := getattr(self, name)) and opt.enabled]
+        return [
+            name for name in ("hackernews", "rss") if (opt := getattr(self, name)) and opt.enabled
+        ]
 
 
 class DigestSettings(_Strict):
