@@ -276,12 +276,17 @@ class ReplayHttpClient:
     def __init__(self, recordings_dir: Path | str) -> None:
         self.recordings_dir = Path(recordings_dir)
         index_path = self.recordings_dir / "index.json"
-        try:
-            raw = json.loads(index_path.read_text(encoding="utf-8"))
-        except FileNotFoundError as exc:
-            raise FileNotFoundError(f"no recordings index at {index_path}") from exc
-        entries = raw.get("recordings", []) if isinstance(raw, dict) else raw
+        if not index_path.exists():
+            raise FileNotFoundError(f"no recordings index at {index_path}")
         self.recordings: list[Recording] = []
+        # index.json plus any index.<part>.json, so each source family keeps its own file
+        for path in [index_path, *sorted(self.recordings_dir.glob("index.*.json"))]:
+            self._load_index(path)
+        self.calls: list[str] = []  # every URL requested, in order (handy in tests and the demo)
+
+    def _load_index(self, index_path: Path) -> None:
+        raw = json.loads(index_path.read_text(encoding="utf-8"))
+        entries = raw.get("recordings", []) if isinstance(raw, dict) else raw
         for number, entry in enumerate(entries):
             try:
                 base, in_url = _split(entry["url"])
@@ -299,7 +304,6 @@ class ReplayHttpClient:
                 )
             except (KeyError, TypeError, ValueError) as exc:
                 raise ValueError(f"{index_path}: recording #{number} is invalid: {exc!r}") from exc
-        self.calls: list[str] = []  # every URL requested, in order (handy in tests and the demo)
 
     def get(
         self,
