@@ -5,14 +5,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+# X-Ray's SDK opens its UDP emitter socket on import; do that once now, before pytest-socket
+# blocks sockets, so the handlers' Tracer() can be imported in tests
+import aws_xray_sdk.core  # noqa: F401
 import pytest
-
-try:
-    # X-Ray's SDK opens its UDP emitter socket on import; do that once now, before
-    # pytest-socket blocks sockets, so Tracer() in the handlers can be imported in tests
-    import aws_xray_sdk.core  # noqa: F401
-except ImportError:  # pragma: no cover - the tracer extra is installed by `make`
-    pass
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("STORMWATCH_SHARED", REPO.parent / "shared"))

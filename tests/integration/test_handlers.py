@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 
 import boto3
 import pytest
-
 from stormwatch import local
 from stormwatch.cycle import DEMO_NOW, CycleConfig, wire_handlers
 from stormwatch.store import Store
@@ -127,9 +126,7 @@ def test_hourly_dispatcher_sends_only_the_topics_whose_local_hour_it_is(wired):
     assert {d["topic"] for d in response["deliveries"]} == {"acme-cloud"}
     # And at 06:00 UTC (07:00 in Berlin) only deutsche-bahn's
     at_six = {"kind": "digest", "scheduled_time": "2026-11-25T06:00:00Z"}
-    assert {d["topic"] for d in invoke(wired, "report", at_six)["deliveries"]} == {
-        "deutsche-bahn"
-    }
+    assert {d["topic"] for d in invoke(wired, "report", at_six)["deliveries"]} == {"deutsche-bahn"}
 
 
 def test_surge_insert_sends_the_alert_once(wired, table):
