@@ -257,7 +257,11 @@ def load_handler(function: str) -> ModuleType:
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
-    spec.loader.exec_module(module)
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]  # never leave a half-imported handler behind
+        raise
     return module
 
 
