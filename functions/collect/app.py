@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
@@ -17,6 +17,7 @@ from stormwatch.events import CollectEvent
 from stormwatch.http import HttpClient
 from stormwatch.models import now_utc
 from stormwatch.runtime import aws_client
+from stormwatch.secrets import NoSecrets, SsmSecrets
 from stormwatch.settings import CollectSettings
 from stormwatch.sources import get_source
 from stormwatch.store import Store
@@ -35,6 +36,8 @@ class Deps:
     store: Store
     http: Any
     clock: Any = now_utc
+    # source credentials (stormwatch.secrets.Secrets); SSM in Lambda, none by default
+    secrets: Any = field(default_factory=NoSecrets)
 
 
 @cache
@@ -44,7 +47,8 @@ def _default_deps() -> Deps:
         aws_client("dynamodb"), settings.table_name, retention_days=settings.retention_days
     )
     http = HttpClient(f"stormwatch/{__version__} (+{settings.contact})")
-    return Deps(settings=settings, store=store, http=http)
+    secrets = SsmSecrets(settings.ssm_prefix)
+    return Deps(settings=settings, store=store, http=http, secrets=secrets)
 
 
 # the local runner and tests replace this with their own collaborators
@@ -69,7 +73,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     if request.topic:
         topics = [t for t in topics if t.name == request.topic]
     reports = collect_source(
-        get_source(request.source),
+        get_source(request.source, secrets=deps.secrets, state=deps.store),
         topics,
         deps.store,
         deps.http,

@@ -74,6 +74,7 @@ def _digests(event: dict[str, Any], deps: Deps, context: Any) -> ReportOutcome:
             watchlist_name=watchlist.name,
             settings_url=deps.settings.settings_url,
             outcome=outcome,
+            watchlist=watchlist,
         )
     return outcome
 

@@ -67,7 +67,10 @@ def test_every_schedule_retries_and_has_a_dead_letter_queue():
         for fn in cfn.functions()
         for name, event in cfn.events(fn, "ScheduleV2").items()
     ]
-    assert len(schedules) == 3
+    from stormwatch.sources import SOURCES
+
+    # one collect schedule per registered source, plus the hourly digest dispatcher
+    assert len(schedules) == len(SOURCES) + 1
     for fn, name, props in schedules:
         # Then each has a retry policy with bounded attempts and age
         retry = props["RetryPolicy"]

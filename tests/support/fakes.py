@@ -30,10 +30,12 @@ class MemoryStore:
         self.mentions[key] = mention
         return True
 
-    def record_success(self, source, topic, *, cursor, count, at):
+    def record_success(self, source, topic, *, cursor, count, at, notes=(), truncated=False):
         old = self.get_checkpoint(source, topic)
         self.checkpoint_rows[(source, topic)] = old.model_copy(
             update={
+                "last_notes": list(notes)[:5],
+                "last_truncated": truncated,
                 "cursor": cursor if cursor is not None else old.cursor,
                 "last_run": at,
                 "last_success": at,

@@ -6,8 +6,16 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from stormwatch.digest import LIST_CAP, TEXT_CHARS, build_alert, build_digest
-from stormwatch.models import Checkpoint, Mention, ScoredMention, Sentiment, Surge
+from stormwatch.digest import (
+    CHART_HEIGHT,
+    CHART_HOURS,
+    KNOWN_AUTHOR_KEY_CHARS,
+    LIST_CAP,
+    TEXT_CHARS,
+    build_alert,
+    build_digest,
+)
+from stormwatch.models import Checkpoint, HourBucket, Mention, ScoredMention, Sentiment, Surge
 from stormwatch.watchlist import Topic
 
 NOW = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
@@ -77,7 +85,7 @@ def surge(hours_ago: float = 1, tier: str = "warning", **kw) -> Surge:
     return Surge.model_validate(data)
 
 
-def digest(topic: Topic | None = None, *, mentions=(), previous=0, surges=(), sources=()):
+def digest(topic: Topic | None = None, *, mentions=(), previous=0, surges=(), sources=(), **extra):
     return build_digest(
         topic or make_topic(),
         now=NOW,
@@ -88,6 +96,7 @@ def digest(topic: Topic | None = None, *, mentions=(), previous=0, surges=(), so
         sources=list(sources),
         watchlist_name="stormwatch",
         settings_url="https://example.com/settings",
+        **extra,
     )
 
 
@@ -285,9 +294,9 @@ def test_source_status_shows_failures_with_their_error_and_the_last_success():
     # When the digest is built
     view = digest(mentions=mentions, sources=[ok_checkpoint("hackernews", 7), failing])
 
-    # Then the failing source comes first, with its error and since when it has not worked
+    # Then the source that is down comes first, with its error and since when it has not worked
     rss, hn = view.sources
-    assert (rss.source, rss.status, rss.failures) == ("rss", "failing", 3)
+    assert (rss.source, rss.status, rss.failures) == ("rss", "down", 3)
     assert rss.last_error == "HTTP 503 from https://example.com/feed.xml"
     assert rss.last_success == NOW - timedelta(hours=20)
     assert (hn.source, hn.status, hn.mentions, hn.last_count) == ("hackernews", "ok", 5, 7)
@@ -409,3 +418,231 @@ def test_settings_link_must_be_http():
     )
 
     assert view.settings_url is None
+
+
+# --- the week: hourly chart, 7-day average ---------------------------------------------------
+
+
+def bucket(hours_ago: int, count: int, negative: int = 0) -> HourBucket:
+    """The bucket of the hour that started `hours_ago` hours before NOW."""
+    return HourBucket(
+        topic="acme-cloud",
+        hour=NOW - timedelta(hours=hours_ago),
+        count=count,
+        negative=negative,
+        neutral=count - negative,
+    )
+
+
+def test_the_chart_has_one_bar_per_hour_of_the_week_scaled_to_the_busiest():
+    # Given a quiet week with a busy, mostly negative hour just before the digest
+    buckets = [bucket(h, 2) for h in range(1, CHART_HOURS + 24)]
+    buckets[0] = bucket(1, 20, negative=15)
+
+    # When the digest is built with the buckets
+    view = digest(mentions=many(3, "neutral"), buckets=buckets)
+
+    # Then there are 168 bars, the last one is the busiest at full height, 3/4 of it red
+    chart = view.chart
+    assert chart is not None and len(chart.bars) == CHART_HOURS
+    last = chart.bars[-1]
+    assert (last.count, last.height, last.negative_height) == (20, CHART_HEIGHT, 60)
+    assert chart.bars[0].height == round(2 / 20 * CHART_HEIGHT)
+    assert chart.max_count == 20 and chart.total == 20 + 2 * (CHART_HOURS - 1)
+    # and the hours are shown in the digest's zone, the last 24 marked as the period
+    assert last.hour.utcoffset() == timedelta(hours=1)
+    assert sum(b.in_period for b in chart.bars) == 24 and last.in_period
+    # and the days under the chart add up to the week, only wide days labelled
+    assert sum(d.hours for d in chart.days) == CHART_HOURS
+    assert sum(d.count for d in chart.days) == chart.total
+    assert all(d.labelled == (d.hours >= 12) for d in chart.days)
+
+
+def test_hours_without_a_bucket_are_empty_bars_and_a_silent_week_has_no_peak():
+    view = digest(buckets=[])
+
+    assert view.chart is not None and view.chart.total == 0
+    assert {b.height for b in view.chart.bars} == {0}
+    assert view.chart.busiest is None
+    assert view.week_average is None  # no history: no average to compare with
+
+
+def test_without_buckets_there_is_no_chart_and_no_average():
+    view = digest(mentions=many(3, "neutral"))
+
+    assert view.chart is None and view.week_average is None
+
+
+def test_the_7_day_average_counts_the_week_before_the_period():
+    # Given 70 mentions spread over the 7 days before the period and 100 inside it
+    week = [bucket(24 + h, 1) for h in range(1, 71)]
+    today = [bucket(h, 10) for h in range(1, 11)]
+
+    view = digest(mentions=many(30, "neutral"), previous=10, buckets=week + today)
+
+    # Then the average is 10 a day and the day's 30 mentions are +200 % against it
+    assert view.week_average == pytest.approx(10.0)
+    assert view.week_delta_share == pytest.approx(2.0)
+
+
+def test_busier_than_usual_is_measured_against_the_week_not_one_odd_day():
+    # Given a day with 30 mentions after a day with 30, but a week averaging 10 a day
+    week = [bucket(24 + h, 1) for h in range(1, 71)]
+
+    view = digest(mentions=many(30, "neutral"), previous=30, buckets=week)
+
+    # Then the verdict says busier than usual (against the previous day alone it was "as usual")
+    assert view.verdict == "busier"
+    assert digest(mentions=many(30, "neutral"), previous=30).verdict == "as_usual"
+
+
+# --- lists: most positive, new voices ---------------------------------------------------------
+
+
+def test_most_positive_weighs_positivity_by_engagement_and_is_not_repeated_below():
+    # Given a warmly received launch post, a mildly positive one, and engaged neutral noise
+    launch = scored(1, "positive", score=0.5, engagement=900)
+    mild = scored(2, "positive", score=0.9, engagement=0)
+    noise = many(3, "neutral", 10, engagement=50)
+
+    view = digest(mentions=[mild, launch, *noise])
+
+    # Then the launch leads the positive list, and the engaged list only has the rest
+    assert [m.title for m in view.most_positive] == ["Story 1", "Story 2"]
+    assert {m.title for m in view.most_engaged} == {"Story 10", "Story 11", "Story 12"}
+
+
+def test_new_voices_are_authors_not_heard_in_the_30_days_before():
+    # Given three authors today, one of whom was heard last week, one posting twice
+    regular = scored(1, "neutral", engagement=5)
+    newcomer = scored(2, "negative", engagement=300)
+    loud = [scored(3, "neutral", engagement=10), scored(3, "neutral", engagement=40, hours_ago=1)]
+    loud[1] = loud[1].model_copy(
+        update={"mention": loud[1].mention.model_copy(update={"native_id": "hn-3b"})}
+    )
+    known = {regular.mention.author_key[:KNOWN_AUTHOR_KEY_CHARS]}
+
+    view = digest(mentions=[regular, newcomer, *loud], known_authors=known)
+
+    # Then two of three authors are new, each listed once (by their most engaged mention)
+    assert (view.new_voices_total, view.authors_total) == (2, 3)
+    assert [(m.author, m.engagement) for m in view.new_voices] == [
+        ("author2", 300),
+        ("author3", 40),
+    ]
+
+
+def test_new_voices_are_left_out_when_the_history_is_not_known():
+    assert digest(mentions=many(3, "neutral")).new_voices is None
+
+
+def test_the_digest_and_the_store_agree_on_the_author_key_length():
+    from stormwatch.store import AUTHOR_KEY_CHARS
+
+    assert KNOWN_AUTHOR_KEY_CHARS == AUTHOR_KEY_CHARS
+
+
+# --- share of voice ---------------------------------------------------------------------------
+
+
+def test_share_of_voice_compares_the_topic_with_its_competitors_counted_alike():
+    # Given 30 mentions of the topic in its buckets and two competitors with 60 and 10
+    buckets = [bucket(h, 3) for h in range(1, 11)]
+
+    view = digest(
+        mentions=many(30, "neutral"),
+        buckets=buckets,
+        competitors=[("globex", "Globex Cloud", 60), ("initech", "Initech", 10)],
+    )
+
+    # Then the rows are ordered by volume, with shares of the three together
+    rows = [(r.title, r.count, round(r.share, 3), r.own) for r in view.share_of_voice]
+    assert rows == [
+        ("Globex Cloud", 60, 0.6, False),
+        ("acme-cloud", 30, 0.3, True),
+        ("Initech", 10, 0.1, False),
+    ]
+
+
+def test_no_competitors_no_share_of_voice():
+    assert digest(mentions=many(3, "neutral")).share_of_voice == []
+
+
+# --- coverage: ok / degraded / down -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("checkpoint", "status"),
+    [
+        ({"consecutive_failures": 0}, "ok"),
+        ({"consecutive_failures": 1, "last_error": "timeout"}, "degraded"),
+        ({"consecutive_failures": 2, "last_error": "timeout"}, "degraded"),
+        ({"consecutive_failures": 3, "last_error": "timeout"}, "down"),
+        ({"last_truncated": True, "last_notes": ["daily quota budget reached"]}, "degraded"),
+        ({"last_run": NOW - timedelta(days=2)}, "down"),  # did not run at all in the period
+        ({"last_run": None}, "never-run"),
+    ],
+)
+def test_each_sources_state_for_the_period(checkpoint, status):
+    data = {"source": "hackernews", "topic": "acme-cloud", "last_run": NOW, "last_success": NOW}
+    data.update(checkpoint)
+
+    view = digest(sources=[Checkpoint.model_validate(data), ok_checkpoint("rss")])
+
+    row = next(r for r in view.sources if r.source == "hackernews")
+    assert row.status == status
+    assert view.coverage == {"ok": 2} if status == "ok" else view.coverage[status] == 1
+
+
+def test_a_sources_own_notes_are_shown_bounded():
+    # Given a source whose last run hit its quota and left a very long note
+    noisy = ok_checkpoint("hackernews").model_copy(
+        update={
+            "last_truncated": True,
+            "last_notes": ["daily quota budget of 20 search calls reached", "x" * 5000, "3", "4"],
+        }
+    )
+
+    row = next(r for r in digest(sources=[noisy]).sources if r.source == "hackernews")
+
+    assert row.status == "degraded" and row.truncated
+    assert row.notes[0] == "daily quota budget of 20 search calls reached"
+    assert len(row.notes) == 3 and all(len(n) <= 200 for n in row.notes)
+
+
+def test_open_storms_come_before_later_surges_that_are_over():
+    # Given an open surge three hours ago and a later one the detector has already closed
+    early_open = surge(hours_ago=3, tier="warning")
+    closed_later = surge(hours_ago=1, tier="watch", evidence={"closed": True})
+
+    view = digest(mentions=many(5, "negative"), surges=[closed_later, early_open])
+
+    assert [(s.tier, s.open) for s in view.surges] == [("warning", True), ("watch", False)]
+
+
+# --- the alert's playbook per tier, the recipient's language ----------------------------------
+
+
+def test_the_alert_shows_the_playbook_for_its_tier_falling_back_to_the_defaults():
+    topic = make_topic(
+        playbook={
+            "owner": "Comms",
+            "first_steps": ["Default step"],
+            "holding_statement": "Default statement",
+            "tiers": {"firestorm": {"first_steps": ["Call the CEO"]}},
+        }
+    )
+
+    firestorm = build_alert(topic, surge(tier="firestorm"), watchlist_name="w")
+    watch = build_alert(topic, surge(tier="watch"), watchlist_name="w")
+
+    assert firestorm.playbook.first_steps == ["Call the CEO"]
+    assert firestorm.playbook.holding_statement == "Default statement"
+    assert firestorm.playbook.tier == "firestorm"
+    assert watch.playbook.first_steps == ["Default step"] and watch.playbook.tier is None
+
+
+def test_the_view_carries_the_recipients_language_not_only_the_topics():
+    view = digest(mentions=many(1, "neutral"), language="de")
+
+    assert view.language == "de"

@@ -22,6 +22,12 @@ EVENTS = Path(__file__).resolve().parents[2] / "events"
 TARGETS = {
     "collect_hackernews.json": ("CollectFunction", "collect"),
     "collect_rss.json": ("CollectFunction", "collect"),
+    "collect_reddit.json": ("CollectFunction", "collect"),
+    "collect_mastodon.json": ("CollectFunction", "collect"),
+    "collect_bluesky.json": ("CollectFunction", "collect"),
+    "collect_stackexchange.json": ("CollectFunction", "collect"),
+    "collect_youtube.json": ("CollectFunction", "collect"),
+    "collect_github.json": ("CollectFunction", "collect"),
     "score_mention_insert.json": ("ScoreFunction", "stream"),
     "report_digest.json": ("ReportFunction", "digest"),
     "report_digest_topic.json": ("ReportFunction", "digest"),
@@ -62,7 +68,12 @@ def test_every_sample_event_is_covered_by_this_test():
 
 
 @pytest.mark.parametrize(
-    ("name", "source"), [("collect_hackernews.json", "hackernews"), ("collect_rss.json", "rss")]
+    ("name", "source"),
+    [
+        (name, name.removeprefix("collect_").removesuffix(".json"))
+        for name in TARGETS
+        if name.startswith("collect_")
+    ],
 )
 def test_collect_events_name_their_source(name, source):
     # Given a scheduler input for collect
@@ -81,7 +92,7 @@ def test_collect_events_match_the_schedule_inputs_in_the_template():
     ]
     # Then the sample events are exactly those inputs
     assert sorted(inputs, key=str) == sorted(
-        [_load("collect_hackernews.json"), _load("collect_rss.json")], key=str
+        [_load(name) for name in TARGETS if name.startswith("collect_")], key=str
     )
 
 

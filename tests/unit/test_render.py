@@ -172,7 +172,7 @@ def test_english_digest_shows_the_same_facts_in_html_and_text():
         assert "Net sentiment: -30.3 %" in facts
         assert "firestorm" in facts.lower()
         assert "observed 60 per hour" in facts and "expected 12.5" in facts
-        assert "Most negative" in facts and "why: outage" in facts
+        assert "Needs a reply" in facts and "why: outage" in facts
         assert "Story 65" in facts  # the most engaged negative mention leads
         assert "HTTP 503 Service Unavailable" in facts
         assert "4 failed runs in a row" in facts
@@ -191,11 +191,11 @@ def test_german_digest_is_written_in_german_with_german_numbers_and_dates():
         assert "Stimmungssaldo: -30,3 %" in facts
         assert "24.11.2026 09:00 – 25.11.2026 09:00 (Europe/Berlin)" in facts
         assert "beobachtet 60 pro Stunde" in facts and "erwartet 12,5" in facts
-        assert "gestört" in facts and "4 Fehlläufe in Folge" in facts
+        assert "ausgefallen" in facts and "4 Fehlläufe in Folge" in facts
         assert "Einstellungen ändern oder abbestellen" in facts
     assert 'lang="de"' in email.html
     # no English left over in the running text
-    for english in ("mentions", "Sentiment", "previous day", "failing", "storm warning"):
+    for english in ("mentions", "Sentiment", "previous day", "down", "storm warning"):
         assert english not in email.text
 
 
@@ -388,3 +388,123 @@ def test_numbers_and_dates_follow_the_language():
     assert i18n.fmt_datetime(moment, "en", "Europe/Berlin") == "25 Nov 2026, 09:00 (Europe/Berlin)"
     assert i18n.count_noun(1, "de") == "1 Erwähnung"
     assert i18n.count_noun(1204, "de") == "1.204 Erwähnungen"
+
+
+# --- the week, new voices, share of voice, coverage ------------------------------------------
+
+
+def full_day(lang: str = "en", **extra):
+    """busy_day plus a week of hourly buckets, the author history and a competitor."""
+    from stormwatch.models import HourBucket
+
+    buckets = [
+        HourBucket(topic="acme-cloud", hour=NOW - timedelta(hours=h), count=3, negative=1)
+        for h in range(1, 8 * 24 + 1)
+    ]
+    base = busy_day(lang)
+    view = build_digest(
+        make_topic(lang),
+        now=NOW,
+        period_start=NOW - timedelta(days=1),
+        mentions=[scored(i, "negative", engagement=i) for i in range(3)]
+        + [scored(200 + i, "positive", engagement=5) for i in range(2)],
+        previous_count=40,
+        surges=[],
+        sources=[
+            Checkpoint(source="hackernews", topic="acme-cloud", last_run=NOW, last_success=NOW),
+            Checkpoint(
+                source="rss",
+                topic="acme-cloud",
+                last_run=NOW,
+                last_success=NOW,
+                last_truncated=True,
+                last_notes=["daily quota budget reached"],
+            ),
+        ],
+        watchlist_name=base.watchlist_name,
+        buckets=buckets,
+        known_authors=set(),
+        competitors=[("globex", "Globex Cloud", 140)],
+        **extra,
+    )
+    return view
+
+
+def test_the_week_chart_is_drawn_with_html_bars_and_labelled_days():
+    email = render_digest(full_day(), TEMPLATES, lang="en")
+
+    # Then the chart is a table of 168 hourly cells with pixel-high bars, no image anywhere
+    chart = re.search(r'id="chart".*?</table>', email.html, flags=re.S).group(0)
+    assert chart.count("<td") == 168
+    assert re.search(r"height: \d+px; background: #c8453a", chart)  # the negative part
+    assert "<img" not in email.html
+    # and the days below it are named in the reader's language
+    assert "Wed 18" in email.html or "Thu 19" in email.html
+    german = render_digest(full_day("de"), TEMPLATES, lang="de")
+    assert "Do 19." in german.html
+    # and the text part says the same per day
+    assert "== Last 7 days, by hour ==" in email.text
+    assert re.search(r"Thu 19: 72 \(33\.3 % negative\)", email.text)
+
+
+def test_the_headline_compares_with_the_previous_day_and_the_week():
+    view = full_day()
+    email = render_digest(view, TEMPLATES)
+
+    for facts in (visible_text(email.html), email.text):
+        assert "5 mentions" in facts or "Mentions: 5" in facts
+        assert "vs. previous day" in facts
+        assert "-93.1 % vs. 7-day average (72 per day)" in facts
+
+
+def test_positive_new_voices_share_of_voice_and_coverage_are_in_both_parts():
+    email = render_digest(full_day(), TEMPLATES)
+
+    for facts in (visible_text(email.html), email.text):
+        assert "Most positive" in facts and "Story 200" in facts
+        assert "New voices" in facts and "5 of 5" in facts
+        assert "Share of voice" in facts and "Globex Cloud" in facts
+        assert "2 sources: 1 ok · 1 degraded" in facts
+        assert "the last run stopped early" in facts
+        assert "daily quota budget reached" in facts
+
+
+def test_the_footer_names_the_watchlist_the_period_and_how_to_change_settings():
+    with_url = render_digest(busy_day(), TEMPLATES)
+    without = render_digest(busy_day(settings_url=""), TEMPLATES)
+
+    period = "24 Nov 2026, 09:00 – 25 Nov 2026, 09:00 (Europe/Berlin)"
+    for email in (with_url, without):
+        footer = email.text.split("\n--\n", 1)[1]
+        assert "stormwatch" in footer and period in footer
+    assert "Change settings or unsubscribe: https://example.com/settings" in with_url.text
+    assert "ask the owner of this watchlist" in without.text
+    assert "ask the owner of this watchlist" in visible_text(without.html)
+
+
+def test_the_alert_shows_the_steps_for_its_tier():
+    topic = make_topic(
+        playbook={
+            "owner": "Comms on call",
+            "first_steps": ["Check the status page"],
+            "tiers": {"firestorm": {"first_steps": ["Call the incident commander"]}},
+        }
+    )
+    view = build_alert(topic, the_surge(tier="firestorm"), watchlist_name="stormwatch")
+
+    email = render_alert(view, TEMPLATES)
+
+    for facts in (visible_text(email.html), email.text):
+        assert "Call the incident commander" in facts
+        assert "Check the status page" not in facts
+        assert "firestorm: steps for this tier" in facts
+
+
+def test_an_escalation_subject_says_what_it_escalated_to():
+    view = build_alert(
+        make_topic(),
+        the_surge(tier="firestorm", escalation=True, evidence={"previous_tier": "warning"}),
+        watchlist_name="stormwatch",
+    )
+
+    assert "surge escalated to firestorm" in render_alert(view, TEMPLATES).subject

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from stormwatch.digest import build_alert, build_digest
-from stormwatch.models import Checkpoint, Mention, ScoredMention, Sentiment, Surge
+from stormwatch.models import Checkpoint, HourBucket, Mention, ScoredMention, Sentiment, Surge
 from stormwatch.render import render_alert, render_digest
 from stormwatch.watchlist import Topic
 
@@ -51,7 +51,9 @@ def topic() -> Topic:
     )
 
 
-def unvalidated(n: int, *, url: str, text: str = HOSTILE, engagement: int = 100) -> ScoredMention:
+def unvalidated(
+    n: int, *, url: str, text: str = HOSTILE, engagement: int = 100, label: str = "negative"
+) -> ScoredMention:
     """A mention as it might come back from storage, bypassing the ingest-time cleaning."""
     mention = Mention.model_construct(
         topic="acme-cloud",
@@ -61,12 +63,13 @@ def unvalidated(n: int, *, url: str, text: str = HOSTILE, engagement: int = 100)
         url=url,
         title=HOSTILE,
         text=text,
-        author=HOSTILE,
+        author=f"{HOSTILE} {n} {HUGE}",
         lang="en",
         engagement=engagement,
         channel="",
     )
-    sentiment = Sentiment(label="negative", score=-0.9, terms=(SCRIPT, BIDI))
+    score = {"negative": -0.9, "neutral": 0.0, "positive": 0.9}[label]
+    sentiment = Sentiment(label=label, score=score, terms=(SCRIPT, BIDI, HUGE, *[HOSTILE] * 9))
     return ScoredMention.model_construct(mention=mention, sentiment=sentiment)
 
 
@@ -76,6 +79,12 @@ def hostile_digest(text: str = HOSTILE):
         unvalidated(i, url=url, text=text, engagement=5000 + i) for i, url in enumerate(BAD_URLS)
     ]
     mentions += [unvalidated(10 + i, url="https://ok.example/post", text=text) for i in range(10)]
+    # every other list full too: positives, engaged neutrals, new voices (all authors differ)
+    for label, first in (("positive", 100), ("neutral", 200)):
+        mentions += [
+            unvalidated(first + i, url=BAD_URLS[i % len(BAD_URLS)], text=text, label=label)
+            for i in range(10)
+        ]
     broken = Checkpoint(
         source="hackernews",
         topic="acme-cloud",
@@ -84,16 +93,51 @@ def hostile_digest(text: str = HOSTILE):
         last_error_at=NOW,
         consecutive_failures=2,
     )
+    # the largest coverage table: many sources, each with the longest notes
+    noisy = [
+        Checkpoint(
+            source=f"{SCRIPT}{i}",
+            topic="acme-cloud",
+            last_run=NOW,
+            last_success=NOW,
+            last_truncated=True,
+            last_notes=[HOSTILE + HUGE] * 10,
+        )
+        for i in range(40)
+    ]
+    week = [
+        HourBucket(topic="acme-cloud", hour=NOW - timedelta(hours=h), count=10**6, negative=h)
+        for h in range(1, 24 * 40)
+    ]
+    surges = [
+        Surge(
+            topic="acme-cloud",
+            detected_at=NOW - timedelta(hours=h),
+            tier="firestorm",
+            observed=50,
+            expected=5,
+            score=9,
+            threshold=3,
+            negative_share=0.8,
+            usual_negative_share=0.1,
+            authors=10,
+            evidence={"top_terms": [HOSTILE + HUGE] * 20, "sources": {HOSTILE: 3, SCRIPT: 2}},
+        )
+        for h in range(1, 20)
+    ]
     return build_digest(
         topic(),
         now=NOW,
         period_start=NOW - timedelta(days=1),
         mentions=mentions,
         previous_count=3,
-        surges=[],
-        sources=[broken],
+        surges=surges,
+        sources=[broken, *noisy],
         watchlist_name=f"stormwatch {SCRIPT}\nBcc: x@evil.example",
         settings_url="https://example.com/settings",
+        buckets=week,
+        known_authors=set(),
+        competitors=[(f"c{i}", HOSTILE + HUGE, 10**6) for i in range(30)],
     )
 
 
@@ -224,3 +268,17 @@ def test_a_javascript_settings_link_gives_no_unsubscribe_header_and_no_link():
 
     assert "List-Unsubscribe" not in email.headers
     assert "javascript:" not in email.html.lower()
+
+
+def test_a_digest_too_big_for_gmail_is_shortened_and_says_so():
+    # Given the largest digest hostile content can make (every list and table full)
+    view = hostile_digest()
+
+    email = render_digest(view, TEMPLATES)
+
+    # Then it is cut down below the clipping size, and the reader is told lists were shortened
+    assert len(email.html.encode()) < 100_000
+    assert "Some lists were shortened" in email.text
+    assert "Some lists were shortened" in email.html
+    # the verdict and the numbers survive the cut
+    assert "storm warning" in email.subject

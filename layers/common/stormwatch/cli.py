@@ -1,4 +1,4 @@
-"""The `stormwatch` command: run, demo, invoke, check, sentiment, backtest."""
+"""The `stormwatch` command: run, demo, invoke, preview, check, sentiment, backtest."""
 
 from __future__ import annotations
 
@@ -139,6 +139,31 @@ def cmd_sentiment(args: argparse.Namespace, rest: list[str]) -> int:
     return run_cli(rest, sys.stdin, sys.stdout)
 
 
+def cmd_preview(args: argparse.Namespace) -> int:
+    """Render the digest or alert e-mails to out/ (no sending) and print their paths."""
+    from stormwatch.preview import PreviewError, run_preview
+
+    try:
+        preview = run_preview(
+            args.kind,
+            watchlist_path=Path(args.watchlist),
+            templates_dir=local.repo_path("templates"),
+            out_dir=Path(args.out),
+            topic=args.topic,
+            lang=args.lang,
+            endpoint=args.endpoint,
+            table=args.table,
+        )
+    except PreviewError as exc:
+        print(f"nothing to preview: {exc}", file=sys.stderr)
+        return 1
+    for note in preview.notes:
+        print(f"note: {note}", file=sys.stderr)
+    for path in preview.files:
+        print(path)
+    return 0
+
+
 def cmd_backtest(args: argparse.Namespace, rest: list[str]) -> int:
     from stormwatch.backtest import run_cli
 
@@ -177,6 +202,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     invoke.set_defaults(func=cmd_invoke)
 
+    preview = sub.add_parser(
+        "preview", help="render the digest or alert to out/ from the demo data or a store"
+    )
+    common(preview)
+    preview.add_argument("kind", choices=["digest", "alert"])
+    preview.add_argument("--topic", help="one topic (default: every topic)")
+    preview.add_argument("--lang", choices=["en", "de"], help="language (default: the topic's)")
+    preview.add_argument("--endpoint", help="read this endpoint's table instead of the demo data")
+    preview.add_argument("--table", help="table name (default stormwatch-local)")
+    preview.set_defaults(func=cmd_preview)
+
     check = sub.add_parser("check", help="validate the watchlist and run its match examples")
     check.add_argument("watchlist", nargs="?", default=default_watchlist)
     check.set_defaults(func=cmd_check)
@@ -186,7 +222,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sentiment.set_defaults(func=cmd_sentiment, passthrough=True)
     backtest = sub.add_parser(
-        "backtest", add_help=False, help="replay the surge detector over a CSV series"
+        "backtest",
+        add_help=False,
+        help="replay the surge detector over a CSV series or a topic's stored history (--topic)",
     )
     backtest.set_defaults(func=cmd_backtest, passthrough=True)
     return parser

@@ -97,7 +97,15 @@ def collect_topic(
         store.record_failure(source.name, topic.name, error=report.error, at=now)
         return report
 
-    store.record_success(source.name, topic.name, cursor=result.cursor, count=report.new, at=now)
+    store.record_success(
+        source.name,
+        topic.name,
+        cursor=result.cursor,
+        count=report.new,
+        at=now,
+        notes=report.skipped,
+        truncated=result.truncated,
+    )
     return report
 
 

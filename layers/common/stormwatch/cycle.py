@@ -67,6 +67,7 @@ def _handler_env(config: CycleConfig) -> dict[str, str]:
         "TEMPLATES_DIR": str(config.templates_dir),
         "RETENTION_DAYS": "90",
         "CONTACT": config.contact,
+        "SSM_PREFIX": "/stormwatch/local",
         "SENDER_ADDRESS": config.sender,
         "SES_CONFIGURATION_SET": "",
         "SETTINGS_URL": "",
@@ -76,6 +77,29 @@ def _handler_env(config: CycleConfig) -> dict[str, str]:
         "POWERTOOLS_METRICS_DISABLED": "true",
         "POWERTOOLS_LOG_LEVEL": os.environ.get("STORMWATCH_LOG_LEVEL", "WARNING"),
     }
+
+
+# Obviously fake credentials for replays: they make the OAuth/login code paths run against the
+# recordings (which never check them). Never valid anywhere.
+DEMO_SECRETS = {
+    "reddit/client_id": "demo-client-id",
+    "reddit/client_secret": "demo-client-secret-not-real",
+    "reddit/username": "stormwatch-demo",
+    "bluesky/handle": "stormwatch-demo.bsky.social",
+    "bluesky/app_password": "demo-demo-demo-demo",
+    "youtube/api_key": "demo-youtube-key-not-real",
+}
+
+
+def local_secrets(*, replay: bool) -> Any:
+    """Secrets for a local run: fake ones for a replay; for live HTTP none, unless the env var
+    STORMWATCH_SECRETS_FILE names a JSON file {"reddit/client_id": "...", ...}."""
+    from stormwatch.secrets import NoSecrets, StaticSecrets
+
+    if replay:
+        return StaticSecrets(DEMO_SECRETS)
+    path = os.environ.get("STORMWATCH_SECRETS_FILE")
+    return StaticSecrets.from_file(path) if path else NoSecrets()
 
 
 def wire_handlers(config: CycleConfig) -> dict[str, Any]:
@@ -100,7 +124,11 @@ def wire_handlers(config: CycleConfig) -> dict[str, Any]:
 
         http = HttpClient(f"stormwatch/{__version__} (+{collect_settings.contact})")
     collect = handlers["collect"].Deps(
-        settings=collect_settings, store=store, http=http, clock=config.clock
+        settings=collect_settings,
+        store=store,
+        http=http,
+        clock=config.clock,
+        secrets=local_secrets(replay=config.replay_dir is not None),
     )
     score = handlers["score"].Deps(settings=Settings(), store=store, clock=config.clock)
     report_settings = ReportSettings()
@@ -163,7 +191,7 @@ def run_cycle(config: CycleConfig, *, echo: Callable[[str], None] = print) -> Cy
                 result.collected.append(topic)
                 status = "ok" if topic["ok"] else f"FAILED ({topic['error']})"
                 echo(
-                    f"• collect {source:<10} {topic['topic']:<16} fetched {topic['fetched']:>3}, "
+                    f"• collect {source:<13} {topic['topic']:<16} fetched {topic['fetched']:>3}, "
                     f"new {topic['new']:>3}, not matching {topic['not_matching']:>2}, "
                     f"skipped {topic['skipped']:>2} — {status}"
                 )

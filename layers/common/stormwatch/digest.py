@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from stormwatch.models import (
     Checkpoint,
+    HourBucket,
     ScoredMention,
     SentimentLabel,
     Surge,
@@ -47,6 +48,23 @@ STEP_CHARS = 300
 STEPS_CAP = 10
 STATEMENT_CHARS = 1200
 REASONS_CAP = 6
+NOTES_CAP = 3  # a source's own notes per row
+NOTE_CHARS = 200
+COMPETITORS_CAP = 10
+
+# the hourly chart: the last CHART_HOURS hours up to the end of the period, bars at most
+# CHART_HEIGHT px tall; a day gets a label under the chart when it has at least
+# CHART_LABEL_HOURS hours in it (a narrower label would not fit on a phone)
+CHART_HOURS = 7 * 24
+CHART_HEIGHT = 80
+CHART_LABEL_HOURS = 12
+WEEK = timedelta(days=7)
+# "new voices": authors not heard in this long before the period (see docs/digest.md)
+NEW_VOICE_DAYS = 30
+# the bucket author sets hold this many characters of Mention.author_key (store.AUTHOR_KEY_CHARS)
+KNOWN_AUTHOR_KEY_CHARS = 10
+# a source is "down" after this many failed runs in a row (fewer: "degraded")
+DOWN_AFTER_FAILURES = 3
 
 # the verdict: a change of at least this ratio against the previous day, and at least
 # alerts.min_count mentions of difference, counts as busier/quieter than usual
@@ -54,7 +72,7 @@ BUSIER_RATIO = 1.5
 QUIETER_RATIO = 0.5
 
 Verdict = Literal["quiet", "as_usual", "busier", "storm"]
-SourceStatus = Literal["ok", "failing", "never-run", "unknown"]
+SourceStatus = Literal["ok", "degraded", "down", "never-run", "unknown"]
 
 
 class _View(BaseModel):
@@ -130,6 +148,9 @@ class SurgeItem(_View):
     escalation: bool = False
     episode_start: datetime | None = None
     window_hours: float | None = None  # how many hours the detector's window covered
+    open: bool = False  # still going (not closed, inside the cooldown) when the digest is made
+    top_terms: list[str] = Field(default_factory=list)
+    drivers: list[str] = Field(default_factory=list)
 
     @property
     def ratio(self) -> float | None:
@@ -137,10 +158,64 @@ class SurgeItem(_View):
         return self.observed / self.expected if self.expected > 0 else None
 
 
+class ChartBar(_View):
+    hour: datetime  # start of the hour, in the digest's time zone
+    count: int = 0
+    negative: int = 0
+    height: int = 0  # px, of CHART_HEIGHT
+    negative_height: int = 0  # px, the bottom part of the bar
+    in_period: bool = False  # one of the digest's own 24 hours
+
+
+class ChartDay(_View):
+    day: datetime  # the first hour of this local day inside the chart
+    hours: int
+    width: float  # percent of the chart
+    labelled: bool
+    count: int = 0
+    negative: int = 0
+
+
+class HourlyChart(_View):
+    """Mentions per hour over the last 7 days, with the negative part of each hour."""
+
+    bars: list[ChartBar]
+    days: list[ChartDay]
+    max_count: int
+    total: int
+    negative: int
+    height: int = CHART_HEIGHT
+
+    @property
+    def negative_share(self) -> float | None:
+        return self.negative / self.total if self.total else None
+
+    @property
+    def bar_width(self) -> float:
+        return round(100 / len(self.bars), 4) if self.bars else 100.0
+
+    @property
+    def busiest(self) -> ChartBar | None:
+        return max(self.bars, key=lambda b: (b.count, b.hour)) if self.total else None
+
+
+class VoiceRow(_View):
+    """One topic's share of the mentions among the topic and its competitors."""
+
+    name: str
+    title: str
+    count: int
+    share: float
+    own: bool = False
+
+
 class SourceRow(_View):
     source: str
     mentions: int = 0  # in the digest period
     status: SourceStatus = "unknown"
+    notes: list[str] = Field(default_factory=list)  # the last run's own notes
+    truncated: bool = False  # the last run stopped before catching up
+    ran_in_period: bool = True
     last_run: datetime | None = None
     last_success: datetime | None = None
     last_error: str = ""
@@ -153,6 +228,7 @@ class Playbook(_View):
     owner: str = ""
     first_steps: list[str] = Field(default_factory=list)
     holding_statement: str = ""
+    tier: SurgeTier | None = None  # set when the steps are the playbook's own for this tier
 
     @property
     def empty(self) -> bool:
@@ -167,6 +243,7 @@ class _Header(_View):
     # the topic's own language; the renderer is told which language to use
     language: Literal["en", "de"] = "en"
     settings_url: str | None = None
+    trimmed: bool = False  # lists were shortened to keep the e-mail under the size budget
 
 
 class DigestView(_Header):
@@ -177,11 +254,35 @@ class DigestView(_Header):
     previous_count: int
     sentiment: SentimentSplit
     verdict: Verdict
-    surges: list[SurgeItem] = Field(default_factory=list)
+    # mentions per day over the 7 days before the period (hourly buckets); None: no history
+    week_average: float | None = None
+    chart: HourlyChart | None = None
+    surges: list[SurgeItem] = Field(default_factory=list)  # open ones first
     surges_total: int = 0
-    most_negative: list[MentionItem] = Field(default_factory=list)
+    most_negative: list[MentionItem] = Field(default_factory=list)  # "needs a reply"
+    most_positive: list[MentionItem] = Field(default_factory=list)
     most_engaged: list[MentionItem] = Field(default_factory=list)
+    # authors not heard in the NEW_VOICE_DAYS before the period; None: not known
+    new_voices: list[MentionItem] | None = None
+    new_voices_total: int = 0
+    authors_total: int = 0
+    by_source: list[tuple[str, int]] = Field(default_factory=list)
+    share_of_voice: list[VoiceRow] = Field(default_factory=list)
     sources: list[SourceRow] = Field(default_factory=list)
+
+    @property
+    def week_delta_share(self) -> float | None:
+        """Change against the 7-day average as a share; None without history."""
+        if not self.week_average:
+            return None
+        return (self.count - self.week_average) / self.week_average
+
+    @property
+    def coverage(self) -> dict[str, int]:
+        """How many sources were in each state, in a fixed order, zeros left out."""
+        counts = Counter(row.status for row in self.sources)
+        order = ("ok", "degraded", "down", "never-run", "unknown")
+        return {status: counts[status] for status in order if counts[status]}
 
     @property
     def delta(self) -> int:
@@ -200,7 +301,8 @@ class DigestView(_Header):
 
     @property
     def sources_ok(self) -> int:
-        return sum(1 for row in self.sources if row.status == "ok")
+        """Sources that worked in the period (fully or degraded)."""
+        return sum(1 for row in self.sources if row.status in ("ok", "degraded"))
 
     @property
     def surges_hidden(self) -> int:
@@ -246,8 +348,19 @@ def build_digest(
     sources: list[Checkpoint],
     watchlist_name: str,
     settings_url: str = "",
+    buckets: list[HourBucket] | None = None,
+    known_authors: set[str] | frozenset[str] | None = None,
+    competitors: list[tuple[str, str, int]] | None = None,
+    language: str | None = None,
 ) -> DigestView:
-    """The daily digest of one topic for the period [period_start, now)."""
+    """The daily digest of one topic for the period [period_start, now).
+
+    Optional, each section left out when not given:
+    `buckets` — the topic's hourly buckets of at least the 8 days up to `now` (the 7-day chart
+    and the 7-day average); `known_authors` — author keys heard in the NEW_VOICE_DAYS before
+    the period (new voices); `competitors` — (name, title, mentions in the period) of the
+    topics the watchlist marks as competitors (share of voice); `language` — the recipient's.
+    """
     zone = ZoneInfo(topic.digest.timezone)
     start, end = utc(period_start), utc(now)
     in_period = [m for m in mentions if start <= m.mention.published < end]
@@ -255,49 +368,82 @@ def build_digest(
     split = _split(in_period)
     # a surge detected at the very moment the digest is made is part of it (the store's surge
     # range is inclusive too); mentions are counted in the half-open [start, end)
-    period_surges = sorted(
-        (s for s in surges if s.topic == topic.name and start <= utc(s.detected_at) <= end),
-        key=lambda s: utc(s.detected_at),
-        reverse=True,
-    )
+    period_surges = [
+        s for s in surges if s.topic == topic.name and start <= utc(s.detected_at) <= end
+    ]
+    # open storms first, then the latest
+    period_surges.sort(key=lambda s: (_is_open(s, topic, end), utc(s.detected_at)), reverse=True)
+    week_average = _week_average(buckets, start) if buckets is not None else None
     verdict = _verdict(
-        topic, count=len(in_period), previous=previous_count, surges=period_surges, now=end
+        topic,
+        count=len(in_period),
+        previous=week_average if week_average is not None else previous_count,
+        surges=period_surges,
+        now=end,
     )
 
     negatives = [m for m in in_period if m.sentiment and m.sentiment.label == "negative"]
     negatives.sort(key=lambda m: (_negativity(m), m.mention.engagement), reverse=True)
     shown = {id(m) for m in negatives[:LIST_CAP]}  # not the same mention twice
+    positives = [m for m in in_period if m.sentiment and m.sentiment.label == "positive"]
+    positives.sort(key=lambda m: (_positivity(m), m.mention.engagement), reverse=True)
+    shown |= {id(m) for m in positives[:LIST_CAP]}
     engaged = [m for m in in_period if m.mention.engagement > 0 and id(m) not in shown]
     engaged.sort(key=lambda m: (m.mention.engagement, m.mention.published), reverse=True)
 
+    new_voices: list[MentionItem] | None = None
+    new_total = 0
+    if known_authors is not None:
+        voices = _new_voices(in_period, known_authors)
+        new_total = len(voices)
+        new_voices = [_mention_item(m, zone) for m in voices[:LIST_CAP]]
+    authors = {m.mention.author_key for m in in_period if m.mention.author}
+
+    by_source = Counter(clean_text(m.mention.source, NAME_CHARS) for m in in_period)
     return DigestView(
-        **_header(topic, watchlist_name, settings_url),
+        **_header(topic, watchlist_name, settings_url, language),
         period_start=start.astimezone(zone),
         period_end=end.astimezone(zone),
         count=len(in_period),
         previous_count=max(0, previous_count),
         sentiment=split,
         verdict=verdict,
-        surges=[_surge_item(s, zone) for s in period_surges[:LIST_CAP]],
+        week_average=week_average,
+        chart=_chart(buckets, end, start, zone) if buckets is not None else None,
+        surges=[
+            _surge_item(s, zone, open_=_is_open(s, topic, end)) for s in period_surges[:LIST_CAP]
+        ],
         surges_total=len(period_surges),
         most_negative=[_mention_item(m, zone) for m in negatives[:LIST_CAP]],
+        most_positive=[_mention_item(m, zone) for m in positives[:LIST_CAP]],
         most_engaged=[_mention_item(m, zone) for m in engaged[:LIST_CAP]],
-        sources=_source_rows(topic, in_period, sources, zone),
+        new_voices=new_voices,
+        new_voices_total=new_total,
+        authors_total=len(authors),
+        by_source=sorted(by_source.items(), key=lambda kv: (-kv[1], kv[0]))[:SOURCES_CAP],
+        share_of_voice=_share_of_voice(topic, buckets, in_period, start, end, competitors),
+        sources=_source_rows(topic, in_period, sources, zone, start),
     )
 
 
 def build_alert(
-    topic: Topic, surge: Surge, *, watchlist_name: str, settings_url: str = ""
+    topic: Topic,
+    surge: Surge,
+    *,
+    watchlist_name: str,
+    settings_url: str = "",
+    language: str | None = None,
 ) -> AlertView:
-    """The alert for one surge: the numbers behind it, examples, and what to do."""
+    """The alert for one surge: the numbers behind it, examples, and what to do at its tier."""
     zone = ZoneInfo(topic.digest.timezone)
     evidence = surge.evidence or {}
     playbook = topic.playbook
+    first_steps, holding_statement = playbook.for_tier(surge.tier)
     drivers = evidence.get("drivers") or evidence.get("sources")
     if isinstance(drivers, dict):  # {"hackernews": 40, "rss": 12}
         drivers = sorted(drivers.items(), key=lambda kv: -(_number(kv[1]) or 0.0))
     return AlertView(
-        **_header(topic, watchlist_name, settings_url),
+        **_header(topic, watchlist_name, settings_url, language),
         surge=_surge_item(surge, zone),
         escalated_from=_escalated_from(evidence.get("previous_tier") or evidence.get("escalation")),
         drivers=_labels(drivers),
@@ -313,10 +459,11 @@ def build_alert(
             owner=clean_text(playbook.owner, NAME_CHARS),
             first_steps=[
                 step
-                for step in (clean_text(s, STEP_CHARS) for s in playbook.first_steps[:STEPS_CAP])
+                for step in (clean_text(s, STEP_CHARS) for s in first_steps[:STEPS_CAP])
                 if step
             ],
-            holding_statement=clean_text(playbook.holding_statement, STATEMENT_CHARS),
+            holding_statement=clean_text(holding_statement, STATEMENT_CHARS),
+            tier=surge.tier if surge.tier in playbook.tiers else None,
         ),
     )
 
@@ -325,15 +472,151 @@ def build_alert(
 # helpers
 
 
-def _header(topic: Topic, watchlist_name: str, settings_url: str) -> dict[str, Any]:
+def _header(
+    topic: Topic, watchlist_name: str, settings_url: str, language: str | None = None
+) -> dict[str, Any]:
     return {
         "watchlist_name": clean_text(watchlist_name, NAME_CHARS) or "stormwatch",
         "topic_name": topic.name,
         "topic_title": clean_text(topic.title, NAME_CHARS) or topic.name,
         "timezone": topic.digest.timezone,
-        "language": topic.digest.language,
+        "language": "de" if (language or topic.digest.language) == "de" else "en",
         "settings_url": safe_link(settings_url),
     }
+
+
+def _week_average(buckets: list[HourBucket], start: datetime) -> float | None:
+    """Mentions per day in the 7 days before the period; None when none of them has data."""
+    week = [b for b in buckets if start - WEEK <= utc(b.hour) < start]
+    if not week:
+        return None
+    return sum(b.count for b in week) / 7
+
+
+def _chart(
+    buckets: list[HourBucket], end: datetime, start: datetime, zone: ZoneInfo
+) -> HourlyChart:
+    """CHART_HOURS hourly bars ending with the period's last hour, scaled to the busiest."""
+    last = end.replace(minute=0, second=0, microsecond=0)
+    if last == end:
+        last -= timedelta(hours=1)  # `end` is exclusive
+    hours = [last - timedelta(hours=CHART_HOURS - 1 - i) for i in range(CHART_HOURS)]
+    by_hour = {utc(b.hour): b for b in buckets}
+    counts = [
+        (max(0, by_hour[h].count), max(0, by_hour[h].negative)) if h in by_hour else (0, 0)
+        for h in hours
+    ]
+    peak = max((c for c, _ in counts), default=0)
+    bars = []
+    for hour, (count, negative) in zip(hours, counts, strict=True):
+        negative = min(negative, count)
+        height = max(1, round(count / peak * CHART_HEIGHT)) if count else 0
+        neg_height = round(height * negative / count) if count else 0
+        if negative and not neg_height:
+            neg_height = 1
+        bars.append(
+            ChartBar(
+                hour=hour.astimezone(zone),
+                count=count,
+                negative=negative,
+                height=height,
+                negative_height=neg_height,
+                in_period=hour >= start,
+            )
+        )
+    days: list[ChartDay] = []
+    for bar in bars:
+        if days and days[-1].day.date() == bar.hour.date():
+            last_day = days[-1]
+            days[-1] = last_day.model_copy(
+                update={
+                    "hours": last_day.hours + 1,
+                    "count": last_day.count + bar.count,
+                    "negative": last_day.negative + bar.negative,
+                }
+            )
+        else:
+            days.append(
+                ChartDay(
+                    day=bar.hour,
+                    hours=1,
+                    width=0,
+                    labelled=False,
+                    count=bar.count,
+                    negative=bar.negative,
+                )
+            )
+    days = [
+        d.model_copy(
+            update={
+                "width": round(d.hours * 100 / CHART_HOURS, 4),
+                "labelled": d.hours >= CHART_LABEL_HOURS,
+            }
+        )
+        for d in days
+    ]
+    return HourlyChart(
+        bars=bars,
+        days=days,
+        max_count=peak,
+        total=sum(c for c, _ in counts),
+        negative=sum(min(n, c) for c, n in counts),
+    )
+
+
+def _new_voices(
+    mentions: list[ScoredMention], known: set[str] | frozenset[str]
+) -> list[ScoredMention]:
+    """One mention per author not in `known` (their most engaged), most engaged first."""
+    best: dict[str, ScoredMention] = {}
+    for m in mentions:
+        if not m.mention.author:
+            continue
+        key = m.mention.author_key
+        if key[:KNOWN_AUTHOR_KEY_CHARS] in known:
+            continue
+        held = best.get(key)
+        if held is None or m.mention.engagement > held.mention.engagement:
+            best[key] = m
+    return sorted(
+        best.values(),
+        key=lambda m: (m.mention.engagement, m.mention.published),
+        reverse=True,
+    )
+
+
+def _share_of_voice(
+    topic: Topic,
+    buckets: list[HourBucket] | None,
+    in_period: list[ScoredMention],
+    start: datetime,
+    end: datetime,
+    competitors: list[tuple[str, str, int]] | None,
+) -> list[VoiceRow]:
+    """The topic against its competitors, each counted the same way (hourly buckets when
+    given, so scored mentions on both sides); empty without competitors."""
+    if not competitors:
+        return []
+    own = (
+        sum(b.count for b in buckets if start <= utc(b.hour) < end)
+        if buckets is not None
+        else len(in_period)
+    )
+    rows = [(topic.name, topic.title, own, True)]
+    rows += [(n, t, max(0, int(c)), False) for n, t, c in competitors[:COMPETITORS_CAP]]
+    total = sum(r[2] for r in rows)
+    out = [
+        VoiceRow(
+            name=clean_text(name, NAME_CHARS),
+            title=clean_text(title, NAME_CHARS) or clean_text(name, NAME_CHARS),
+            count=count,
+            share=count / total if total else 0.0,
+            own=own_row,
+        )
+        for name, title, count, own_row in rows
+    ]
+    out.sort(key=lambda r: (-r.count, not r.own, r.name))
+    return out
 
 
 def _split(mentions: list[ScoredMention]) -> SentimentSplit:
@@ -367,6 +650,15 @@ def _verdict(
     if count <= previous * QUIETER_RATIO and previous - count >= margin:
         return "quiet"
     return "as_usual"
+
+
+def _positivity(m: ScoredMention) -> float:
+    """How much a positive mention matters: its positivity weighted by (log) engagement."""
+    sentiment = m.sentiment
+    if sentiment is None:
+        return 0.0
+    strength = max(sentiment.score, 0.0) or sentiment.confidence * 0.5
+    return strength * (1.0 + math.log1p(m.mention.engagement))
 
 
 def _negativity(m: ScoredMention) -> float:
@@ -425,9 +717,12 @@ def _sample_item(d: dict[str, Any], zone: ZoneInfo) -> MentionItem:
     )
 
 
-def _surge_item(s: Surge, zone: ZoneInfo) -> SurgeItem:
+def _surge_item(s: Surge, zone: ZoneInfo, *, open_: bool = False) -> SurgeItem:
     evidence = s.evidence or {}
     window = evidence.get("window_hours")
+    drivers = evidence.get("drivers") or evidence.get("sources")
+    if isinstance(drivers, dict):
+        drivers = sorted(drivers.items(), key=lambda kv: -(_number(kv[1]) or 0.0))
     return SurgeItem(
         tier=s.tier,
         detected_at=utc(s.detected_at).astimezone(zone),
@@ -442,11 +737,38 @@ def _surge_item(s: Surge, zone: ZoneInfo) -> SurgeItem:
         escalation=s.escalation or bool(evidence.get("escalation")),
         episode_start=utc(s.episode_start).astimezone(zone) if s.episode_start else None,
         window_hours=window if isinstance(window, int | float) and window > 0 else None,
+        open=open_,
+        top_terms=_labels(evidence.get("top_terms") or evidence.get("terms"), cap=TERMS_CAP),
+        drivers=_labels(drivers),
     )
 
 
+def _source_status(cp: Checkpoint, period_start: datetime | None) -> SourceStatus:
+    """ok / degraded / down from a checkpoint (see docs/digest.md for the rules)."""
+    if cp.last_run is None:
+        return "never-run"
+    if cp.consecutive_failures >= DOWN_AFTER_FAILURES:
+        return "down"
+    if period_start is not None and utc(cp.last_run) < period_start:
+        return "down"  # no run at all in the period: nothing was looked at
+    if cp.consecutive_failures or cp.last_truncated:
+        return "degraded"
+    return "ok"
+
+
+def _ran(cp: Checkpoint, period_start: datetime | None) -> bool:
+    """Whether the source ran at all in the period (unknown period: assume it did)."""
+    if cp.last_run is None:
+        return False
+    return period_start is None or utc(cp.last_run) >= period_start
+
+
 def _source_rows(
-    topic: Topic, mentions: list[ScoredMention], checkpoints: list[Checkpoint], zone: ZoneInfo
+    topic: Topic,
+    mentions: list[ScoredMention],
+    checkpoints: list[Checkpoint],
+    zone: ZoneInfo,
+    period_start: datetime | None = None,
 ) -> list[SourceRow]:
     counts = Counter(m.mention.source for m in mentions)
     by_source = {c.source: c for c in checkpoints if c.topic == topic.name}
@@ -464,20 +786,26 @@ def _source_rows(
                 SourceRow(source=clean_text(name, NAME_CHARS), mentions=counts[name], status=status)
             )
             continue
+        status = _source_status(cp, period_start)
+        failing = cp.consecutive_failures > 0
+        notes = [n for n in (clean_text(_str(x), NOTE_CHARS) for x in cp.last_notes) if n]
         rows.append(
             SourceRow(
                 source=clean_text(name, NAME_CHARS),
                 mentions=counts[name],
-                status=cp.status,
+                status=status,
+                notes=notes[:NOTES_CAP] if not failing else [],
+                truncated=cp.last_truncated and not failing,
+                ran_in_period=_ran(cp, period_start),
                 last_run=local(cp.last_run),
                 last_success=local(cp.last_success),
-                last_error=clean_text(cp.last_error, ERROR_CHARS) if cp.status == "failing" else "",
+                last_error=clean_text(cp.last_error, ERROR_CHARS) if failing else "",
                 last_error_at=local(cp.last_error_at),
                 failures=cp.consecutive_failures,
                 last_count=cp.last_count,
             )
         )
-    order = {"failing": 0, "never-run": 1, "unknown": 2, "ok": 3}
+    order = {"down": 0, "degraded": 1, "never-run": 2, "unknown": 3, "ok": 4}
     rows.sort(key=lambda r: (order[r.status], -r.mentions, r.source))
     return rows[:SOURCES_CAP]
 

@@ -6,8 +6,8 @@ connection errors. A `Retry-After` header is honoured; if the server asks for a 
 `max_retry_after` seconds we give up at once (the source is marked failing and the next scheduled
 run tries again) instead of sleeping away the Lambda's time budget.
 
-`ReplayHttpClient` has the same `.get()` and serves recorded responses from a directory (see
-`demo/recordings/README.md` for the format). It never opens a socket.
+`ReplayHttpClient` has the same `.get()`/`.post()` and serves recorded responses from a
+directory (see `demo/recordings/README.md` for the format). It never opens a socket.
 
 Both raise `HttpError` for anything that is not a usable response, so a source only has to deal
 with one exception type, and the message names the URL (sensitive query values redacted) and the
@@ -34,6 +34,7 @@ from requests.structures import CaseInsensitiveDict
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 DEFAULT_TIMEOUT = (5.0, 20.0)
 MAX_BODY_BYTES = 10 * 1024 * 1024
+MAX_ERROR_BODY_BYTES = 16 * 1024
 _SENSITIVE_PARAMS = ("key", "token", "secret", "password", "passwd", "auth", "sig", "signature")
 
 
@@ -101,10 +102,22 @@ class HttpResponse:
 class HttpError(Exception):
     """A request that produced no usable response (non-retryable status or retries exhausted)."""
 
-    def __init__(self, message: str, *, url: str = "", status: int | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        url: str = "",
+        status: int | None = None,
+        body: bytes = b"",
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.url = redact_url(url) if url else ""
         self.status = status
+        # the start of an error response's body and its headers, so a source can read the API's
+        # own error signal (Stack Exchange `error_name`, YouTube `quotaExceeded`, GitHub limits)
+        self.body = body[:MAX_ERROR_BODY_BYTES]
+        self.headers: Mapping[str, str] = CaseInsensitiveDict(headers or {})
 
 
 def _retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
@@ -192,7 +205,11 @@ class HttpClient:
                     content = self._read_body(resp, shown)
                     if status >= 400:
                         raise HttpError(
-                            f"GET {shown} failed: HTTP {status}", url=shown, status=status
+                            f"GET {shown} failed: HTTP {status}",
+                            url=shown,
+                            status=status,
+                            body=content,
+                            headers=dict(resp.headers),
                         )
                     return HttpResponse(
                         status=status, headers=dict(resp.headers), content=content, url=resp.url
@@ -206,6 +223,7 @@ class HttpClient:
                         f"{wait:.0f}s (more than the {self.max_retry_after:.0f}s we wait)",
                         url=shown,
                         status=status,
+                        headers=dict(resp.headers),
                     )
             if attempt + 1 >= attempts:
                 raise HttpError(
@@ -214,6 +232,56 @@ class HttpClient:
                     status=status,
                 )
             self._sleep(wait if wait is not None else self._backoff(attempt))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def post(
+        self,
+        url: str,
+        *,
+        data: Mapping[str, Any] | None = None,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
+        auth: tuple[str, str] | None = None,
+    ) -> HttpResponse:
+        """A POST (token requests, logins). It may not be idempotent, so it is retried only when
+        the server says it did not process it: 429/503 *with* a Retry-After we are willing to
+        wait. Connection errors, timeouts and other statuses fail at once. Error messages name
+        the URL and status only, never the body, the headers or `auth`."""
+        shown = redact_url(url)
+        attempts = self.max_retries + 1
+        for attempt in range(attempts):
+            try:
+                resp = self.session.post(
+                    url,
+                    data=dict(data) if data is not None else None,
+                    json=json,
+                    headers=dict(headers) if headers else None,
+                    auth=auth,
+                    timeout=self.timeout,
+                    stream=True,
+                )
+            except requests.RequestException as exc:
+                # the exception text names host/URL, never the body or credentials
+                raise HttpError(f"POST {shown} failed: {type(exc).__name__}", url=shown) from None
+            status = resp.status_code
+            wait = _retry_after_seconds(resp.headers.get("Retry-After"))
+            retryable = status in (429, 503) and wait is not None and wait <= self.max_retry_after
+            if retryable and attempt + 1 < attempts:
+                resp.close()
+                self._sleep(wait or 0.0)
+                continue
+            content = self._read_body(resp, shown)
+            if status >= 400:
+                raise HttpError(
+                    f"POST {shown} failed: HTTP {status}",
+                    url=shown,
+                    status=status,
+                    body=content,
+                    headers=dict(resp.headers),
+                )
+            return HttpResponse(
+                status=status, headers=dict(resp.headers), content=content, url=resp.url
+            )
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _read_body(self, resp: requests.Response, shown: str) -> bytes:
@@ -311,25 +379,44 @@ class ReplayHttpClient:
         params: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> HttpResponse:
-        wanted = full_url(url, params)
-        self.calls.append(wanted)
+        return self._serve("GET", full_url(url, params))
+
+    def post(
+        self,
+        url: str,
+        *,
+        data: Mapping[str, Any] | None = None,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
+        auth: tuple[str, str] | None = None,
+    ) -> HttpResponse:
+        """Serves a `"method": "POST"` recording; the body and credentials are not matched."""
+        return self._serve("POST", url)
+
+    def _serve(self, method: str, wanted: str) -> HttpResponse:
+        self.calls.append(wanted if method == "GET" else f"{method} {wanted}")
         base, query = _split(wanted)
-        candidates = [r for r in self.recordings if r.method == "GET" and r.matches(base, query)]
+        candidates = [r for r in self.recordings if r.method == method and r.matches(base, query)]
         if not candidates:
             raise HttpError(
-                f"GET {redact_url(wanted)} failed: HTTP 404 (no recording matches this request)",
+                f"{method} {redact_url(wanted)} failed: HTTP 404 "
+                "(no recording matches this request)",
                 url=wanted,
                 status=404,
             )
         rec = max(candidates, key=lambda r: len(r.params))
-        if rec.status >= 400:
-            raise HttpError(
-                f"GET {redact_url(wanted)} failed: HTTP {rec.status}", url=wanted, status=rec.status
-            )
         content = b""
         if rec.body:
             path = (self.recordings_dir / rec.body).resolve()
             if not path.is_relative_to(self.recordings_dir.resolve()):
                 raise HttpError(f"recording body {rec.body!r} is outside {self.recordings_dir}")
             content = path.read_bytes()
+        if rec.status >= 400:
+            raise HttpError(
+                f"{method} {redact_url(wanted)} failed: HTTP {rec.status}",
+                url=wanted,
+                status=rec.status,
+                body=content,
+                headers=rec.headers,
+            )
         return HttpResponse(status=rec.status, headers=rec.headers, content=content, url=wanted)

@@ -48,9 +48,40 @@ STRINGS: dict[str, dict[str, str]] = {
         "tier_watch": "watch",
         "tier_warning": "warning",
         "tier_firestorm": "firestorm",
-        "most_negative": "Most negative",
+        "most_negative": "Needs a reply",
+        "most_negative_hint": "The most negative mentions, weighted by reach and engagement.",
+        "most_positive": "Most positive",
         "most_engaged": "Most engaged",
         "most_engaged_rest": "Most engaged, besides those above",
+        "new_voices": "New voices",
+        "new_voices_hint": "authors or outlets not heard in the 30 days before",
+        "new_voices_none": "Every author in this period was heard in the 30 days before.",
+        "of": "of",
+        "share_of_voice": "Share of voice",
+        "sov_hint": "mentions in this period, against the topics marked as competitors",
+        "this_topic": "this topic",
+        "week_average": "7-day average",
+        "vs_week": "vs. 7-day average",
+        "per_day": "per day",
+        "no_history": "no history yet",
+        "chart": "Last 7 days, by hour",
+        "chart_hint": (
+            "One bar per hour; red: negative mentions; shaded: the 24 hours of this digest."
+        ),
+        "chart_empty": "No scored mentions in the last 7 days.",
+        "busiest_hour": "busiest hour",
+        "open": "ongoing",
+        "status_degraded": "degraded",
+        "status_down": "down",
+        "truncated": "the last run stopped early; some items may be missing",
+        "no_run_in_period": "no run in this period",
+        "notes": "notes",
+        "settings_hint": (
+            "To change or stop these e-mails, ask the owner of this watchlist to edit your entry "
+            "in watchlist.yaml"
+        ),
+        "playbook_for_tier": "steps for this tier",
+        "trimmed": "Some lists were shortened to keep this e-mail small enough for every mail app.",
         "why": "why",
         "engagement": "engagement",
         "by": "by",
@@ -63,8 +94,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "n_items": "items",
         "coverage": "Coverage",
         "sources_ok": "sources working",
+        "sources_n": "sources",
         "status_ok": "ok",
-        "status_failing": "failing",
         "status_never-run": "never run",
         "status_unknown": "no status",
         "failing_since": "no success since",
@@ -141,9 +172,43 @@ STRINGS: dict[str, dict[str, str]] = {
         "tier_watch": "Beobachtung",
         "tier_warning": "Warnung",
         "tier_firestorm": "Shitstorm",
-        "most_negative": "Am negativsten",
+        "most_negative": "Braucht eine Antwort",
+        "most_negative_hint": "Die negativsten Erwähnungen, gewichtet nach Reichweite.",
+        "most_positive": "Am positivsten",
         "most_engaged": "Meiste Interaktionen",
         "most_engaged_rest": "Meiste Interaktionen, außer den obigen",
+        "new_voices": "Neue Stimmen",
+        "new_voices_hint": "Autoren oder Medien, die in den 30 Tagen davor nicht zu hören waren",
+        "new_voices_none": "Alle Autoren dieses Zeitraums waren schon in den 30 Tagen davor dabei.",
+        "of": "von",
+        "share_of_voice": "Share of Voice",
+        "sov_hint": "Erwähnungen im Zeitraum, im Vergleich zu den Wettbewerbern der Liste",
+        "this_topic": "dieses Thema",
+        "week_average": "7-Tage-Schnitt",
+        "vs_week": "ggü. 7-Tage-Schnitt",
+        "per_day": "pro Tag",
+        "no_history": "noch keine Historie",
+        "chart": "Letzte 7 Tage, pro Stunde",
+        "chart_hint": (
+            "Ein Balken pro Stunde; rot: negative Erwähnungen; hinterlegt: die 24 Stunden dieses "
+            "Berichts."
+        ),
+        "chart_empty": "Keine bewerteten Erwähnungen in den letzten 7 Tagen.",
+        "busiest_hour": "stärkste Stunde",
+        "open": "läuft noch",
+        "status_degraded": "eingeschränkt",
+        "status_down": "ausgefallen",
+        "truncated": "der letzte Lauf endete vorzeitig; es können Einträge fehlen",
+        "no_run_in_period": "kein Lauf in diesem Zeitraum",
+        "notes": "Hinweise",
+        "settings_hint": (
+            "Um diese E-Mails zu ändern oder abzubestellen, bitten Sie die Verantwortlichen "
+            "dieser Beobachtungsliste, Ihren Eintrag in watchlist.yaml zu ändern"
+        ),
+        "playbook_for_tier": "Schritte für diese Stufe",
+        "trimmed": (
+            "Einige Listen wurden gekürzt, damit jedes Mailprogramm diese E-Mail ganz zeigt."
+        ),
         "why": "warum",
         "engagement": "Interaktionen",
         "by": "von",
@@ -156,8 +221,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "n_items": "Einträge",
         "coverage": "Abdeckung",
         "sources_ok": "Quellen funktionieren",
+        "sources_n": "Quellen",
         "status_ok": "in Ordnung",
-        "status_failing": "gestört",
         "status_never-run": "noch nie gelaufen",
         "status_unknown": "kein Status",
         "failing_since": "kein Erfolg seit",
@@ -209,6 +274,8 @@ STRINGS: dict[str, dict[str, str]] = {
 }
 
 _MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_DAYS_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_DAYS_DE = ("Mo", "Di", "Mi", "Do", "Fr", "Sa", "So")
 
 
 def lang_or_default(lang: str | None) -> Lang:
@@ -275,6 +342,14 @@ def fmt_datetime(
     else:
         text = f"{local.day} {_MONTHS_EN[local.month - 1]} {local.year}, {local:%H:%M}"
     return f"{text} ({name})" if zone else text
+
+
+def fmt_day(value: datetime, lang: str, tz: str | None = None) -> str:
+    """A short day label: "Wed 18" / "Mi 18." (the chart's axis)."""
+    local = value.astimezone(ZoneInfo(tz)) if tz else value
+    if lang_or_default(lang) == "de":
+        return f"{_DAYS_DE[local.weekday()]} {local.day}."
+    return f"{_DAYS_EN[local.weekday()]} {local.day}"
 
 
 def fmt_period(start: datetime, end: datetime, lang: str, tz: str) -> str:

@@ -32,7 +32,9 @@ def clean_text(value: str | None, limit: int) -> str:
     """Normalise hostile text: NFC, no control/bidi/zero-width characters, bounded length."""
     if not value:
         return ""
-    text = unicodedata.normalize("NFC", value)
+    # only the start can be shown: cut before the per-character work, so a hostile 100 kB text
+    # costs no more than a short one (room left for invisible characters that get removed)
+    text = unicodedata.normalize("NFC", value[: limit * 4 + 64])
     text = _INVISIBLE.sub("", text)
     text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch)[0] != "C")
     text = text.strip()
@@ -161,6 +163,10 @@ class Checkpoint(BaseModel):
     consecutive_failures: int = 0
     last_count: int = 0
     total_count: int = 0
+    # the last successful run's own notes (e.g. "daily quota budget reached"), bounded, and
+    # whether it stopped before catching up; the digest shows them as "degraded"
+    last_notes: list[str] = Field(default_factory=list)
+    last_truncated: bool = False
 
     @property
     def status(self) -> Literal["ok", "failing", "never-run"]:

@@ -19,12 +19,15 @@ import jinja2
 from jinja2 import pass_context
 
 from stormwatch import i18n
-from stormwatch.digest import AlertView, DigestView, safe_link
+from stormwatch.digest import AlertView, DigestView, MentionItem, safe_link
 from stormwatch.models import RenderedEmail, clean_text
 
 SUBJECT_CHARS = 200
-# Gmail clips messages above ~102 KB; the views are bounded so a digest stays far below that.
+# Gmail clips messages above ~102 KB; the views are bounded so a digest stays far below that,
+# and `_fit` shortens the lists of anything that still gets there.
 HTML_BUDGET = 100_000
+# list lengths tried, in turn, when a rendered e-mail is over the budget
+SHRINK_STEPS = (3, 2, 1, 0)
 
 _INLINER = css_inline.CSSInliner(
     keep_style_tags=False,
@@ -56,6 +59,7 @@ def make_environment(templates_dir: Path) -> jinja2.Environment:
         signed=_signed,
         dt=_dt,
         period=_period,
+        day=_day,
         count=_count,
         link=_link,
         clip=_clip,
@@ -75,7 +79,7 @@ def render_digest(view: DigestView, templates_dir: Path, *, lang: str = "en") ->
         f"[{view.watchlist_name}] {view.topic_title}: {verdict} — "
         f"{i18n.count_noun(view.count, lang)}{change}"
     )
-    return _render("digest", view, templates_dir, lang, subject)
+    return _fit("digest", view, templates_dir, lang, subject)
 
 
 def render_alert(view: AlertView, templates_dir: Path, *, lang: str = "en") -> RenderedEmail:
@@ -90,7 +94,7 @@ def render_alert(view: AlertView, templates_dir: Path, *, lang: str = "en") -> R
         f"[{view.watchlist_name}] {view.topic_title}: {label} — "
         f"{observed} {s['per_hour']} {expected}"
     )
-    return _render("alert", view, templates_dir, lang, subject)
+    return _fit("alert", view, templates_dir, lang, subject)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -100,6 +104,70 @@ def render_alert(view: AlertView, templates_dir: Path, *, lang: str = "en") -> R
 def _environment(templates_dir: Path) -> jinja2.Environment:
     """One compiled environment per directory for the life of the process (warm Lambdas)."""
     return make_environment(templates_dir)
+
+
+def _fit(
+    kind: str, view: DigestView | AlertView, templates_dir: Path, lang: str, subject: str
+) -> RenderedEmail:
+    """Render; if the HTML is over HTML_BUDGET (only hostile or extreme content gets there:
+    the views are capped), render again with shorter lists and texts until it fits."""
+    email = _render(kind, view, templates_dir, lang, subject)
+    for cap in SHRINK_STEPS:
+        if len(email.html.encode()) <= HTML_BUDGET:
+            break
+        email = _render(kind, _shrink(view, cap), templates_dir, lang, subject)
+    return email
+
+
+def _shrink(view: DigestView | AlertView, cap: int) -> DigestView | AlertView:
+    """The same view with every list cut to `cap` items and texts to a line or two."""
+    text_chars = 140 if cap >= 2 else 60
+
+    def items(values: list[MentionItem] | None) -> list[MentionItem] | None:
+        if values is None:
+            return None
+        return [
+            m.model_copy(
+                update={
+                    "text": clean_text(m.text, text_chars),
+                    "title": clean_text(m.title, text_chars),
+                    "why": m.why[:cap],
+                }
+            )
+            for m in values[:cap]
+        ]
+
+    if isinstance(view, AlertView):
+        return view.model_copy(
+            update={
+                "samples": items(view.samples),
+                "reasons": view.reasons[:cap],
+                "top_terms": view.top_terms[: cap + 2],
+                "drivers": view.drivers[: cap + 2],
+                "trimmed": True,
+            }
+        )
+    return view.model_copy(
+        update={
+            "surges": [
+                g.model_copy(update={"top_terms": g.top_terms[:cap], "drivers": g.drivers[:cap]})
+                for g in view.surges[:cap]
+            ],
+            "most_negative": items(view.most_negative),
+            "most_positive": items(view.most_positive),
+            "most_engaged": items(view.most_engaged),
+            "new_voices": items(view.new_voices),
+            "share_of_voice": view.share_of_voice[: cap + 1],
+            "by_source": view.by_source[: cap + 3],
+            "sources": [
+                r.model_copy(
+                    update={"notes": r.notes[: max(0, cap - 2)], "last_error": r.last_error[:120]}
+                )
+                for r in view.sources[: max(cap * 2, 5)]
+            ],
+            "trimmed": True,
+        }
+    )
 
 
 def _render(
@@ -164,6 +232,11 @@ def _dt(ctx: Any, value: Any, zone: bool = True) -> str:
 @pass_context
 def _period(ctx: Any, start: Any, end: Any) -> str:
     return i18n.fmt_period(start, end, ctx["lang"], ctx["tz"])
+
+
+@pass_context
+def _day(ctx: Any, value: Any) -> str:
+    return i18n.fmt_day(value, ctx["lang"], ctx["tz"])
 
 
 @pass_context

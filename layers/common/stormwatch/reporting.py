@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from stormwatch.digest import build_alert, build_digest
+from stormwatch.digest import CHART_HOURS, NEW_VOICE_DAYS, WEEK, build_alert, build_digest
 from stormwatch.models import RenderedEmail, Surge, recipient_hash, utc
 from stormwatch.render import render_alert, render_digest
 from stormwatch.watchlist import Topic, Watchlist
@@ -70,36 +70,79 @@ def send_digest(
     watchlist_name: str,
     settings_url: str = "",
     outcome: ReportOutcome | None = None,
+    watchlist: Watchlist | None = None,
 ) -> ReportOutcome:
+    """Build, render (once per recipient language) and deliver one topic's daily digest.
+
+    Reads, all bounded Queries on the topic's partition (and its competitors'): the period's
+    mentions, the period's surges, the hourly buckets of the chart, the previous day and the
+    7-day average (8 days), the author sets of the 30 days before (new voices), and the
+    competitors' bucket counts. `watchlist` gives the competitors' display names."""
     outcome = outcome or ReportOutcome()
     end = utc(now).replace(minute=0, second=0, microsecond=0)
     start = end - DAY
     mentions = store.mentions_between(topic.name, start, end)
-    previous = len(store.mentions_between(topic.name, start - DAY, start))
     surges = store.surges_between(topic.name, start, end)
     sources = store.checkpoints(topic.name, topic.sources.enabled())
-    view = build_digest(
-        topic,
-        now=end,
-        period_start=start,
-        mentions=mentions,
-        previous_count=previous,
-        surges=surges,
-        sources=sources,
-        watchlist_name=watchlist_name,
-        settings_url=settings_url,
-    )
-    email = render_digest(view, templates_dir, lang=topic.digest.language)
-    outcome.rendered.append((f"digest-{topic.name}-{digest_day(topic, end)}", email))
+    first_hour = min(end - timedelta(hours=CHART_HOURS), start - WEEK)
+    buckets = store.buckets_between(topic.name, first_hour, end - timedelta(hours=1))
+    # the previous day from its hourly buckets (24 items, not a day of mentions); the same
+    # counting as the 7-day average next to it
+    previous = sum(b.count for b in buckets if start - DAY <= utc(b.hour) < start)
+    known = store.authors_between(topic.name, start - timedelta(days=NEW_VOICE_DAYS), start)
+    competitors = []
+    for name in topic.competitors:
+        title = name
+        if watchlist is not None:
+            try:
+                title = watchlist.topic(name).title
+            except KeyError:
+                continue
+        competitors.append((name, title, store.count_between(name, start, end)))
+    day = digest_day(topic, end)
+    by_language: dict[str, list[str]] = {}
     for recipient in topic.digest.recipients:
-        key = f"digest#{topic.name}#{digest_day(topic, end)}#{recipient_hash(recipient)}"
-        message_id, repeat = deliver(key, email, recipient)
-        outcome.deliveries.append(
-            Delivery(
-                "digest", topic.name, recipient_hash(recipient), message_id, repeat, email.subject
-            )
+        by_language.setdefault(topic.language_for(recipient), []).append(recipient)
+    languages = list(by_language) or [topic.digest.language]
+    for lang in sorted(languages, key=lambda code: code != topic.digest.language):
+        view = build_digest(
+            topic,
+            now=end,
+            period_start=start,
+            mentions=mentions,
+            previous_count=previous,
+            surges=surges,
+            sources=sources,
+            watchlist_name=watchlist_name,
+            settings_url=settings_url,
+            buckets=buckets,
+            known_authors=known,
+            competitors=competitors,
+            language=lang,
         )
+        email = render_digest(view, templates_dir, lang=lang)
+        suffix = "" if lang == topic.digest.language else f"-{lang}"
+        outcome.rendered.append((f"digest-{topic.name}-{day}{suffix}", email))
+        for recipient in by_language.get(lang, []):
+            _deliver_digest(topic, day, email, recipient, deliver, outcome)
     return outcome
+
+
+def _deliver_digest(
+    topic: Topic,
+    day: str,
+    email: RenderedEmail,
+    recipient: str,
+    deliver: Deliver,
+    outcome: ReportOutcome,
+) -> None:
+    """The key is (topic, local day, recipient): the language does not change what is sent
+    once, so a retry after a language change still sends nothing twice."""
+    key = f"digest#{topic.name}#{day}#{recipient_hash(recipient)}"
+    message_id, repeat = deliver(key, email, recipient)
+    outcome.deliveries.append(
+        Delivery("digest", topic.name, recipient_hash(recipient), message_id, repeat, email.subject)
+    )
 
 
 def send_alert(
@@ -115,12 +158,23 @@ def send_alert(
     outcome = outcome or ReportOutcome()
     if not topic.alerts.enabled:
         return outcome
-    view = build_alert(topic, surge, watchlist_name=watchlist_name, settings_url=settings_url)
-    email = render_alert(view, templates_dir, lang=topic.digest.language)
     stamp = surge.detected_at.strftime("%Y%m%dT%H%M%S")
-    outcome.rendered.append((f"alert-{topic.name}-{stamp}-{surge.tier}", email))
     recipients = topic.alerts.recipients or topic.digest.recipients
+    by_language: dict[str, list[str]] = {}
     for recipient in recipients:
+        by_language.setdefault(topic.language_for(recipient, alert=True), []).append(recipient)
+    emails: dict[str, RenderedEmail] = {}
+    for lang in sorted(
+        by_language or [topic.digest.language], key=lambda c: c != topic.digest.language
+    ):
+        view = build_alert(
+            topic, surge, watchlist_name=watchlist_name, settings_url=settings_url, language=lang
+        )
+        emails[lang] = render_alert(view, templates_dir, lang=lang)
+        suffix = "" if lang == topic.digest.language else f"-{lang}"
+        outcome.rendered.append((f"alert-{topic.name}-{stamp}-{surge.tier}{suffix}", emails[lang]))
+    for recipient in recipients:
+        email = emails[topic.language_for(recipient, alert=True)]
         key = f"alert#{topic.name}#{surge.sort_key}#{surge.tier}#{recipient_hash(recipient)}"
         message_id, repeat = deliver(key, email, recipient)
         outcome.deliveries.append(

@@ -28,6 +28,8 @@ class Settings(BaseSettings):
 class CollectSettings(Settings):
     # who to contact about our requests; sources ask for it in the User-Agent
     contact: str = Field(validation_alias="CONTACT")
+    # SSM Parameter Store path under which source credentials live (see stormwatch.secrets)
+    ssm_prefix: str = Field(default="/stormwatch/dev", validation_alias="SSM_PREFIX")
 
 
 class ReportSettings(Settings):

@@ -6,6 +6,7 @@ One table, keys `pk`/`sk` (see docs/architecture in the README):
     T#<topic>    H#<yyyy-mm-ddThh>             hourly bucket (counts, author set)
     T#<topic>    S#<detected ISO>              surge episode / escalation
     SRC#<source> C#<topic>                     checkpoint + source health
+    SRC#<source> STATE#<key>                   source state (e.g. a login session), JSON
 
 Every access is GetItem, Query on one partition with a key range, a conditional PutItem,
 an UpdateItem, or a TransactWriteItems of those. Nothing scans.
@@ -13,6 +14,7 @@ an UpdateItem, or a TransactWriteItems of those. Nothing scans.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -43,6 +45,8 @@ MAX_MENTIONS_PER_TRANSACTION = 99
 # authors are kept as a string set of short hashes on the bucket: exact up to here
 AUTHOR_KEY_CHARS = 10
 MAX_ERROR_CHARS = 500
+MAX_NOTES = 5  # a checkpoint keeps this many of the last run's notes
+MAX_NOTE_CHARS = 200
 
 
 def _to_ddb(value: Any) -> Any:
@@ -372,6 +376,17 @@ class Store:
             ddb_item["author_set"] = {"SS": sorted({a[: AUTHOR_KEY_CHARS * 3] for a in authors})}
         return ddb_item
 
+    def authors_between(self, topic: str, start: datetime, end: datetime) -> set[str]:
+        """The author keys (short hashes, see AUTHOR_KEY_CHARS) in the hourly buckets of
+        [start, end): who has been heard, for the digest's "new voices". One bounded Query
+        of at most one item per hour (31 days: 744 items)."""
+        last_hour = end - timedelta(hours=1)
+        items = self._query(topic_pk(topic), f"H#{hour_key(start)}", f"H#{hour_key(last_hour)}")
+        authors: set[str] = set()
+        for item in items:
+            authors.update(str(a)[:AUTHOR_KEY_CHARS] for a in item.get("author_set", ()))
+        return authors
+
     def count_between(self, topic: str, start: datetime, end: datetime) -> int:
         """Scored mentions in the hourly buckets of [start, end)."""
         last_hour = end - timedelta(hours=1)
@@ -431,13 +446,31 @@ class Store:
         return [self.get_checkpoint(source, topic) for source in sources]
 
     def record_success(
-        self, source: str, topic: str, *, cursor: str | None, count: int, at: datetime
+        self,
+        source: str,
+        topic: str,
+        *,
+        cursor: str | None,
+        count: int,
+        at: datetime,
+        notes: Sequence[str] = (),
+        truncated: bool = False,
     ) -> None:
-        """Move the checkpoint. Call only after the run's mentions are durably written."""
-        values = {":at": _to_ddb(iso(at)), ":n": _to_ddb(count), ":zero": _to_ddb(0)}
+        """Move the checkpoint. Call only after the run's mentions are durably written.
+
+        `notes` (the source's own remarks, e.g. a quota reached) and `truncated` replace the
+        previous run's, bounded to MAX_NOTES of MAX_NOTE_CHARS."""
+        values = {
+            ":at": _to_ddb(iso(at)),
+            ":n": _to_ddb(count),
+            ":zero": _to_ddb(0),
+            ":notes": _to_ddb([str(n)[:MAX_NOTE_CHARS] for n in list(notes)[:MAX_NOTES]]),
+            ":trunc": _to_ddb(bool(truncated)),
+        }
         expression = (
             "SET last_run = :at, last_success = :at, last_count = :n,"
-            " consecutive_failures = :zero ADD total_count :n"
+            " consecutive_failures = :zero, last_notes = :notes, last_truncated = :trunc"
+            " ADD total_count :n"
         )
         if cursor is not None:
             expression = expression.replace("SET ", "SET #cursor = :cursor, ", 1)
@@ -474,6 +507,42 @@ class Store:
         if has_cursor:
             kwargs["ExpressionAttributeNames"]["#cursor"] = "cursor"
         self._db.update_item(**kwargs)
+
+    # ---- source state (not per topic): e.g. a login session kept between runs ------------
+    # SRC#<source> / STATE#<key>; the value is stored as a JSON string (no float→Decimal
+    # surprises). It may hold tokens: never log it. An item past `expires_at` (DynamoDB's TTL
+    # deletes lazily) reads as None.
+
+    def get_source_state(self, source: str, key: str) -> dict[str, Any] | None:
+        response = self._db.get_item(
+            TableName=self.table_name,
+            Key={"pk": {"S": f"SRC#{source}"}, "sk": {"S": f"STATE#{key}"}},
+            ConsistentRead=True,
+        )
+        item = response.get("Item")
+        if not item or "value" not in item:
+            return None
+        expires = item.get("expires_at", {}).get("N")
+        if expires is not None and int(expires) <= int(self._clock().timestamp()):
+            return None
+        try:
+            value = json.loads(item["value"]["S"])
+        except (KeyError, ValueError):
+            return None
+        return value if isinstance(value, dict) else None
+
+    def put_source_state(
+        self, source: str, key: str, value: dict[str, Any], *, expires_at: int | None = None
+    ) -> None:
+        item: dict[str, Any] = {
+            "pk": {"S": f"SRC#{source}"},
+            "sk": {"S": f"STATE#{key}"},
+            "value": {"S": json.dumps(value, separators=(",", ":"), sort_keys=True)},
+            "updated_at": {"S": iso(self._clock())},
+        }
+        if expires_at is not None:
+            item["expires_at"] = {"N": str(int(expires_at))}
+        self._db.put_item(TableName=self.table_name, Item=item)
 
 
 def surge_from_item(item: dict[str, Any]) -> Surge:

@@ -60,21 +60,165 @@ class RssOptions(_Strict):
         return self
 
 
+class StackExchangeOptions(_Strict):
+    enabled: bool = True
+    # API site parameters, e.g. stackoverflow, serverfault, superuser, askubuntu
+    sites: list[str] = Field(default_factory=lambda: ["stackoverflow"], min_length=1)
+    # only questions carrying all of these tags (server-side `tagged`)
+    tagged: list[str] = Field(default_factory=list)
+    max_pages: int = Field(default=5, ge=1, le=25)
+    initial_lookback_hours: int = Field(default=24, ge=1, le=24 * 30)
+
+    @field_validator("sites")
+    @classmethod
+    def _site_names(cls, sites: list[str]) -> list[str]:
+        for site in sites:
+            if not re.match(r"^[a-z0-9][a-z0-9.-]{0,62}$", site):
+                raise ValueError(f"site must be an API site name like 'stackoverflow': {site!r}")
+        return sites
+
+
+class YouTubeOptions(_Strict):
+    enabled: bool = True
+    # search.list costs 100 quota units per call; the project's default quota is 10,000 a day
+    max_search_calls_per_day: int = Field(default=20, ge=1, le=100)
+    # commentThreads.list costs 1 unit per call
+    max_comment_calls_per_run: int = Field(default=5, ge=0, le=50)
+    region_code: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
+    relevance_language: str | None = Field(default=None, pattern=r"^[a-z]{2}(-[A-Za-z]+)?$")
+    initial_lookback_hours: int = Field(default=24, ge=1, le=24 * 30)
+
+
+class GitHubOptions(_Strict):
+    enabled: bool = True
+    kinds: list[Literal["issue", "pr"]] = Field(
+        default_factory=lambda: ["issue", "pr"], min_length=1
+    )
+    # optional qualifiers: repo:owner/name and org:name (ORed within each list)
+    repos: list[str] = Field(default_factory=list)
+    orgs: list[str] = Field(default_factory=list)
+    max_pages: int = Field(default=5, ge=1, le=30)
+    initial_lookback_hours: int = Field(default=24, ge=1, le=24 * 30)
+
+    @field_validator("repos")
+    @classmethod
+    def _repo_names(cls, repos: list[str]) -> list[str]:
+        for repo in repos:
+            if not re.match(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", repo):
+                raise ValueError(f"repo must be 'owner/name': {repo!r}")
+        return repos
+
+    @field_validator("orgs")
+    @classmethod
+    def _org_names(cls, orgs: list[str]) -> list[str]:
+        for org in orgs:
+            if not re.match(r"^[A-Za-z0-9-]+$", org):
+                raise ValueError(f"org must be a GitHub login: {org!r}")
+        return orgs
+
+
+class RedditOptions(_Strict):
+    enabled: bool = True
+    # subreddit names without "r/"; empty means search all of Reddit
+    subreddits: list[str] = Field(default_factory=list)
+    max_pages: int = Field(default=5, ge=1, le=20)
+    initial_lookback_hours: int = Field(default=24, ge=1, le=24 * 30)
+
+    @field_validator("subreddits")
+    @classmethod
+    def _subreddit_names(cls, names: list[str]) -> list[str]:
+        cleaned = [n.strip().removeprefix("/").removeprefix("r/") for n in names]
+        for name in cleaned:
+            if not re.match(r"^[A-Za-z0-9][A-Za-z0-9_]{1,20}$", name):
+                raise ValueError(f"subreddit must be a name like 'aws' (no r/): {name!r}")
+        return cleaned
+
+
+class MastodonOptions(_Strict):
+    enabled: bool = True
+    # instance base URLs whose public hashtag timelines are read, e.g. https://mastodon.social
+    instances: list[str] = Field(default_factory=lambda: ["https://mastodon.social"], min_length=1)
+    # hashtags without '#'; empty: derived from the topic's terms and phrases
+    hashtags: list[str] = Field(default_factory=list)
+    max_pages: int = Field(default=3, ge=1, le=20)
+
+    @field_validator("instances")
+    @classmethod
+    def _instance_urls(cls, urls: list[str]) -> list[str]:
+        for url in urls:
+            if not re.match(r"^https://[A-Za-z0-9.-]+(:[0-9]+)?/?$", url):
+                raise ValueError(f"instance must be an https base URL like https://host: {url!r}")
+        return [url.rstrip("/") for url in urls]
+
+    @field_validator("hashtags")
+    @classmethod
+    def _hashtag_names(cls, tags: list[str]) -> list[str]:
+        cleaned = [t.strip().removeprefix("#") for t in tags]
+        for tag in cleaned:
+            if not re.match(r"^\w+$", tag):
+                raise ValueError(f"hashtag must be letters, digits or '_': {tag!r}")
+        return cleaned
+
+
+class BlueskyOptions(_Strict):
+    enabled: bool = True
+    max_pages: int = Field(default=5, ge=1, le=20)
+    # server-side language filter (searchPosts' `lang`), e.g. "en"; None: all languages
+    lang: str | None = Field(default=None, pattern=r"^[a-z]{2}$")
+    initial_lookback_hours: int = Field(default=24, ge=1, le=24 * 30)
+
+
 class Sources(_Strict):
     hackernews: HackerNewsOptions | None = None
     rss: RssOptions | None = None
+    stackexchange: StackExchangeOptions | None = None
+    youtube: YouTubeOptions | None = None
+    github: GitHubOptions | None = None
+    reddit: RedditOptions | None = None
+    mastodon: MastodonOptions | None = None
+    bluesky: BlueskyOptions | None = None
 
     def enabled(self) -> list[str]:
-        return [
-            name for name in ("hackernews", "rss") if (opt := getattr(self, name)) and opt.enabled
-        ]
+        names = (
+            *("hackernews", "rss", "stackexchange", "youtube", "github"),
+            *("reddit", "mastodon", "bluesky"),
+        )
+        return [name for name in names if (opt := getattr(self, name)) and opt.enabled]
+
+
+Language = Literal["en", "de"]
+
+
+def _recipient_objects(data: object) -> object:
+    """`recipients` entries may be plain addresses or `{address, language}` objects; objects
+    become their address, and their language goes to `recipient_languages`."""
+    if not isinstance(data, dict) or not isinstance(data.get("recipients"), list):
+        return data
+    addresses: list[object] = []
+    languages = dict(data.get("recipient_languages") or {})
+    for entry in data["recipients"]:
+        if isinstance(entry, dict) and "address" in entry:
+            unknown = set(entry) - {"address", "language"}
+            if unknown:
+                raise ValueError(f"unknown recipient field(s): {', '.join(sorted(unknown))}")
+            addresses.append(entry["address"])
+            if entry.get("language") is not None and isinstance(entry["address"], str):
+                languages[entry["address"].strip().casefold()] = entry["language"]
+        else:
+            addresses.append(entry)
+    return {**data, "recipients": addresses, "recipient_languages": languages}
 
 
 class DigestSettings(_Strict):
+    # plain addresses, or {address, language} for a recipient who reads another language
     recipients: list[EmailStr] = Field(default_factory=list)
     hour: int = Field(default=8, ge=0, le=23)
     timezone: str = "UTC"
-    language: Literal["en", "de"] = "en"
+    language: Language = "en"
+    # filled from recipient objects (address casefolded -> language)
+    recipient_languages: dict[str, Language] = Field(default_factory=dict)
+
+    _objects = model_validator(mode="before")(_recipient_objects)
 
     @field_validator("timezone")
     @classmethod
@@ -89,15 +233,39 @@ class DigestSettings(_Strict):
 class AlertSettings(_Strict):
     enabled: bool = True
     recipients: list[EmailStr] = Field(default_factory=list)
+    recipient_languages: dict[str, Language] = Field(default_factory=dict)
     sensitivity: Literal["fewer", "balanced", "more"] = "balanced"
     min_count: int = Field(default=5, ge=1)
     cooldown_hours: int = Field(default=6, ge=1, le=168)
+
+    _objects = model_validator(mode="before")(_recipient_objects)
+
+
+class TierPlaybook(_Strict):
+    """What to do at one tier; anything left out falls back to the playbook's defaults."""
+
+    first_steps: list[str] | None = None
+    holding_statement: str | None = None
 
 
 class Playbook(_Strict):
     owner: str = ""
     first_steps: list[str] = Field(default_factory=list)
     holding_statement: str = ""
+    tiers: dict[Literal["watch", "warning", "firestorm"], TierPlaybook] = Field(
+        default_factory=dict
+    )
+
+    def for_tier(self, tier: str) -> tuple[list[str], str]:
+        """(first steps, holding statement) for a surge tier: its override, else the default."""
+        override = self.tiers.get(tier)  # type: ignore[call-overload]
+        steps = self.first_steps
+        statement = self.holding_statement
+        if override is not None:
+            steps = override.first_steps if override.first_steps is not None else steps
+            if override.holding_statement is not None:
+                statement = override.holding_statement
+        return steps, statement
 
 
 class MatchExamples(_Strict):
@@ -119,6 +287,8 @@ class Topic(_Strict):
     alerts: AlertSettings = Field(default_factory=AlertSettings)
     playbook: Playbook = Field(default_factory=Playbook)
     examples: MatchExamples = Field(default_factory=MatchExamples)
+    # other topics of this watchlist to compare with (share of voice in the digest)
+    competitors: list[str] = Field(default_factory=list, max_length=10)
 
     @field_validator("name")
     @classmethod
@@ -150,6 +320,13 @@ class Topic(_Strict):
         """Terms and phrases in the order a source search should try them."""
         return [*self.phrases, *self.terms]
 
+    def language_for(self, address: str, *, alert: bool = False) -> Language:
+        """The language a recipient reads: their own setting, else the digest's language."""
+        key = address.strip().casefold()
+        if alert and key in self.alerts.recipient_languages:
+            return self.alerts.recipient_languages[key]
+        return self.digest.recipient_languages.get(key, self.digest.language)
+
 
 class Watchlist(_Strict):
     version: Literal[1] = 1
@@ -163,6 +340,13 @@ class Watchlist(_Strict):
             if topic.name in seen:
                 raise ValueError(f"topic name {topic.name!r} is used twice")
             seen.add(topic.name)
+        for topic in self.topics:
+            for other in topic.competitors:
+                if other == topic.name or other not in seen:
+                    raise ValueError(
+                        f"topic {topic.name!r}: competitor {other!r} is not another topic "
+                        "of this watchlist"
+                    )
         return self
 
     def topic(self, name: str) -> Topic:

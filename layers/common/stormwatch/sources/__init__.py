@@ -1,24 +1,68 @@
-"""The collectors: one module per source, all behind the `Source` protocol (see base.py)."""
+"""The collectors: one module per source, all behind the `Source` protocol (see base.py).
+
+A source that needs collaborators beyond the per-call HTTP client gets them when it is built:
+`get_source(name, secrets=..., state=...)` calls the source's factory with
+
+- `secrets`: a `stormwatch.secrets.Secrets` (SSM in Lambda; `NoSecrets()` when not given), and
+- `state`: a `stormwatch.secrets.SourceState` (the Store in Lambda; None when not given) for
+  values kept between runs that are not a per-topic cursor, e.g. a login session.
+
+To register a source add one line to `FACTORIES`: `"name": lambda secrets, state: MySource(...)`.
+"""
 
 from __future__ import annotations
 
-from stormwatch.sources.base import Source
-from stormwatch.sources.hackernews import HackerNewsSource
-from stormwatch.sources.rss import RssSource
+from collections.abc import Callable
 
-SOURCES: dict[str, Source] = {
-    "hackernews": HackerNewsSource(),
-    "rss": RssSource(),
+from stormwatch.secrets import NoSecrets, Secrets, SourceState
+from stormwatch.sources.base import Source
+from stormwatch.sources.bluesky import BlueskySource
+from stormwatch.sources.github import GitHubSource
+from stormwatch.sources.hackernews import HackerNewsSource
+from stormwatch.sources.mastodon import MastodonSource
+from stormwatch.sources.reddit import RedditSource
+from stormwatch.sources.rss import RssSource
+from stormwatch.sources.stackexchange import StackExchangeSource
+from stormwatch.sources.youtube import YouTubeSource
+
+SourceFactory = Callable[[Secrets, SourceState | None], Source]
+
+FACTORIES: dict[str, SourceFactory] = {
+    "hackernews": lambda secrets, state: HackerNewsSource(),
+    "rss": lambda secrets, state: RssSource(),
+    "reddit": lambda secrets, state: RedditSource(secrets, state),
+    "mastodon": lambda secrets, state: MastodonSource(secrets, state),
+    "bluesky": lambda secrets, state: BlueskySource(secrets, state),
+    "stackexchange": lambda secrets, state: StackExchangeSource(secrets),
+    "youtube": lambda secrets, state: YouTubeSource(secrets),
+    "github": lambda secrets, state: GitHubSource(secrets),
 }
 
+# the registered source names (every one needs a collect schedule in template.yaml)
+SOURCES = FACTORIES
 
-def get_source(name: str) -> Source:
-    """The source registered under `name`; KeyError naming the known ones otherwise."""
+
+def get_source(
+    name: str, *, secrets: Secrets | None = None, state: SourceState | None = None
+) -> Source:
+    """A new source `name` with its collaborators; KeyError naming the known ones otherwise."""
     try:
-        return SOURCES[name]
+        factory = FACTORIES[name]
     except KeyError:
-        known = ", ".join(sorted(SOURCES))
+        known = ", ".join(sorted(FACTORIES))
         raise KeyError(f"unknown source {name!r} (known: {known})") from None
+    return factory(secrets if secrets is not None else NoSecrets(), state)
 
 
-__all__ = ["SOURCES", "HackerNewsSource", "RssSource", "Source", "get_source"]
+__all__ = [
+    "FACTORIES",
+    "SOURCES",
+    "BlueskySource",
+    "HackerNewsSource",
+    "MastodonSource",
+    "RedditSource",
+    "RssSource",
+    "Source",
+    "SourceFactory",
+    "get_source",
+]

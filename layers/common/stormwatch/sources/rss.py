@@ -29,6 +29,7 @@ import calendar
 import io
 import json
 import time
+import xml.sax
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -227,6 +228,14 @@ def parse_feed(
         mentions.append(mention)
         capped = min(mention.published, now)
         newest = capped if newest is None else max(newest, capped)
+    if parsed.get("bozo") and isinstance(parsed.get("bozo_exception"), xml.sax.SAXException):
+        # not well-formed, e.g. cut off in transfer: the entries after the break were never seen,
+        # so the feed's mark must not move past them (the next run reads the feed again)
+        skipped.append(
+            f"feed {spec.url}: not well-formed ({parsed.get('bozo_exception')}); "
+            "its entries are kept but its cursor does not move"
+        )
+        newest = None
     return mentions, skipped, newest
 
 
