@@ -5,8 +5,10 @@
 Runs ``stormwatch.surge.backtest`` with the shipped default settings (one setting for all five
 series, nothing per series) over the NAB realTweets subset in ``../shared/data/nab`` (or
 ``$STORMWATCH_SHARED/data/nab``), exactly as the live system would see the data: 5-minute
-counts aggregated into hourly buckets, evaluated after every 5 minutes with the current hour
-partial.  Each alarm is mapped to the last 5-minute row the detector had seen when it fired.
+counts aggregated into hourly buckets, evaluated every 15 minutes (the live cadence: the
+fastest collector, Hacker News, runs on ``rate(15 minutes)`` in ``template.yaml``, and each
+collection run triggers the scorer) with the current hour partial.  A 5-minute row is known
+once it has ended; each alarm is mapped to the last row the detector had seen when it fired.
 
 Reports, per NAB profile, the normalised score (``bench/nab_scoring.py``), the windows
 detected, false alarms per series-week, the delay of the first alarm in each window relative
@@ -34,7 +36,12 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "bench"))
 sys.path.insert(0, str(REPO / "layers" / "common"))
 
-from nab_scoring import PROFILES, nab_normalise, nab_score_file  # noqa: E402
+from nab_scoring import (  # noqa: E402
+    PROFILES,
+    nab_normalise,
+    nab_scaled_sigmoid,
+    nab_score_file,
+)
 from stormwatch.surge import (  # noqa: E402
     DetectorSettings,
     Point,
@@ -45,7 +52,9 @@ from stormwatch.surge import (  # noqa: E402
 
 START = "<!-- surge:start -->"
 END = "<!-- surge:end -->"
-STEP = timedelta(minutes=5)
+STEP = timedelta(minutes=5)  # NAB's rows
+EVERY = timedelta(minutes=15)  # the live evaluation cadence (template.yaml: rate(15 minutes))
+FA_TARGET = 0.6  # false alarms per series-week the product accepts (issue 5)
 
 
 def shared_dir() -> Path:
@@ -86,19 +95,26 @@ def load_profiles(root: Path) -> dict[str, dict]:
     return PROFILES
 
 
+def seen_row(times: list[datetime], when: datetime) -> int:
+    """The last row the detector had seen at ``when`` (a row is known once it has ended)."""
+    return bisect.bisect_right(times, when - STEP) - 1
+
+
 def detections_from_alarms(times: list[datetime], alarm_times: list[datetime]) -> list[bool]:
     """Mark the last row the detector had seen when each alarm fired."""
     det = [False] * len(times)
     for when in alarm_times:
-        i = bisect.bisect_left(times, when) - 1
+        i = seen_row(times, when)
         if 0 <= i < len(times):
             det[i] = True
     return det
 
 
-def run_detector(data: dict, settings: DetectorSettings) -> list[datetime]:
+def run_detector(
+    data: dict, settings: DetectorSettings, every: timedelta | None = EVERY
+) -> list[datetime]:
     points = [Point(time=t, count=v) for t, v in zip(data["times"], data["values"], strict=True)]
-    return [a.time for a in backtest(points, settings, step=STEP)]
+    return [a.time for a in backtest(points, settings, step=STEP, every=every)]
 
 
 def robust_z_reference(data: dict) -> list[datetime]:
@@ -158,8 +174,9 @@ def score_all(series: dict, alarms: dict[str, list[datetime]], profiles: dict) -
             }
             if w.first_detection is not None:
                 detected += 1
-                # the alarm fires when the row it saw is complete: row time + one step
-                fired = data["times"][w.first_detection] + STEP
+                fired = min(
+                    t for t in alarms[name] if seen_row(data["times"], t) == w.first_detection
+                )
                 entry["first_alarm"] = fired.isoformat()
                 entry["hours_after_window_start"] = round(
                     (fired - data["times"][w.start]).total_seconds() / 3600, 2
@@ -218,21 +235,27 @@ def time_evaluate(series: dict, settings: DetectorSettings, repeats: int = 200) 
         "hours": len(history),
         "median_ms": round(statistics.median(samples), 3),
         "p95_ms": round(samples[int(0.95 * len(samples)) - 1], 3),
+        "min_ms": round(samples[0], 3),
+        # other work on the machine slows the median; the minimum is the unloaded cost
+        "load_average_1min": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None,
     }
 
 
 def loso(series: dict, profiles: dict, grid: list[float]) -> dict:
-    """Leave-one-series-out: pick calibration_margin on four series, score the fifth."""
+    """Leave-one-series-out: pick calibration_margin on four series, score the fifth.
+
+    Two rules for the pick: the best standard score on the four, and the best standard score
+    among the margins that keep the four within the false-alarm target (what shipping needs).
+    """
     base = settings_for("balanced")
     cache = {
         (name, z): run_detector(data, replace(base, calibration_margin=z))
         for name, data in series.items()
         for z in grid
     }
-    cost = profiles["standard"]
 
-    def raw_score(names: list[str], z: float) -> tuple[float, int]:
-        raw, nw = 0.0, 0
+    def scored(names: list[str], z: float, cost: dict) -> tuple[float, int, int, float]:
+        raw, nw, fp, weeks = 0.0, 0, 0, 0.0
         for n in names:
             d = series[n]
             fs = nab_score_file(
@@ -240,22 +263,107 @@ def loso(series: dict, profiles: dict, grid: list[float]) -> dict:
             )
             raw += fs.raw
             nw += len(fs.windows)
-        return raw, nw
+            fp += len(fs.false_positives)
+            weeks += (d["times"][-1] - d["times"][fs.probation_rows]).total_seconds() / 604800
+        return raw, nw, fp, weeks
 
-    held_raw, held_nw, chosen = 0.0, 0, {}
-    for held in series:
-        train = [n for n in series if n != held]
-        best = max(grid, key=lambda z, train=train: raw_score(train, z)[0])
-        chosen[held] = best
-        raw, nw = raw_score([held], best)
-        held_raw += raw
-        held_nw += nw
-    in_sample = {z: round(nab_normalise(*raw_score(list(series), z), cost), 1) for z in grid}
+    out: dict = {"grid": grid}
+    std = profiles["standard"]
+    for rule in ("best", "within_fa_target"):
+        chosen = {}
+        held = {p: [0.0, 0] for p in profiles}
+        held_fp, held_weeks = 0, 0.0
+        for name in series:
+            train = [n for n in series if n != name]
+
+            def key(z: float, train: list[str] = train, rule: str = rule) -> tuple[bool, float]:
+                raw, _, fp, weeks = scored(train, z, std)
+                ok = rule == "best" or fp / weeks <= FA_TARGET
+                return (ok, raw)
+
+            best = max(grid, key=key)
+            chosen[name.split("_")[-1].removesuffix(".csv")] = best
+            for p, cost in profiles.items():
+                raw, nw, fp, weeks = scored([name], best, cost)
+                held[p][0] += raw
+                held[p][1] += nw
+            held_fp += fp
+            held_weeks += weeks
+        out[rule] = {
+            "chosen_per_held_out_series": chosen,
+            "held_out": {
+                p: round(nab_normalise(r, n, profiles[p]), 1) for p, (r, n) in held.items()
+            },
+            "held_out_false_alarms_per_series_week": round(held_fp / held_weeks, 3),
+        }
+    in_sample = {}
+    for z in grid:
+        raw, nw, fp, weeks = scored(list(series), z, std)
+        low = profiles["reward_low_FP_rate"]
+        in_sample[z] = {
+            "standard": round(nab_normalise(raw, nw, std), 1),
+            "reward_low_FP_rate": round(nab_normalise(scored(list(series), z, low)[0], nw, low), 1),
+            "false_alarms_per_series_week": round(fp / weeks, 3),
+        }
+    out["in_sample"] = in_sample
+    return out
+
+
+def ablations(series: dict, profiles: dict, settings: DetectorSettings) -> dict:
+    """What each change of this round is worth, in sample (one change off at a time)."""
+    variants = {
+        "shipped (evaluated every 15 min)": (settings, EVERY),
+        "evaluated every 5 min": (settings, STEP),
+        "without the last-complete-hour window": (
+            replace(settings, judge_last_complete_hour=False),
+            EVERY,
+        ),
+        "without the calibration hold-out": (replace(settings, calibration_hold_out=False), EVERY),
+        "without both (the previous detector at the live cadence)": (
+            replace(settings, judge_last_complete_hour=False, calibration_hold_out=False),
+            EVERY,
+        ),
+        "the previous bench: evaluated after every 5-minute row, both off": (
+            replace(settings, judge_last_complete_hour=False, calibration_hold_out=False),
+            None,
+        ),
+        "cooldown 24 h instead of 6 h (topic setting)": (
+            replace(settings, cooldown_hours=24),
+            EVERY,
+        ),
+    }
+    out = {}
+    for label, (s, every) in variants.items():
+        r = score_all(series, {n: run_detector(d, s, every) for n, d in series.items()}, profiles)
+        out[label] = {
+            "profiles": r["profiles"],
+            "windows": f"{r['windows_detected']}/{r['windows_total']}",
+            "false_alarms_per_series_week": r["false_alarms_per_series_week"],
+        }
+    return out
+
+
+def ceiling(series: dict, profiles: dict, alarms: dict[str, list[datetime]]) -> dict:
+    """The best standard score this detector's detections allow: every false alarm removed."""
+    cost = profiles["standard"]
+    raw, nw = 0.0, 0
+    for name, data in series.items():
+        fs = nab_score_file(
+            data["times"],
+            detections_from_alarms(data["times"], alarms[name]),
+            data["windows"],
+            cost,
+        )
+        raw += sum(w.score for w in fs.windows)
+        nw += len(fs.windows)
+    # every window found exactly at its labelled point (about 0.86 each), no false alarm
+    at_label = nab_scaled_sigmoid(-0.5) / nab_scaled_sigmoid(-1.0)
     return {
-        "grid": grid,
-        "chosen_per_held_out_series": chosen,
-        "held_out_standard_score": round(nab_normalise(held_raw, held_nw, cost), 1),
-        "in_sample_standard_by_threshold": in_sample,
+        "without_false_alarms": round(nab_normalise(raw, nw, cost), 1),
+        "all_windows_at_label_no_false_alarms": round(nab_normalise(at_label * nw, nw, cost), 1),
+        "one_window_missed_rest_at_label": round(
+            nab_normalise(at_label * (nw - 1) - cost["fnWeight"], nw, cost), 1
+        ),
     }
 
 
@@ -277,7 +385,9 @@ def render(result: dict) -> str:
         f"(threshold z ≥ {s['threshold_z']} and ≥ {s['calibration_margin']} × the topic's "
         f"usual weekly maximum score, min ratio {s['min_ratio']}, min count "
         f"{s['min_count']}, cooldown {s['cooldown_hours']} h). The detector sees the data as the "
-        "live system would: hourly buckets, evaluated every 5 minutes on the partial hour.",
+        f"live system would: hourly buckets, evaluated every {result['every_minutes']} minutes "
+        "(the live cadence: the fastest collector runs every 15 minutes and each run triggers "
+        "the scorer) on the partial hour; a 5-minute row counts once it has ended.",
         "",
         "| detector | standard | reward low FP | reward low FN | windows found | "
         "false alarms / series-week | median first alarm vs label | vs window start |",
@@ -326,7 +436,8 @@ def render(result: dict) -> str:
     lines += [
         "",
         f"Cost of one `evaluate()` on {c['hours']} hourly buckets (4 weeks, partial last hour), "
-        f"pure Python: median **{c['median_ms']} ms**, p95 {c['p95_ms']} ms.",
+        f"pure Python: median **{c['median_ms']} ms**, p95 {c['p95_ms']} ms, fastest "
+        f"{c['min_ms']} ms (1-minute load average {c['load_average_1min']} while measuring).",
     ]
     if "sensitivities" in result:
         lines += [
@@ -348,16 +459,65 @@ def render(result: dict) -> str:
         lo = result["loso"]
         lines += [
             "",
-            "Leave-one-series-out check of the main knob (choose `calibration_margin` from "
-            f"{lo['grid']} on four series, score the fifth): held-out standard score "
-            f"**{lo['held_out_standard_score']}**; chosen per held-out series "
-            f"{lo['chosen_per_held_out_series']}. In-sample standard score by threshold: "
-            f"{lo['in_sample_standard_by_threshold']}.",
+            "Leave-one-series-out check of the one tuned knob, `calibration_margin` (pick it "
+            f"from {lo['grid']} on four series, score the fifth with it):",
+            "",
+            "| pick on the four series | standard | reward low FP | reward low FN "
+            "| FA / series-week | margin chosen per held-out series |",
+            "|---|---:|---:|---:|---:|---|",
+        ]
+        for rule, label in (
+            ("best", "best standard score"),
+            ("within_fa_target", f"best standard score with ≤ {FA_TARGET} FA / series-week"),
+        ):
+            r = lo[rule]
+            h = r["held_out"]
+            lines.append(
+                f"| {label} | {h['standard']} | {h['reward_low_FP_rate']} | "
+                f"{h['reward_low_FN_rate']} | {r['held_out_false_alarms_per_series_week']} | "
+                + ", ".join(f"{k} {v}" for k, v in r["chosen_per_held_out_series"].items())
+                + " |"
+            )
+        lines += [
+            "",
+            "In sample, by margin: "
+            + "; ".join(
+                f"{z}: {v['standard']} / {v['reward_low_FP_rate']} / "
+                f"{v['false_alarms_per_series_week']} FA"
+                for z, v in lo["in_sample"].items()
+            )
+            + " (standard / reward low FP / false alarms per series-week).",
+        ]
+    if "ablations" in result:
+        lines += [
+            "",
+            "What each change is worth (in sample, one change at a time):",
+            "",
+            "| variant | standard | reward low FP | reward low FN | windows | FA / series-week |",
+            "|---|---:|---:|---:|---:|---:|",
+        ]
+        for label, r in result["ablations"].items():
+            p = r["profiles"]
+            lines.append(
+                f"| {label} | {p['standard']} | {p['reward_low_FP_rate']} | "
+                f"{p['reward_low_FN_rate']} | {r['windows']} | "
+                f"{r['false_alarms_per_series_week']} |"
+            )
+    if "ceiling" in result:
+        c = result["ceiling"]
+        lines += [
+            "",
+            "Ceiling (standard profile): these detections without any false alarm would score "
+            f"{c['without_false_alarms']}; every window found exactly at its labelled point "
+            f"without false alarms {c['all_windows_at_label_no_false_alarms']}, with one window "
+            f"missed {c['one_window_missed_rest_at_label']}. NAB centres each window on its "
+            "label, so a detector that fires when the labelled event happens earns about 0.86 "
+            "of a window; more needs alarms hours before the labelled point.",
         ]
     lines += [
         "",
         "Honesty note: the shipped defaults were chosen while looking at these same five series "
-        "(there is no held-out NAB split here); the leave-one-series-out line above shows how "
+        "(there is no held-out NAB split here); the leave-one-series-out table above shows how "
         "much that choice is worth out of sample.",
         END,
     ]
@@ -382,6 +542,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print the full result as JSON")
     parser.add_argument("--loso", action="store_true", help="leave-one-series-out check")
     parser.add_argument("--all-sensitivities", action="store_true")
+    parser.add_argument(
+        "--every", type=int, default=15, help="evaluation cadence in minutes (live: 15)"
+    )
+    parser.add_argument("--no-ablations", action="store_true", help="skip the ablation table")
     args = parser.parse_args(argv)
 
     root = nab_dir()
@@ -394,8 +558,9 @@ def main(argv: list[str] | None = None) -> int:
     series = load_nab(root)
     profiles = load_profiles(root)
     settings = settings_for(args.sensitivity)
+    every = timedelta(minutes=args.every)
     t0 = time.perf_counter()
-    alarms = {name: run_detector(data, settings) for name, data in series.items()}
+    alarms = {name: run_detector(data, settings, every) for name, data in series.items()}
     elapsed = time.perf_counter() - t0
     result = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d"),
@@ -409,7 +574,9 @@ def main(argv: list[str] | None = None) -> int:
             "min_count": settings.min_count,
             "cooldown_hours": settings.cooldown_hours,
         },
+        "every_minutes": args.every,
         "detector": score_all(series, alarms, profiles),
+        "ceiling": ceiling(series, profiles, alarms),
         "reference": score_all(
             series, {n: robust_z_reference(d) for n, d in series.items()}, profiles
         ),
@@ -420,11 +587,13 @@ def main(argv: list[str] | None = None) -> int:
         result["sensitivities"] = {
             name: score_all(
                 series,
-                {n: run_detector(d, settings_for(name)) for n, d in series.items()},
+                {n: run_detector(d, settings_for(name), every) for n, d in series.items()},
                 profiles,
             )
             for name in ("fewer", "balanced", "more")
         }
+    if not args.no_ablations:
+        result["ablations"] = ablations(series, profiles, settings)
     if args.loso:
         result["loso"] = loso(series, profiles, [1.0, 1.1, 1.2, 1.3, 1.4, 1.5])
     d = result["detector"]

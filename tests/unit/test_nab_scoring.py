@@ -115,3 +115,17 @@ def test_given_several_files_then_the_corpus_score_pools_raw_scores():
     score, per_file = nab_score_corpus(files, STD)
     assert score == pytest.approx(50.0)
     assert set(per_file) == {"a", "b"}
+
+
+def test_given_an_alarm_on_the_live_clock_then_it_is_credited_to_the_last_row_that_had_ended():
+    # Given NAB-style 5-minute rows stamped at :02:53, :07:53, ... and an alarm at 21:15:00
+    from surge_nab import detections_from_alarms
+
+    rows = [
+        datetime(2015, 3, 11, 20, 57, 53, tzinfo=UTC) + timedelta(minutes=5 * i) for i in range(6)
+    ]
+    alarm = datetime(2015, 3, 11, 21, 15, tzinfo=UTC)
+    # When the alarm is mapped to a row
+    det = detections_from_alarms(rows, [alarm])
+    # Then it marks 21:07:53 (ended 21:12:53), not 21:12:53, which was still open at 21:15
+    assert [r.strftime("%H:%M:%S") for r, d in zip(rows, det, strict=True) if d] == ["21:07:53"]

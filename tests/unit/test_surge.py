@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import math
 import random
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -439,3 +440,165 @@ def test_given_the_alarm_when_serialised_then_it_has_the_backtest_json_shape():
         "reasons",
     ):
         assert key in out["evidence"]
+
+
+def one_account_over_busy_traffic(history: list[Point], busy: float = 2.0) -> Point:
+    """An hour where ordinary traffic runs at `busy` x usual (diverse, usual tone) and one
+    account adds another usual hour's worth of mentions, 90 % negative."""
+    t = history[-1].time + HOUR
+    usual = daily_rate(t.hour, 100.0)
+    ordinary = round(busy * usual)
+    burst = round(usual)
+    return Point(
+        time=t,
+        count=ordinary + burst,
+        negative=round(0.15 * ordinary + 0.9 * burst),
+        authors=round(0.9 * ordinary) + 1,
+        engagement=3.0 * ordinary,
+    )
+
+
+def test_given_a_one_account_episode_when_busy_ordinary_traffic_joins_then_it_does_not_escalate():
+    # Given an open watch episode started by one account, and a later hour in which ordinary
+    # traffic is twice as busy as usual (many authors) while the account keeps posting
+    history = quiet_history()
+    bucket = one_account_over_busy_traffic(history)
+    now = bucket.time + timedelta(minutes=55)
+    state = EpisodeState(started=now - 2 * HOUR, tier="watch", last_alarm=now - 2 * HOUR)
+    # When evaluated: the busy diverse traffic makes the excess look diverse, and the account's
+    # negatives lift the share far above usual
+    a = assess([*history, bucket], now, settings_for())
+    alarm = evaluate([*history, bucket], now, settings_for(), state)
+    # Then the mentions without their own author could carry the whole negative rise: the
+    # hour stays at watch, so the episode does not escalate, and the reason says why
+    assert a.tier == "watch"
+    assert a.evidence["negative_share"] > 0.35
+    assert a.evidence["concentrated_mentions"] >= a.evidence["negative_excess"] > 0
+    assert any("without their own author" in r for r in a.evidence["reasons"])
+    assert alarm is None
+
+
+def test_given_a_diverse_negative_storm_over_busy_traffic_when_evaluated_then_it_still_warns():
+    # Given the same busy ordinary traffic, but the negative extra comes from many authors
+    history = quiet_history()
+    b = one_account_over_busy_traffic(history)
+    usual = daily_rate(b.time.hour, 100.0)
+    bucket = Point(
+        time=b.time,
+        count=b.count,
+        negative=b.negative,
+        authors=round(0.9 * b.count),
+        engagement=b.engagement,
+    )
+    # When evaluated
+    a = assess([*history, bucket], bucket.time + timedelta(minutes=55), settings_for())
+    # Then the negative shift is carried by many people: warning or worse
+    assert a.evidence["concentrated_mentions"] < 0.1 * usual
+    assert a.tier in ("warning", "firestorm")
+
+
+def spiky_history(seed: int = 9) -> list[Point]:
+    """Quiet traffic plus a weekly news spike (10x volume at the usual tone)."""
+    history = quiet_history(days=28, seed=seed)
+    out = []
+    for i, p in enumerate(history):
+        if i % 168 == 100:
+            out.append(
+                Point(
+                    time=p.time,
+                    count=10 * p.count,
+                    negative=round(10 * p.count * 0.15),
+                    authors=round(10 * p.count * 0.9),
+                    engagement=10 * p.engagement,
+                )
+            )
+        else:
+            out.append(p)
+    return out
+
+
+def test_given_a_spiky_topic_when_a_moderate_negative_surge_arrives_then_the_share_path_warns():
+    # Given a topic whose news spikes (at the usual tone) set a high bar for negative counts
+    history = spiky_history()
+    bucket = surge_point(history, factor=2.0, neg_share=0.5)
+    now = bucket.time + timedelta(minutes=55)
+    a = assess([*history, bucket], now, settings_for())
+    assert a.evidence["negative_count_score"] < a.evidence["negative_count_threshold"]
+    assert a.evidence["volume_score"] < a.evidence["volume_threshold"]
+    # When evaluated
+    alarm = evaluate([*history, bucket], now, settings_for())
+    # Then the negative-share test opens the door and the tier is warning
+    assert alarm is not None
+    assert alarm.evidence["trigger"] == "negative_share"
+    assert alarm.tier == "warning"
+    assert alarm.evidence["negative_p_value"] < 1e-6
+
+
+def test_given_a_spiky_topic_when_another_news_spike_at_the_usual_tone_arrives_then_no_warning():
+    # Given the same spiky topic and a 10x news spike at the usual 15 % negative share
+    history = spiky_history()
+    bucket = surge_point(history, factor=10.0, neg_share=0.15)
+    # When evaluated
+    alarm = evaluate([*history, bucket], bucket.time + timedelta(minutes=55), settings_for())
+    # Then the share path stays shut: a volume watch at most
+    assert alarm is None or (alarm.tier == "watch" and alarm.evidence["trigger"] == "volume")
+
+
+def test_given_a_burst_in_the_last_minutes_of_an_hour_when_seen_next_hour_then_it_fires():
+    # Given an ordinary hour whose last five minutes bring five hours' worth of mentions,
+    # which the live system only collects after the hour has turned
+    history = quiet_history()
+    t = history[-1].time + HOUR
+    usual = daily_rate(t.hour, 100.0)
+    late = Point(time=t, count=round(6 * usual), negative=round(0.9 * usual), authors=500)
+    now = t + HOUR + timedelta(minutes=10)
+    # When evaluated ten minutes into the next hour (nothing there yet)
+    alarm = evaluate([*history, late, Point(time=t + HOUR, count=5)], now, settings_for())
+    # Then the completed hour is judged on its own and fires
+    assert alarm is not None
+    assert alarm.evidence["window"] == "last_complete_hour"
+    assert alarm.observed == pytest.approx(6 * usual, rel=0.02)
+
+
+def test_given_a_storm_two_hours_old_when_judged_then_it_does_not_raise_its_own_bar():
+    # Given three weeks of history and then two loud hours
+    history = quiet_history(days=21)
+    storm = []
+    for _ in range(2):
+        storm.append(surge_point([*history, *storm], factor=6.0, neg_share=0.15))
+    before = assess(history, history[-1].time + timedelta(minutes=30), settings_for())
+    now = storm[-1].time + HOUR + timedelta(minutes=30)
+    # When the third hour is assessed, with and without the hold-out
+    held = assess([*history, *storm], now, settings_for())
+    raw = assess([*history, *storm], now, replace(settings_for(), calibration_hold_out=False))
+    # Then the storm's own hours stay out of the topic's "usual biggest blip"
+    assert held.evidence["usual_max_score"] == pytest.approx(
+        before.evidence["usual_max_score"], rel=0.15
+    )
+    assert raw.evidence["usual_max_score"] > 1.2 * held.evidence["usual_max_score"]
+
+
+def test_given_a_fifteen_minute_cadence_when_backtested_then_alarms_fire_on_the_clock_only():
+    # Given 5-minute counts with a surge starting at 14:10
+    rng = random.Random(5)
+    points = []
+    t = START
+    surge_start = START + timedelta(days=21, hours=14, minutes=10)
+    while t < surge_start + timedelta(hours=3):
+        mu = daily_rate(t.hour, 100.0) / 12 * (8 if t >= surge_start else 1)
+        points.append(Point(time=t, count=rng.gammavariate(max(mu, 0.1), 1.0)))
+        t += timedelta(minutes=5)
+    # When replayed on the live clock (every 15 minutes)
+    alarms = backtest(
+        points, settings_for(), step=timedelta(minutes=5), every=timedelta(minutes=15)
+    )
+    after = [a for a in alarms if a.time >= surge_start]
+    # Then the surge alarm fires at a quarter hour, after its first row has ended, within the
+    # hour, and every alarm agrees with evaluate() on the rows that had ended by then
+    assert after
+    first = after[0]
+    assert first.time.minute % 15 == 0 and first.time.second == 0
+    assert surge_start + timedelta(minutes=5) <= first.time <= surge_start + HOUR
+    seen = [p for p in points if p.time + timedelta(minutes=5) <= first.time]
+    direct = evaluate(seen, first.time, settings_for())
+    assert direct is not None and direct.score == first.score

@@ -1,11 +1,17 @@
-"""`stormwatch backtest`: replay the shipped surge detector over a historical CSV series.
+"""`stormwatch backtest`: replay the shipped surge detector over a historical series.
 
     stormwatch backtest --csv FILE [--time-col timestamp] [--count-col value]
                         [--negative-col NAME] [--authors-col NAME] [--engagement-col NAME]
                         [--sensitivity balanced] [--min-count N] [--cooldown-hours N] [--json]
+    stormwatch backtest --topic NAME [--endpoint URL] [--table NAME] [--days 28]
+                        [--until ISO] [--sensitivity ...] [--min-count N] [--cooldown-hours N]
+                        [--json]
 
 Prints the alarms the detector would have raised, each at the time it would have fired.
-Pure apart from reading the CSV: the caller passes ``stdout``.
+``--topic`` reads the topic's stored hourly buckets (the same ones the live scorer reads) from
+the table - on an AWS-compatible endpoint (``--endpoint``, e.g. the embedded one of
+``stormwatch run``) or in real AWS (``--table``, default credentials) - and replays them hour
+by hour.  Pure apart from reading the CSV or the table: the caller passes ``stdout``.
 """
 
 from __future__ import annotations
@@ -14,8 +20,8 @@ import argparse
 import csv
 import json
 from collections.abc import Sequence
-from datetime import UTC, datetime
-from typing import TextIO
+from datetime import UTC, datetime, timedelta
+from typing import Any, TextIO
 
 from stormwatch.surge import SENSITIVITIES, Alarm, Point, backtest, settings_for
 
@@ -112,6 +118,44 @@ def read_points(
     return points
 
 
+DEFAULT_TABLE = "stormwatch-local"  # the table `stormwatch run` / `demo` create locally
+
+
+def read_topic_points(
+    topic: str,
+    *,
+    table: str = DEFAULT_TABLE,
+    client: Any = None,
+    endpoint: str | None = None,
+    days: int = 28,
+    until: datetime | None = None,
+) -> list[Point]:
+    """The topic's stored hourly buckets as points, one per complete hour (zeros where empty).
+
+    Reads ``days`` of complete hours ending before ``until`` (default: now), i.e. the open
+    hour is left out: a bucket that is still filling would look like a quiet hour.
+    """
+    from stormwatch.scoring import hourly_points
+    from stormwatch.store import Store
+
+    if client is None:
+        import boto3
+
+        client = boto3.client("dynamodb", endpoint_url=endpoint) if endpoint else None
+        client = client or boto3.client("dynamodb")
+    end = (until or datetime.now(UTC)).astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    last = end - timedelta(hours=1)
+    start = end - timedelta(days=days)
+    buckets = Store(client, table).buckets_between(topic, start, last)
+    if not buckets:
+        raise BacktestInputError(
+            f"topic {topic!r}: no hourly buckets in table {table!r} between "
+            f"{start:%Y-%m-%d %H:00} and {last:%Y-%m-%d %H:00} UTC"
+        )
+    first = min(b.hour for b in buckets)
+    return hourly_points(buckets, first, last)
+
+
 def summarise(alarms: Sequence[Alarm], points: Sequence[Point]) -> dict:
     tiers = {"watch": 0, "warning": 0, "firestorm": 0}
     for alarm in alarms:
@@ -165,7 +209,15 @@ def build_parser() -> argparse.ArgumentParser:
         prog="stormwatch backtest",
         description="Replay the surge detector over a historical series and print its alarms.",
     )
-    parser.add_argument("--csv", required=True, help="CSV file with a header row")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--csv", help="CSV file with a header row")
+    source.add_argument("--topic", help="a topic's stored hourly buckets (see --endpoint/--table)")
+    parser.add_argument("--endpoint", help="AWS-compatible endpoint URL holding the table")
+    parser.add_argument(
+        "--table", help=f"table name (default {DEFAULT_TABLE}; without --endpoint: real AWS)"
+    )
+    parser.add_argument("--days", type=int, default=28, help="days of stored history (--topic)")
+    parser.add_argument("--until", default=None, help="replay up to this UTC time (--topic)")
     parser.add_argument("--time-col", default="timestamp")
     parser.add_argument("--count-col", default="value")
     parser.add_argument("--negative-col", default=None)
@@ -204,14 +256,25 @@ def run_cli(argv: list[str], stdout: TextIO, stderr: TextIO | None = None) -> in
             stdout.write(parser.format_help())
         return exc.status
     try:
-        points = read_points(
-            args.csv,
-            time_col=args.time_col,
-            count_col=args.count_col,
-            negative_col=args.negative_col,
-            authors_col=args.authors_col,
-            engagement_col=args.engagement_col,
-        )
+        if args.topic:
+            if args.days < 1:
+                raise BacktestInputError("--days must be at least 1")
+            points = read_topic_points(
+                args.topic,
+                table=args.table or DEFAULT_TABLE,
+                endpoint=args.endpoint,
+                days=args.days,
+                until=_parse_time(args.until) if args.until else None,
+            )
+        else:
+            points = read_points(
+                args.csv,
+                time_col=args.time_col,
+                count_col=args.count_col,
+                negative_col=args.negative_col,
+                authors_col=args.authors_col,
+                engagement_col=args.engagement_col,
+            )
         settings = settings_for(
             args.sensitivity, min_count=args.min_count, cooldown_hours=args.cooldown_hours
         )
@@ -219,6 +282,11 @@ def run_cli(argv: list[str], stdout: TextIO, stderr: TextIO | None = None) -> in
     except (BacktestInputError, ValueError) as exc:
         err.write(f"stormwatch backtest: error: {exc}\n")
         return 2
+    except Exception as exc:  # the store: endpoint unreachable, no such table, no credentials
+        if not args.topic:
+            raise
+        err.write(f"stormwatch backtest: error: cannot read topic {args.topic!r}: {exc}\n")
+        return 1
     summary = summarise(alarms, points)
     if args.json:
         json.dump(

@@ -84,10 +84,15 @@ class DetectorSettings:
     # 0 switches it off
     calibration_hours: int = 168
     calibration_margin: float = 1.2
+    # the hours the windows under test cover (the last sustained_hours - 1 complete hours) are
+    # left out of that reference, so a storm does not raise its own bar
+    calibration_hold_out: bool = True
     expected_floor: float = 0.5  # mentions per hour never expected below this
     # windows
     sustained_hours: int = 3  # the trailing window catching slow ramps
     min_fraction: float = 0.25  # a partial hour counts as at least 15 minutes elapsed
+    # also judge the hour that has just completed on its own (late mentions complete it)
+    judge_last_complete_hour: bool = True
     # episodes
     cooldown_hours: int = 6
     rearm_z: float = 2.0  # a complete hour below this score re-arms after a storm
@@ -96,6 +101,8 @@ class DetectorSettings:
     negative_min_lift: float = 0.05  # and the share must be at least this much higher
     firestorm_ratio: float = 3.0  # firestorm: observed at least 3x expected
     firestorm_negative_alpha: float = 1e-6  # and a much stronger negative-share test
+    # a negative share that passes the firestorm share test also opens the door on its own
+    share_trigger: bool = True
     firestorm_negative_share_ratio: float = 1.5  # and share >= 1.5x usual
     firestorm_reach_ratio: float = 2.0  # and engagement >= 2x usual (when known)
     # the extra mentions must come from at least this fraction of the topic's usual share of
@@ -366,11 +373,12 @@ def _fit(h: _Hours, cur: int, s: DetectorSettings) -> _Model:
     sigma = spread / _NORMAL.inv_cdf(0.5 + s.dispersion_quantile / 2)
     k = sigma * sigma - 1.0 / max(_median(es), 1e-9)
     model.k = max(k, s.dispersion_floor)
+    # the hours the windows under test cover are not part of their own reference tail
+    held_out = cur - max(s.sustained_hours - 1, 1) if s.calibration_hold_out else cur
+    pairs = list(zip(idx, es, strict=True))
+    ref = [(t, e) for t, e in pairs if t < held_out] or pairs
     if s.calibration_hours > 0:
-        zs = sorted(
-            ((y[t] - e) / math.sqrt(e + model.k * e * e) for t, e in zip(idx, es, strict=True)),
-            reverse=True,
-        )
+        zs = sorted(((y[t] - e) / math.sqrt(e + model.k * e * e) for t, e in ref), reverse=True)
         rank = max(1, round(len(zs) / s.calibration_hours))
         model.usual_max_z = zs[min(rank, len(zs)) - 1]
         model.calibration_rank = rank
@@ -400,10 +408,7 @@ def _fit(h: _Hours, cur: int, s: DetectorSettings) -> _Model:
         model.engagement_per_mention = eng_tot / n_tot
         if model.sentiment_known and s.calibration_hours > 0 and 0 < p0 < 1:
             zn = sorted(
-                (
-                    _neg_z(h.negative[t - h.start], e * p0, model)
-                    for t, e in zip(idx, es, strict=True)
-                ),
+                (_neg_z(h.negative[t - h.start], e * p0, model) for t, e in ref),
                 reverse=True,
             )
             model.usual_max_negative_z = zn[min(model.calibration_rank, len(zn)) - 1]
@@ -452,7 +457,17 @@ def _assess(h: _Hours, cur: int, fraction: float, model: _Model, s: DetectorSett
     obs1 = h.count[i]
     e1 = e_hour * f
     z1 = _z(obs1, e1, model.k)
-    # window 2: trailing sustained_hours (current partial + previous complete hours)
+    # (window, observed, expected, score, hours covered, first bucket index)
+    windows = [("current_hour", obs1, e1, z1, f, i)]
+    # window 2: the hour that has just completed.  Mentions arrive late (a collection run
+    # picks up what was published minutes before the hour turned), so the live system only
+    # sees the previous hour in full during the next one; it is judged on its own too.
+    if s.judge_last_complete_hour and i >= 1:
+        e0 = model.expected(cur - 1, s)
+        windows.append(
+            ("last_complete_hour", h.count[i - 1], e0, _z(h.count[i - 1], e0, model.k), 1.0, i - 1)
+        )
+    # window 3: trailing sustained_hours (current partial + previous complete hours)
     obs2, e2, hours2 = obs1, e1, 1
     for back in range(1, s.sustained_hours):
         j = i - back
@@ -462,12 +477,11 @@ def _assess(h: _Hours, cur: int, fraction: float, model: _Model, s: DetectorSett
         e2 += model.expected(cur - back, s)
         hours2 += 1
     z2 = _z(obs2, e2, model.k) if hours2 > 1 else -math.inf
-    if z2 > z1:
-        window, obs_w, e_w, z, span = "sustained", obs2, e2, z2, hours2 - 1 + f
-        sl = slice(i - hours2 + 1, i + 1)
-    else:
-        window, obs_w, e_w, z, span = "current_hour", obs1, e1, z1, f
-        sl = slice(i, i + 1)
+    if hours2 > 1:
+        windows.append(("sustained", obs2, e2, z2, hours2 - 1 + f, i - hours2 + 1))
+    window, obs_w, e_w, z, span, first = max(windows, key=lambda w: w[3])
+    last = i if window != "last_complete_hour" else i - 1
+    sl = slice(first, last + 1)
     neg_w = sum(h.negative[sl])
     auth_w = int(sum(h.authors[sl]))
     eng_w = sum(h.engagement[sl])
@@ -506,11 +520,29 @@ def _assess(h: _Hours, cur: int, fraction: float, model: _Model, s: DetectorSett
         and neg_w >= s.min_count
         and neg_w >= s.min_ratio * e_neg
     )
+    # the negative share, a third way in: a shift in tone that the share test finds very
+    # unlikely (p below the firestorm bar), with negative mentions clearly up in count too.
+    # The share test conditions on the observed volume and uses the topic's own hourly share
+    # variation, so news spikes at the usual tone do not pass it; it needs no calibration
+    # against the topic's usual volume spikes, which on a spiky topic hide a moderate
+    # negative surge from the negative-mention count test above.
+    share_shift = (
+        s.share_trigger
+        and known
+        and not negative_surge
+        and neg_p < s.firestorm_negative_alpha
+        and share >= p0 + s.negative_min_lift
+        and neg_w >= s.min_count
+        and neg_w >= s.min_ratio * e_neg
+        and neg_count_z >= s.threshold_z
+    )
     # author diversity of the surge: the extra mentions must come from many distinct authors
     authors_known = model.authors_known or auth_w > 0
     author_ratio = auth_w / obs_w if obs_w > 0 else 0.0
     # what the usual traffic contributes to this window (true elapsed fraction, not the floor)
-    e_true = e_w - e1 + e_hour * min(max(fraction, 0.0), 1.0)
+    e_true = e_w
+    if last == i:  # the window holds the partial hour: count its true elapsed share only
+        e_true += e_hour * (min(max(fraction, 0.0), 1.0) - f)
     excess = obs_w - e_true
     excess_authors = auth_w - e_true * model.usual_author_ratio
     if excess >= max(s.min_count, 0.2 * obs_w):
@@ -521,8 +553,21 @@ def _assess(h: _Hours, cur: int, fraction: float, model: _Model, s: DetectorSett
         min_diversity = s.min_author_diversity * min(model.usual_author_ratio, 1.0)
     else:
         min_diversity = s.min_author_ratio
+    # mentions the window's distinct authors do not account for at the topic's usual rate of
+    # authors per mention: near zero for diverse traffic, about the size of the burst when
+    # one account posts it.  When they could carry the whole rise in negative mentions on
+    # their own, the negative shift is not shown to come from many people (this holds
+    # however busy the ordinary traffic in the window happens to be, which the excess-based
+    # ratio above cannot tell apart from a diverse surge).
+    concentrated = 0.0
+    if model.authors_known and model.usual_author_ratio > 0:
+        concentrated = max(obs_w - auth_w / min(model.usual_author_ratio, 1.0), 0.0)
+    negative_excess = neg_w - obs_w * p0
+    few_carry_negative = (
+        negative_up and concentrated >= s.min_count and concentrated >= negative_excess
+    )
     diverse = (not authors_known) or (
-        auth_w >= s.min_authors and surge_author_ratio >= min_diversity
+        auth_w >= s.min_authors and surge_author_ratio >= min_diversity and not few_carry_negative
     )
     # reach: engagement against the usual engagement for the expected volume
     reach_ratio = None
@@ -531,10 +576,18 @@ def _assess(h: _Hours, cur: int, fraction: float, model: _Model, s: DetectorSett
 
     tier = None
     trigger = None
-    if volume or negative_surge:
+    if volume or negative_surge or share_shift:
         tier = "watch"
-        trigger = "volume" if volume else "negative_mentions"
-        if not volume:
+        trigger = (
+            "volume" if volume else "negative_mentions" if negative_surge else "negative_share"
+        )
+        if share_shift and not volume:
+            reasons.append(
+                f"negative share {share:.0%} vs usual {p0:.0%} (p={neg_p:.1e} < "
+                f"{s.firestorm_negative_alpha:g}) with {neg_w:.0f} negative mentions vs "
+                f"{e_neg:.1f} expected"
+            )
+        elif not volume:
             reasons.append(
                 f"negative mentions {neg_w:.0f} vs {e_neg:.1f} expected (score "
                 f"{neg_count_z:.1f} >= {neg_threshold:.1f})"
@@ -544,7 +597,14 @@ def _assess(h: _Hours, cur: int, fraction: float, model: _Model, s: DetectorSett
         elif not diverse:
             reasons.append(
                 f"carried by few accounts ({auth_w} authors for {obs_w:.0f} mentions, "
-                f"{max(surge_author_ratio, 0.0):.0%} distinct among the extra mentions): watch"
+                f"{max(surge_author_ratio, 0.0):.0%} distinct among the extra mentions"
+                + (
+                    f"; {concentrated:.0f} mentions without their own author could carry the "
+                    f"{negative_excess:.0f} extra negative ones"
+                    if few_carry_negative
+                    else ""
+                )
+                + "): watch"
             )
         elif negative_up:
             tier = "warning"
@@ -573,7 +633,11 @@ def _assess(h: _Hours, cur: int, fraction: float, model: _Model, s: DetectorSett
         else:
             reasons.append(f"negative share {share:.0%} not significantly above usual {p0:.0%}")
     fired_score, fired_threshold = (
-        (neg_count_z, neg_threshold) if trigger == "negative_mentions" else (z, threshold)
+        (neg_count_z, neg_threshold)
+        if trigger == "negative_mentions"
+        else (neg_count_z, s.threshold_z)
+        if trigger == "negative_share"
+        else (z, threshold)
     )
 
     observed_rate = obs_w / span
@@ -616,6 +680,8 @@ def _assess(h: _Hours, cur: int, fraction: float, model: _Model, s: DetectorSett
         "author_ratio": _r(author_ratio, 4) if authors_known else None,
         "surge_author_ratio": _r(surge_author_ratio, 4) if authors_known else None,
         "diverse_authors": diverse if authors_known else None,
+        "concentrated_mentions": _r(concentrated, 2) if authors_known else None,
+        "negative_excess": _r(negative_excess, 2),
         "usual_author_ratio": _r(model.usual_author_ratio, 4) if authors_known else None,
         "engagement": _r(eng_w, 2),
         "reach_ratio": _r(reach_ratio, 3) if reach_ratio is not None else None,
@@ -716,8 +782,9 @@ def assess(history: Sequence[Point], now: datetime, settings: DetectorSettings) 
         return Assessment(False, "no history", evidence={"reason": "no history"})
     if cur - h.start >= len(h.count):
         h.add(Point(time=_EPOCH + HOUR * cur, count=0.0))
+    frac = _fraction(now, cur)
     model = _fit(h, cur, settings)
-    return _assess(h, cur, _fraction(now, cur), model, settings)
+    return _assess(h, cur, frac, model, settings)
 
 
 def evaluate(
@@ -741,8 +808,9 @@ def evaluate(
     h = _Hours.from_points(past)
     if cur - h.start >= len(h.count):
         h.add(Point(time=_EPOCH + HOUR * cur, count=0.0))
+    frac = _fraction(now, cur)
     model = _fit(h, cur, settings)
-    a = _assess(h, cur, _fraction(now, cur), model, settings)
+    a = _assess(h, cur, frac, model, settings)
     return _decide(a, h, cur, model, now, settings, state)
 
 
@@ -762,14 +830,23 @@ def backtest(
     settings: DetectorSettings,
     *,
     step: timedelta | None = None,
+    every: timedelta | None = None,
 ) -> list[Alarm]:
     """Replay ``evaluate`` over a historical series exactly as the live system would.
 
     Points may be hourly or finer (e.g. 5-minute counts): they are aggregated into hourly
-    buckets, and the detector is evaluated after each point arrives, at ``now = point.time +
-    step``, with the current hour partial.  Episode state is carried from alarm to alarm.
-    The result is the same as calling ``evaluate`` at each of those instants (the baseline
-    fit only depends on complete hours, so it is computed once per hour here).
+    buckets.  A point is known once its interval has passed (``point.time + step``).
+
+    * ``every=None``: the detector is evaluated after each point arrives, at ``now =
+      point.time + step`` with the current hour partial (a point that completes its hour is
+      evaluated at the end of that hour).
+    * ``every=timedelta(minutes=15)``: the detector is evaluated on a fixed clock (at
+      :00, :15, :30, :45 - the live collection cadence) with every point that has arrived
+      by then, as ``check_topic`` does after each collection run.
+
+    Episode state is carried from alarm to alarm.  The result is the same as calling
+    ``evaluate`` at each of those instants (the baseline fit only depends on complete hours,
+    so it is computed once per hour here).
     """
     if not points:
         return []
@@ -780,27 +857,54 @@ def backtest(
             f"the detector works on hourly buckets; this series has a step of {step} "
             "(use hourly or finer data)"
         )
+    if every is not None and every <= timedelta(0):
+        raise ValueError("the evaluation cadence must be positive")
     h = _Hours(_hour_index(pts[0].time), [], [], [], [], [])
     state: EpisodeState | None = None
     alarms: list[Alarm] = []
-    model: _Model | None = None
-    model_hour = None
-    for p in pts:
-        h.add(p)
-        now = _utc(p.time) + step
-        cur = _hour_index(p.time)
-        if _hour_index(now) != cur:
-            now = _EPOCH + HOUR * (cur + 1)  # the bucket is complete: evaluate at its end
-            frac = 1.0
-        else:
-            frac = _fraction(now, cur)
-        if model_hour != cur:
-            model = _fit(h, cur, settings)
-            model_hour = cur
+    fitted: dict[int, _Model] = {}
+
+    def run(now: datetime, cur: int, frac: float) -> None:
+        nonlocal state
+        if cur - h.start >= len(h.count):
+            h.add(Point(time=_EPOCH + HOUR * cur, count=0.0))
+        model = fitted.get(cur)
+        if model is None:
+            fitted.clear()
+            model = fitted[cur] = _fit(h, cur, settings)
         a = _assess(h, cur, frac, model, settings)
         alarm = _decide(a, h, cur, model, now, settings, state)
         if alarm is not None:
             alarms.append(alarm)
             started = state.started if (alarm.escalation and state) else alarm.time
             state = EpisodeState(started=started, tier=alarm.tier, last_alarm=alarm.time)
+
+    if every is None:
+        for p in pts:
+            h.add(p)
+            now = _utc(p.time) + step
+            cur = _hour_index(p.time)
+            if _hour_index(now) != cur:
+                now = _EPOCH + HOUR * (cur + 1)  # the bucket is complete: evaluate at its end
+                frac = 1.0
+            else:
+                frac = _fraction(now, cur)
+            run(now, cur, frac)
+        return alarms
+
+    tick = every.total_seconds()
+    first = (_utc(pts[0].time) - _EPOCH).total_seconds()
+    next_eval = _EPOCH + timedelta(seconds=(first // tick + 1) * tick)
+    last_arrival = _utc(pts[-1].time) + step
+    for p in pts:
+        arrival = _utc(p.time) + step
+        while next_eval < arrival:
+            cur = _hour_index(next_eval)
+            run(next_eval, cur, _fraction(next_eval, cur))
+            next_eval += every
+        h.add(p)
+    while next_eval <= last_arrival:
+        cur = _hour_index(next_eval)
+        run(next_eval, cur, _fraction(next_eval, cur))
+        next_eval += every
     return alarms
