@@ -1,4 +1,5 @@
-"""Report: the hourly digest dispatcher (Scheduler) and surge alerts (the table's stream)."""
+"""Report: the hourly digest dispatcher (Scheduler); surge alerts and "source down" notices
+(inserts of S# and N# items on the table's stream)."""
 
 from __future__ import annotations
 
@@ -17,10 +18,16 @@ from stormwatch.config import cached_watchlist
 from stormwatch.events import DigestEvent, StreamRecord
 from stormwatch.mailer import Mailer
 from stormwatch.models import now_utc
-from stormwatch.reporting import ReportOutcome, due_topics, send_alert, send_digest
+from stormwatch.reporting import (
+    ReportOutcome,
+    due_topics,
+    send_alert,
+    send_digest,
+    send_notice,
+)
 from stormwatch.runtime import aws_client, make_deliver
 from stormwatch.settings import ReportSettings
-from stormwatch.store import Store, surge_from_item
+from stormwatch.store import Store, notice_from_item, surge_from_item
 
 logger = Logger()
 metrics = Metrics()
@@ -85,7 +92,20 @@ def _alerts(event: dict[str, Any], deps: Deps, context: Any) -> tuple[ReportOutc
     outcome = ReportOutcome()
 
     def alert_record(record: DynamoDBRecord) -> None:
-        surge = surge_from_item(StreamRecord.from_raw(record.raw_event).new_image)
+        parsed = StreamRecord.from_raw(record.raw_event)
+        if str(parsed.keys.get("sk", "")).startswith("N#"):
+            notice = notice_from_item(parsed.new_image)
+            send_notice(
+                watchlist.topic(notice.topic),
+                notice,
+                deliver=deliver,
+                templates_dir=deps.settings.templates_dir,
+                watchlist_name=watchlist.name,
+                settings_url=deps.settings.settings_url,
+                outcome=outcome,
+            )
+            return
+        surge = surge_from_item(parsed.new_image)
         send_alert(
             watchlist.topic(surge.topic),
             surge,

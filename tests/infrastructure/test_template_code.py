@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from stormwatch import settings as settings_module
 from stormwatch.events import CollectEvent, DigestEvent
-from stormwatch.models import Mention, Surge
+from stormwatch.models import Mention, SourceNotice, Surge
 from stormwatch.sources import SOURCES, get_source
 
 from tests.infrastructure import cfn_template as cfn
@@ -227,6 +227,24 @@ def test_the_key_formats_the_code_writes_reach_the_right_function():
     assert not cfn.passes_filters("ReportFunction", _stream_insert(mention_sk))
     assert cfn.passes_filters("ReportFunction", _stream_insert(surge_sk))
     assert not cfn.passes_filters("ScoreFunction", _stream_insert(surge_sk))
+
+
+def test_source_down_notices_the_collector_writes_reach_the_report_function_only():
+    # Given the sort key the collector writes when a source goes down for a topic
+    notice_sk = SourceNotice(
+        topic="acme-cloud",
+        source="reddit",
+        detected_at=datetime(2026, 11, 25, 7, 30, tzinfo=UTC),
+        failures=3,
+    ).sort_key
+    assert notice_sk.startswith("N#")
+    # When its INSERT meets the stream filters (a second filter next to the S# one)
+    # Then the report function gets it, the scorer does not, and surges still reach report
+    assert cfn.passes_filters("ReportFunction", _stream_insert(notice_sk))
+    assert not cfn.passes_filters("ScoreFunction", _stream_insert(notice_sk))
+    assert cfn.passes_filters("ReportFunction", _stream_insert(_sample_surge().sort_key))
+    # And the local cycle forwards the same prefix to the report handler
+    assert '"N#"' in (REPO / "layers/common/stormwatch/cycle.py").read_text()
 
 
 @pytest.mark.parametrize(

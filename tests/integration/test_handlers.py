@@ -11,6 +11,7 @@ import boto3
 import pytest
 from stormwatch import local
 from stormwatch.cycle import DEMO_NOW, CycleConfig, wire_handlers
+from stormwatch.models import SourceNotice
 from stormwatch.store import Store
 
 SENDER = "stormwatch@example.com"
@@ -154,3 +155,32 @@ def test_idempotency_records_expire_with_the_table_ttl(wired, table):
     assert len(items) == 1
     expires = datetime.fromtimestamp(int(items[0]["expires_at"]["N"]), UTC)
     assert expires > datetime.now(UTC) + timedelta(days=2)
+
+
+def test_a_source_down_notice_insert_sends_one_short_email(wired, table):
+    # Given the collector stored a "source down" notice for reddit (its 3rd failure in a row)
+    notice = SourceNotice(
+        topic="acme-cloud",
+        source="reddit",
+        detected_at=DEMO_NOW,
+        failures=3,
+        since=DEMO_NOW - timedelta(hours=1),
+        last_error="HTTP 503",
+    )
+    assert wired["store"].put_notice(notice)
+    keys = {"pk": {"S": "T#acme-cloud"}, "sk": {"S": notice.sort_key}}
+    image = boto3.client("dynamodb").get_item(TableName=table, Key=keys)["Item"]
+    # And its insert arrives on the stream, like a surge's
+    stream_event = copy.deepcopy(event("report_surge_insert.json"))
+    record = stream_event["Records"][0]
+    record["dynamodb"].update({"Keys": keys, "NewImage": image})
+    stream_event["Records"] = [record]
+    # When the report handler gets it twice (a retry)
+    first = invoke(wired, "report", stream_event)
+    second = invoke(wired, "report", stream_event)
+    # Then one "source down" e-mail per alert recipient went out, once
+    assert first["batchItemFailures"] == [] and first["sent"] >= 1
+    assert {d["kind"] for d in first["deliveries"]} == {"notice"}
+    assert all("source down: reddit" in d["subject"] for d in first["deliveries"])
+    assert second["sent"] == 0 and second["repeats"] == first["sent"]
+    assert len(ses_messages()) == first["sent"]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
-from stormwatch.models import Mention, ScoredMention, Sentiment, Surge
-from stormwatch.store import Store
+from stormwatch.models import Mention, ScoredMention, Sentiment, SourceNotice, Surge
+from stormwatch.store import Store, from_ddb, notice_from_item
 
 HOUR = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 NOW = HOUR + timedelta(minutes=30)
@@ -140,3 +140,38 @@ def test_no_code_path_scans_the_table(repo):
     sources += list((repo / "functions").rglob("*.py"))
     scans = re.compile(r"(_db|client|table|dynamodb)\.scan\(|[\"']Scan[\"']")
     assert not [p for p in sources if scans.search(p.read_text())]
+
+
+def test_story_keys_land_on_mentions_and_copies_count_once_in_the_bucket(dynamodb, table):
+    # Given three mentions, two of them copies of one story (the batch's shared key)
+    store = make_store(dynamodb, table)
+    mentions = [mention(1), mention(2), mention(3)]
+    for m in mentions:
+        store.put_mention(m)
+    keys = {mentions[0].sort_key: "t:aaa", mentions[1].sort_key: "t:aaa"}
+    # When scored in two batches (the third mention gets its own key)
+    store.apply_scores("acme", HOUR, [scored(mentions[0]), scored(mentions[1])], keys)
+    store.apply_scores("acme", HOUR, [scored(mentions[2])])
+    # Then the bucket counts three mentions but two stories, and gives the keys back
+    bucket = store.buckets_between("acme", HOUR, HOUR)[0]
+    assert (bucket.count, bucket.stories) == (3, 2)
+    assert "t:aaa" in store.stories_between("acme", HOUR, HOUR)
+    raw = dynamodb.get_item(
+        TableName=table, Key={"pk": {"S": "T#acme"}, "sk": {"S": mentions[0].sort_key}}
+    )
+    assert raw["Item"]["story_key"] == {"S": "t:aaa"}
+
+
+def test_failures_are_counted_atomically_and_a_notice_is_stored_once(dynamodb, table):
+    store = make_store(dynamodb, table)
+    # When a source fails three times, each call says how many failures in a row there are
+    counts = [store.record_failure("reddit", "acme", error="HTTP 503", at=NOW) for _ in range(3)]
+    assert counts == [1, 2, 3]
+    # And a notice for the outage is stored once, and read back the same
+    notice = SourceNotice(topic="acme", source="reddit", detected_at=NOW, failures=3)
+    assert store.put_notice(notice) is True
+    assert store.put_notice(notice) is False
+    raw = dynamodb.get_item(
+        TableName=table, Key={"pk": {"S": "T#acme"}, "sk": {"S": notice.sort_key}}
+    )
+    assert notice_from_item(from_ddb(raw["Item"])) == notice

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from stormwatch.models import Checkpoint, FetchResult, Mention
+from stormwatch.models import Checkpoint, FetchResult, Mention, SourceNotice
 
 
 class MemoryStore:
@@ -16,6 +16,7 @@ class MemoryStore:
         self.checkpoint_rows: dict[tuple[str, str], Checkpoint] = {}
         self.fail_writes_after = fail_writes_after
         self.writes = 0
+        self.notices: dict[tuple[str, str], SourceNotice] = {}
 
     def get_checkpoint(self, source: str, topic: str) -> Checkpoint:
         return self.checkpoint_rows.get((source, topic), Checkpoint(source=source, topic=topic))
@@ -56,6 +57,14 @@ class MemoryStore:
                 "consecutive_failures": old.consecutive_failures + 1,
             }
         )
+        return old.consecutive_failures + 1
+
+    def put_notice(self, notice: SourceNotice) -> bool:
+        key = (notice.topic, notice.sort_key)
+        if key in self.notices:
+            return False
+        self.notices[key] = notice
+        return True
 
 
 @dataclass

@@ -135,3 +135,28 @@ def test_failing_example_is_reported_by_run_examples():
     # Then exactly the apple-the-fruit example fails, and "applauded" does not match
     failing = [r.text for r in results if not r.ok]
     assert failing == ["I ate an apple"]
+
+
+def test_google_news_without_accepted_terms_is_rejected_quoting_the_terms():
+    # Given a topic that reads Google News without confirming its terms of use
+    text = (
+        "version: 1\n"
+        "topics:\n"
+        "  - name: acme\n"
+        "    terms: [acme]\n"
+        "    sources:\n"
+        "      rss:\n"
+        "        google_news: {hl: en-US, gl: US, ceid: 'US:en'}\n"
+    )
+    # When it is parsed
+    with pytest.raises(WatchlistError) as caught:
+        parse_watchlist(text, "watchlist.yaml")
+    # Then the error quotes the terms and says how to opt in, on the google_news line
+    message = str(caught.value)
+    assert "Google News RSS is for personal, non-commercial use" in message
+    assert "accept_terms: true" in message
+    assert caught.value.problems[0].field.startswith("sources.rss.google_news")
+    # And with the opt-in the same topic is accepted
+    accepted = text.replace("{hl:", "{accept_terms: true, hl:")
+    topic = parse_watchlist(accepted, "watchlist.yaml").topics[0]
+    assert topic.sources.rss.google_news.accept_terms is True

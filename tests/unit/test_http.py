@@ -244,7 +244,7 @@ ACME = Topic(
     exclude=["acme anvil"],
     sources={
         "hackernews": {"tags": ["story", "comment"]},
-        "rss": {"google_news": {"hl": "en-US", "gl": "US", "ceid": "US:en"}},
+        "rss": {"google_news": {"accept_terms": True, "hl": "en-US", "gl": "US", "ceid": "US:en"}},
     },
 )
 BAHN = Topic(
@@ -255,7 +255,7 @@ BAHN = Topic(
     languages=["de"],
     sources={
         "rss": {
-            "google_news": {"hl": "de", "gl": "DE", "ceid": "DE:de"},
+            "google_news": {"accept_terms": True, "hl": "de", "gl": "DE", "ceid": "DE:de"},
             "feeds": ["https://www.tagesschau.de/xml/rss2/"],
         }
     },

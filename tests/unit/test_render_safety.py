@@ -61,7 +61,8 @@ def unvalidated(
         native_id=str(n),
         published=NOW - timedelta(hours=2),
         url=url,
-        title=HOSTILE,
+        # hostile, and a different story each (copies of one story are shown once)
+        title=f"{HOSTILE} " + " ".join(f"story{n}word{k}" for k in range(12)),
         text=text,
         author=f"{HOSTILE} {n} {HUGE}",
         lang="en",

@@ -73,7 +73,9 @@ def test_google_news_search_url_is_built_from_the_topic():
     When collected
     Then the search ORs the quoted phrase and the terms, adds when:, hl, gl and ceid."""
     http = FakeHttp({"https://news.google.com/rss/search": rss()})
-    options = {"google_news": {"hl": "de", "gl": "DE", "ceid": "DE:de", "when": "1d"}}
+    options = {
+        "google_news": {"accept_terms": True, "hl": "de", "gl": "DE", "ceid": "DE:de", "when": "1d"}
+    }
 
     get_source("rss").fetch(topic(**options), None, http, now=NOW)
 
@@ -104,7 +106,7 @@ def test_google_news_titles_lose_the_outlet_which_becomes_the_author():
     )
     http = FakeHttp({"https://news.google.com/": rss(gn_item, language="en-US")})
 
-    result = RssSource().fetch(topic(google_news={}), None, http, now=NOW)
+    result = RssSource().fetch(topic(google_news={"accept_terms": True}), None, http, now=NOW)
 
     (mention,) = result.mentions
     assert mention.title == "AcmeCloud outage disrupts shops"

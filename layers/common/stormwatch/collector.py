@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from stormwatch.models import Mention
+from stormwatch.models import SOURCE_DOWN_AFTER_FAILURES, Checkpoint, Mention, SourceNotice
 from stormwatch.query import compile_topic
 from stormwatch.watchlist import Topic
 
@@ -73,7 +73,7 @@ def collect_topic(
         result = source.fetch(topic, checkpoint.cursor, http, now=now, deadline=deadline)
     except Exception as exc:  # any failure of a source is a health state, not a crash
         report.error = f"{type(exc).__name__}: {exc}"
-        store.record_failure(source.name, topic.name, error=report.error, at=now)
+        _failed(store, checkpoint, report.error, now)
         return report
 
     matcher = compile_topic(topic)
@@ -94,7 +94,7 @@ def collect_topic(
                 report.duplicates += 1
     except Exception as exc:  # a write failed: keep the old checkpoint, the repeat is a no-op
         report.error = f"store: {type(exc).__name__}: {exc}"
-        store.record_failure(source.name, topic.name, error=report.error, at=now)
+        _failed(store, checkpoint, report.error, now)
         return report
 
     store.record_success(
@@ -107,6 +107,24 @@ def collect_topic(
         truncated=result.truncated,
     )
     return report
+
+
+def _failed(store: Any, checkpoint: Checkpoint, error: str, now: datetime) -> None:
+    """Record the failure; the run that records the SOURCE_DOWN_AFTER_FAILURES-th failure in a
+    row writes the outage's one notice (the counter is atomic, so exactly one run sees that
+    number; a success resets it, and the next outage gets its own notice)."""
+    failures = store.record_failure(checkpoint.source, checkpoint.topic, error=error, at=now)
+    if failures == SOURCE_DOWN_AFTER_FAILURES:
+        store.put_notice(
+            SourceNotice(
+                topic=checkpoint.topic,
+                source=checkpoint.source,
+                detected_at=now,
+                failures=failures,
+                since=checkpoint.last_success,
+                last_error=error,
+            )
+        )
 
 
 def collect_source(

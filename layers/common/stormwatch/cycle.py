@@ -199,6 +199,8 @@ def run_cycle(config: CycleConfig, *, echo: Callable[[str], None] = print) -> Cy
         # 2. score: the stream's new mention inserts, in Lambda-sized batches
         records = stream.read()
         mention_records = [r for r in records if local.matches_filter(r, "M#")]
+        # "source down" notices the collector wrote go to report, like surges (template.yaml)
+        notice_records = [r for r in records if local.matches_filter(r, "N#")]
         for batch in local.batches(mention_records):
             response = handlers["score"].lambda_handler(
                 batch, local.FakeLambdaContext("stormwatch-score")
@@ -225,7 +227,10 @@ def run_cycle(config: CycleConfig, *, echo: Callable[[str], None] = print) -> Cy
             )
         if not surge_records:
             echo("• surge    none")
-        for batch in local.batches(surge_records):
+        for record in notice_records:
+            image = record["dynamodb"]["NewImage"]
+            echo(f"• notice   {image['topic']['S']}: source {image['source']['S']} is down")
+        for batch in local.batches(notice_records + surge_records):
             response = handlers["report"].lambda_handler(
                 batch, local.FakeLambdaContext("stormwatch-report")
             )

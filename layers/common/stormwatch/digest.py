@@ -23,16 +23,19 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field
 
 from stormwatch.models import (
+    SOURCE_DOWN_AFTER_FAILURES,
     Checkpoint,
     HourBucket,
     ScoredMention,
     SentimentLabel,
+    SourceNotice,
     Surge,
     SurgeTier,
     clean_text,
     safe_url,
     utc,
 )
+from stormwatch.syndication import group_stories
 from stormwatch.watchlist import Topic
 
 LIST_CAP = 5  # mentions per list, surges, samples
@@ -64,7 +67,14 @@ NEW_VOICE_DAYS = 30
 # the bucket author sets hold this many characters of Mention.author_key (store.AUTHOR_KEY_CHARS)
 KNOWN_AUTHOR_KEY_CHARS = 10
 # a source is "down" after this many failed runs in a row (fewer: "degraded")
-DOWN_AFTER_FAILURES = 3
+DOWN_AFTER_FAILURES = SOURCE_DOWN_AFTER_FAILURES
+
+# "unusually quiet": a source whose items in the digest's 24 hours (hourly buckets' per-source
+# counts) are below QUIET_SHARE of its median day over the QUIET_DAYS before, when that median
+# is at least QUIET_MIN_MEDIAN (too little traffic says nothing), is shown as degraded
+QUIET_SHARE = 0.2
+QUIET_MIN_MEDIAN = 10
+QUIET_DAYS = 7
 
 # the verdict: a change of at least this ratio against the previous day, and at least
 # alerts.min_count mentions of difference, counts as busier/quieter than usual
@@ -92,6 +102,7 @@ class MentionItem(_View):
     label: SentimentLabel | None = None
     score: float | None = None
     why: list[str] = Field(default_factory=list)
+    more: int = 0  # copies of the same story in the period, not shown ("and 3 more")
 
 
 class SentimentSplit(_View):
@@ -222,6 +233,10 @@ class SourceRow(_View):
     last_error_at: datetime | None = None
     failures: int = 0
     last_count: int = 0
+    # "unusually quiet": items in the period against the median day before (QUIET_SHARE)
+    quiet: bool = False
+    usual_per_day: float | None = None
+    period_items: int | None = None
 
 
 class Playbook(_View):
@@ -300,6 +315,12 @@ class DigestView(_Header):
         return self.count == 0
 
     @property
+    def source_problems(self) -> list[SourceRow]:
+        """Sources down or unusually quiet: said at the top, so a quiet day is not trusted
+        blindly."""
+        return [r for r in self.sources if r.status == "down" or r.quiet]
+
+    @property
     def sources_ok(self) -> int:
         """Sources that worked in the period (fully or degraded)."""
         return sum(1 for row in self.sources if row.status in ("ok", "degraded"))
@@ -317,8 +338,22 @@ class AlertView(_Header):
     top_terms: list[str] = Field(default_factory=list)
     reasons: list[str] = Field(default_factory=list)  # the detector's own words
     failing_sources: list[str] = Field(default_factory=list)
+    # (source, last success or None) of the sources failing when the surge was checked
+    failing_since: list[tuple[str, datetime | None]] = Field(default_factory=list)
+    stories: int | None = None  # distinct stories in the detector's window; None: not known
     samples: list[MentionItem] = Field(default_factory=list)
     playbook: Playbook = Field(default_factory=Playbook)
+
+
+class NoticeView(_Header):
+    """A source went down for a topic (stormwatch.models.SourceNotice)."""
+
+    kind: Literal["notice"] = "notice"
+    source: str
+    detected_at: datetime
+    failures: int
+    since: datetime | None = None
+    last_error: str = ""
 
 
 _URL_UNSAFE = {'"': "%22", "<": "%3C", ">": "%3E", "\\": "%5C", "`": "%60"}
@@ -382,14 +417,26 @@ def build_digest(
         now=end,
     )
 
+    # copies of one story (syndication) are shown once, as their best-ranked copy
+    story_of: dict[int, int] = {}
+    copies: dict[int, int] = {}
+    for number, group in enumerate(group_stories([m.mention for m in in_period])):
+        copies[number] = len(group)
+        story_of.update((id(in_period[i]), number) for i in group)
     negatives = [m for m in in_period if m.sentiment and m.sentiment.label == "negative"]
     negatives.sort(key=lambda m: (_negativity(m), m.mention.engagement), reverse=True)
-    shown = {id(m) for m in negatives[:LIST_CAP]}  # not the same mention twice
+    negatives = _one_per_story(negatives, story_of)
+    shown = {story_of[id(m)] for m in negatives[:LIST_CAP]}  # not the same story twice
     positives = [m for m in in_period if m.sentiment and m.sentiment.label == "positive"]
     positives.sort(key=lambda m: (_positivity(m), m.mention.engagement), reverse=True)
-    shown |= {id(m) for m in positives[:LIST_CAP]}
-    engaged = [m for m in in_period if m.mention.engagement > 0 and id(m) not in shown]
+    positives = _one_per_story(positives, story_of)
+    shown |= {story_of[id(m)] for m in positives[:LIST_CAP]}
+    engaged = [m for m in in_period if m.mention.engagement > 0 and story_of[id(m)] not in shown]
     engaged.sort(key=lambda m: (m.mention.engagement, m.mention.published), reverse=True)
+    engaged = _one_per_story(engaged, story_of)
+
+    def item(m: ScoredMention) -> MentionItem:
+        return _mention_item(m, zone, more=copies[story_of[id(m)]] - 1)
 
     new_voices: list[MentionItem] | None = None
     new_total = 0
@@ -414,16 +461,28 @@ def build_digest(
             _surge_item(s, zone, open_=_is_open(s, topic, end)) for s in period_surges[:LIST_CAP]
         ],
         surges_total=len(period_surges),
-        most_negative=[_mention_item(m, zone) for m in negatives[:LIST_CAP]],
-        most_positive=[_mention_item(m, zone) for m in positives[:LIST_CAP]],
-        most_engaged=[_mention_item(m, zone) for m in engaged[:LIST_CAP]],
+        most_negative=[item(m) for m in negatives[:LIST_CAP]],
+        most_positive=[item(m) for m in positives[:LIST_CAP]],
+        most_engaged=[item(m) for m in engaged[:LIST_CAP]],
         new_voices=new_voices,
         new_voices_total=new_total,
         authors_total=len(authors),
         by_source=sorted(by_source.items(), key=lambda kv: (-kv[1], kv[0]))[:SOURCES_CAP],
         share_of_voice=_share_of_voice(topic, buckets, in_period, start, end, competitors),
-        sources=_source_rows(topic, in_period, sources, zone, start),
+        sources=_source_rows(topic, in_period, sources, zone, start, buckets=buckets, end=end),
     )
+
+
+def _one_per_story(ranked: list[ScoredMention], story_of: dict[int, int]) -> list[ScoredMention]:
+    """The first (best-ranked) mention of each story, in rank order."""
+    seen: set[int] = set()
+    out = []
+    for m in ranked:
+        story = story_of[id(m)]
+        if story not in seen:
+            seen.add(story)
+            out.append(m)
+    return out
 
 
 def build_alert(
@@ -454,6 +513,8 @@ def build_alert(
             if r
         ][:REASONS_CAP],
         failing_sources=_labels(evidence.get("failing_sources")),
+        failing_since=_failing_since(evidence.get("failing_since"), zone),
+        stories=_count_or_none(evidence.get("stories")),
         samples=[_sample_item(d, zone) for d in surge.sample_mentions[:LIST_CAP] if d],
         playbook=Playbook(
             owner=clean_text(playbook.owner, NAME_CHARS),
@@ -468,8 +529,51 @@ def build_alert(
     )
 
 
+def build_notice(
+    topic: Topic,
+    notice: SourceNotice,
+    *,
+    watchlist_name: str,
+    settings_url: str = "",
+    language: str | None = None,
+) -> NoticeView:
+    """The "source down" e-mail: which source, since when, how often it failed, the error."""
+    zone = ZoneInfo(topic.digest.timezone)
+    return NoticeView(
+        **_header(topic, watchlist_name, settings_url, language),
+        source=clean_text(notice.source, NAME_CHARS),
+        detected_at=utc(notice.detected_at).astimezone(zone),
+        failures=max(0, notice.failures),
+        since=utc(notice.since).astimezone(zone) if notice.since else None,
+        last_error=clean_text(notice.last_error, ERROR_CHARS),
+    )
+
+
 # ---------------------------------------------------------------------------------------------
 # helpers
+
+
+def _failing_since(value: Any, zone: ZoneInfo) -> list[tuple[str, datetime | None]]:
+    """{"reddit": "2026-11-25T06:00:00Z" | None} from the evidence, bounded and cleaned."""
+    if not isinstance(value, dict):
+        return []
+    out: list[tuple[str, datetime | None]] = []
+    for name, since in list(value.items())[:SOURCES_CAP]:
+        when = None
+        if isinstance(since, str):
+            try:
+                when = utc(datetime.fromisoformat(since.replace("Z", "+00:00"))).astimezone(zone)
+            except ValueError:
+                when = None
+        label = clean_text(_str(name), NAME_CHARS)
+        if label:
+            out.append((label, when))
+    return out
+
+
+def _count_or_none(value: Any) -> int | None:
+    number = _number(value)
+    return int(number) if number is not None and number >= 0 else None
 
 
 def _header(
@@ -670,7 +774,7 @@ def _negativity(m: ScoredMention) -> float:
     return strength * (1.0 + math.log1p(m.mention.engagement))
 
 
-def _mention_item(m: ScoredMention, zone: ZoneInfo) -> MentionItem:
+def _mention_item(m: ScoredMention, zone: ZoneInfo, *, more: int = 0) -> MentionItem:
     mention, sentiment = m.mention, m.sentiment
     why = []
     if sentiment:
@@ -686,6 +790,7 @@ def _mention_item(m: ScoredMention, zone: ZoneInfo) -> MentionItem:
         label=sentiment.label if sentiment else None,
         score=sentiment.score if sentiment else None,
         why=why,
+        more=max(0, more),
     )
 
 
@@ -769,8 +874,12 @@ def _source_rows(
     checkpoints: list[Checkpoint],
     zone: ZoneInfo,
     period_start: datetime | None = None,
+    *,
+    buckets: list[HourBucket] | None = None,
+    end: datetime | None = None,
 ) -> list[SourceRow]:
     counts = Counter(m.mention.source for m in mentions)
+    volumes = _source_volumes(buckets, end) if buckets is not None and end else {}
     by_source = {c.source: c for c in checkpoints if c.topic == topic.name}
     names = list(dict.fromkeys([*topic.sources.enabled(), *by_source, *counts]))
 
@@ -788,6 +897,15 @@ def _source_rows(
             continue
         status = _source_status(cp, period_start)
         failing = cp.consecutive_failures > 0
+        period_items, usual = volumes.get(name, (None, None))
+        quiet = (
+            period_items is not None
+            and usual is not None
+            and usual >= QUIET_MIN_MEDIAN
+            and period_items < QUIET_SHARE * usual
+        )
+        if quiet and status == "ok":
+            status = "degraded"
         notes = [n for n in (clean_text(_str(x), NOTE_CHARS) for x in cp.last_notes) if n]
         rows.append(
             SourceRow(
@@ -803,11 +921,42 @@ def _source_rows(
                 last_error_at=local(cp.last_error_at),
                 failures=cp.consecutive_failures,
                 last_count=cp.last_count,
+                quiet=quiet,
+                usual_per_day=usual,
+                period_items=period_items,
             )
         )
     order = {"down": 0, "degraded": 1, "never-run": 2, "unknown": 3, "ok": 4}
     rows.sort(key=lambda r: (order[r.status], -r.mentions, r.source))
     return rows[:SOURCES_CAP]
+
+
+def _source_volumes(
+    buckets: list[HourBucket], end: datetime
+) -> dict[str, tuple[int, float | None]]:
+    """Per source: (items in the 24 hours before `end`, median items a day over the
+    QUIET_DAYS before them or None without any history), from the buckets' per-source counts."""
+    day = timedelta(hours=24)
+    totals: dict[str, list[int]] = {}
+    history = False
+    for bucket in buckets:
+        back = (utc(end) - utc(bucket.hour) - timedelta(seconds=1)) // day
+        if not 0 <= back <= QUIET_DAYS:
+            continue
+        history = history or back >= 1
+        for source, n in bucket.by_source.items():
+            totals.setdefault(source, [0] * (QUIET_DAYS + 1))[back] += max(0, n)
+    out: dict[str, tuple[int, float | None]] = {}
+    for source, days in totals.items():
+        previous = sorted(days[1:])
+        middle = len(previous) // 2
+        median = (
+            (previous[middle - 1] + previous[middle]) / 2
+            if len(previous) % 2 == 0
+            else (previous[middle])
+        )
+        out[source] = (days[0], float(median) if history else None)
+    return out
 
 
 def _escalated_from(escalation: Any) -> str | None:

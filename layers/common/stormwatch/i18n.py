@@ -139,6 +139,30 @@ STRINGS: dict[str, dict[str, str]] = {
         "by_source": "By source",
         "alert_subject": "surge ({tier})",
         "alert_subject_escalated": "surge escalated to {tier}",
+        "and_more": "and {n} more",
+        "and_more_hint": "copies of the same story from other outlets or sources",
+        "quiet_source": "unusually quiet ({now} vs usual {usual} a day)",
+        "source_problems": "Check the sources",
+        "source_problems_hint": (
+            "A quiet day is only quiet if every source worked; these did not, or hardly:"
+        ),
+        "data_incomplete": "data incomplete",
+        "failing_since_at": "{source} failing since {since}",
+        "failing_no_success": "{source} failing, no success yet",
+        "stories": "Distinct stories",
+        "notice": "Source down",
+        "notice_subject": "source down: {source}",
+        "notice_intro": (
+            "{source} failed {n} runs in a row for this topic. Its mentions are missing until it "
+            "recovers; the digest shows it as down and surge checks mark their data incomplete."
+        ),
+        "notice_once": "You get this once per outage; the daily digest shows when it recovers.",
+        "notice_detected": "Noticed",
+        "notice_since": "Last success",
+        "notice_check": (
+            "Check its credentials (SSM parameters), quota and terms (README, Sources) and the "
+            "collect function's logs."
+        ),
     },
     "de": {
         "digest": "Tagesbericht",
@@ -270,6 +294,34 @@ STRINGS: dict[str, dict[str, str]] = {
         "by_source": "Nach Quelle",
         "alert_subject": "Anstieg ({tier})",
         "alert_subject_escalated": "Anstieg eskaliert zu {tier}",
+        "and_more": "und {n} weitere",
+        "and_more_hint": "Kopien derselben Meldung aus anderen Medien oder Quellen",
+        "quiet_source": "ungewöhnlich ruhig ({now} statt üblicherweise {usual} am Tag)",
+        "source_problems": "Quellen prüfen",
+        "source_problems_hint": (
+            "Ein ruhiger Tag ist nur ruhig, wenn alle Quellen liefen; diese liefen nicht oder kaum:"
+        ),
+        "data_incomplete": "Daten unvollständig",
+        "failing_since_at": "{source} gestört seit {since}",
+        "failing_no_success": "{source} gestört, noch kein erfolgreicher Lauf",
+        "stories": "Verschiedene Meldungen",
+        "notice": "Quelle ausgefallen",
+        "notice_subject": "Quelle ausgefallen: {source}",
+        "notice_intro": (
+            "{source} ist für dieses Thema {n}-mal in Folge fehlgeschlagen. Ihre Erwähnungen "
+            "fehlen, bis sie wieder läuft; der Tagesbericht zeigt sie als ausgefallen, und "
+            "Anstiegsprüfungen markieren ihre Daten als unvollständig."
+        ),
+        "notice_once": (
+            "Diese Nachricht kommt einmal pro Ausfall; der Tagesbericht zeigt, wann die Quelle "
+            "wieder läuft."
+        ),
+        "notice_detected": "Bemerkt",
+        "notice_since": "Letzter Erfolg",
+        "notice_check": (
+            "Zugangsdaten (SSM-Parameter), Kontingent und Nutzungsbedingungen (README, Sources) "
+            "und die Logs der collect-Funktion prüfen."
+        ),
     },
 }
 

@@ -150,6 +150,11 @@ class ScoredMention(BaseModel):
     sentiment: Sentiment | None = None  # None until the scoring function has seen it
 
 
+# a source is "down" for a topic after this many failed runs in a row (fewer: "degraded"); the
+# run that records the N-th failure writes a SourceNotice, which is mailed once
+SOURCE_DOWN_AFTER_FAILURES = 3
+
+
 class Checkpoint(BaseModel):
     """Where a source left off for a topic, plus its health. Stored at SRC#<source> / C#<topic>."""
 
@@ -186,6 +191,7 @@ class HourBucket(BaseModel):
     positive: int = 0
     engagement: int = 0
     authors: int = 0  # approximate: distinct authors seen within each scoring batch, summed
+    stories: int = 0  # distinct story keys (stormwatch.syndication); 0: not known
     by_source: dict[str, int] = Field(default_factory=dict)
 
     @field_validator("hour")
@@ -220,6 +226,29 @@ class Surge(BaseModel):
     @property
     def sort_key(self) -> str:
         return f"S#{iso(self.detected_at)}"
+
+
+class SourceNotice(BaseModel):
+    """A source went down for a topic: written once per outage episode by the collector when
+    the N-th failed run in a row is recorded. Stored at T#<topic> / N#<ISO>#<source>; its
+    stream insert makes the report function send a short "source down" e-mail."""
+
+    topic: str
+    source: str
+    detected_at: datetime
+    kind: Literal["source_down"] = "source_down"
+    failures: int = 0
+    since: datetime | None = None  # the last success before the outage; None: never
+    last_error: str = ""
+
+    @field_validator("detected_at")
+    @classmethod
+    def _detected_utc(cls, value: datetime) -> datetime:
+        return utc(value)
+
+    @property
+    def sort_key(self) -> str:
+        return f"N#{iso(self.detected_at)}#{self.source}"
 
 
 class RenderedEmail(BaseModel):

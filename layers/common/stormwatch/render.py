@@ -19,7 +19,7 @@ import jinja2
 from jinja2 import pass_context
 
 from stormwatch import i18n
-from stormwatch.digest import AlertView, DigestView, MentionItem, safe_link
+from stormwatch.digest import AlertView, DigestView, MentionItem, NoticeView, safe_link
 from stormwatch.models import RenderedEmail, clean_text
 
 SUBJECT_CHARS = 200
@@ -97,6 +97,15 @@ def render_alert(view: AlertView, templates_dir: Path, *, lang: str = "en") -> R
     return _fit("alert", view, templates_dir, lang, subject)
 
 
+def render_notice(view: NoticeView, templates_dir: Path, *, lang: str = "en") -> RenderedEmail:
+    """The short "source down" e-mail (bounded by its view: no lists to shrink)."""
+    lang = i18n.lang_or_default(lang)
+    s = i18n.strings(lang)
+    label = s["notice_subject"].format(source=clean_text(view.source, 80))
+    subject = f"[{view.watchlist_name}] {view.topic_title}: {label}"
+    return _render("notice", view, templates_dir, lang, subject)
+
+
 # ---------------------------------------------------------------------------------------------
 
 
@@ -171,7 +180,11 @@ def _shrink(view: DigestView | AlertView, cap: int) -> DigestView | AlertView:
 
 
 def _render(
-    kind: str, view: DigestView | AlertView, templates_dir: Path, lang: str, subject: str
+    kind: str,
+    view: DigestView | AlertView | NoticeView,
+    templates_dir: Path,
+    lang: str,
+    subject: str,
 ) -> RenderedEmail:
     env = _environment(Path(templates_dir).resolve())
     subject = clean_text(subject.replace("\n", " ").replace("\r", " "), SUBJECT_CHARS)

@@ -9,9 +9,16 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from stormwatch.digest import CHART_HOURS, NEW_VOICE_DAYS, WEEK, build_alert, build_digest
-from stormwatch.models import RenderedEmail, Surge, recipient_hash, utc
-from stormwatch.render import render_alert, render_digest
+from stormwatch.digest import (
+    CHART_HOURS,
+    NEW_VOICE_DAYS,
+    WEEK,
+    build_alert,
+    build_digest,
+    build_notice,
+)
+from stormwatch.models import RenderedEmail, SourceNotice, Surge, recipient_hash, utc
+from stormwatch.render import render_alert, render_digest, render_notice
 from stormwatch.watchlist import Topic, Watchlist
 
 DAY = timedelta(hours=24)
@@ -180,6 +187,49 @@ def send_alert(
         outcome.deliveries.append(
             Delivery(
                 "alert", topic.name, recipient_hash(recipient), message_id, repeat, email.subject
+            )
+        )
+    return outcome
+
+
+def send_notice(
+    topic: Topic,
+    notice: SourceNotice,
+    *,
+    deliver: Deliver,
+    templates_dir: Path,
+    watchlist_name: str,
+    settings_url: str = "",
+    outcome: ReportOutcome | None = None,
+) -> ReportOutcome:
+    """The "source down" e-mail, to the alert recipients, once per (notice, recipient)."""
+    outcome = outcome or ReportOutcome()
+    if not topic.alerts.enabled:
+        return outcome
+    recipients = topic.alerts.recipients or topic.digest.recipients
+    by_language: dict[str, list[str]] = {}
+    for recipient in recipients:
+        by_language.setdefault(topic.language_for(recipient, alert=True), []).append(recipient)
+    stamp = notice.detected_at.strftime("%Y%m%dT%H%M%S")
+    emails: dict[str, RenderedEmail] = {}
+    for lang in sorted(
+        by_language or [topic.digest.language], key=lambda c: c != topic.digest.language
+    ):
+        view = build_notice(
+            topic, notice, watchlist_name=watchlist_name, settings_url=settings_url, language=lang
+        )
+        emails[lang] = render_notice(view, templates_dir, lang=lang)
+        suffix = "" if lang == topic.digest.language else f"-{lang}"
+        outcome.rendered.append(
+            (f"notice-{topic.name}-{notice.source}-{stamp}{suffix}", emails[lang])
+        )
+    for recipient in recipients:
+        email = emails[topic.language_for(recipient, alert=True)]
+        key = f"notice#{topic.name}#{notice.sort_key}#{recipient_hash(recipient)}"
+        message_id, repeat = deliver(key, email, recipient)
+        outcome.deliveries.append(
+            Delivery(
+                "notice", topic.name, recipient_hash(recipient), message_id, repeat, email.subject
             )
         )
     return outcome

@@ -5,19 +5,40 @@ Pure orchestration: the store, the analyzer and the clock are passed in.
 
 from __future__ import annotations
 
+import math
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from stormwatch.models import HourBucket, Mention, ScoredMention, Sentiment, Surge, utc
+from stormwatch.models import (
+    Checkpoint,
+    HourBucket,
+    Mention,
+    ScoredMention,
+    Sentiment,
+    Surge,
+    iso,
+    utc,
+)
 from stormwatch.surge import EpisodeState, Point, evaluate, settings_for
+from stormwatch.syndication import story_keys
 from stormwatch.watchlist import Topic, Watchlist
 
 HISTORY = timedelta(days=28)
 SAMPLE_WINDOW = timedelta(hours=2)
 MAX_SAMPLES = 5
+# "one story, many copies": a window whose mentions are at most this many distinct stories
+# (stormwatch.syndication), each copied at least COPIES_PER_STORY times on average, is held at
+# the tier "watch", like a surge carried by one account: a press release on forty outlets is
+# news to watch, not forty people turning on the topic
+FEW_STORIES = 2
+COPIES_PER_STORY = 4
+# a failing source leaves the hours since its last success incomplete, at most this many back
+# (a longer outage: older hours stay in the baseline so the detector keeps working)
+MAX_INCOMPLETE_HOURS = 72
+TIER_ORDER = {"watch": 0, "warning": 1, "firestorm": 2}
 
 Analyzer = Callable[[str, str | None], Sentiment]
 
@@ -54,13 +75,21 @@ class BatchWrite:
 def write_scores(store: Any, scored: Iterable[ScoredMention]) -> BatchWrite:
     """Group by (topic, hour) and write each group once; a failed group fails only its records."""
     groups: dict[tuple[str, datetime], list[ScoredMention]] = defaultdict(list)
+    by_topic: dict[str, list[Mention]] = defaultdict(list)
     for item in scored:
         hour = item.mention.published.replace(minute=0, second=0, microsecond=0)
         groups[(item.mention.topic, hour)].append(item)
+        by_topic[item.mention.topic].append(item.mention)
+    # copies of one story within the batch share one story key (syndication.story_keys)
+    stories: dict[str, str] = {}
+    for mentions in by_topic.values():
+        stories.update(zip((m.sort_key for m in mentions), story_keys(mentions), strict=True))
     outcome = BatchWrite()
     for (topic, hour), items in groups.items():
         try:
-            result = store.apply_scores(topic, hour, items)
+            result = store.apply_scores(
+                topic, hour, items, {i.mention.sort_key: stories[i.mention.sort_key] for i in items}
+            )
         except Exception:
             outcome.failed_keys.extend(i.mention.sort_key for i in items)
             continue
@@ -142,12 +171,11 @@ def check_topic(store: Any, topic: Topic, *, now: datetime) -> Surge | None:
     )
     start = now - HISTORY
     buckets = store.buckets_between(topic.name, start, now)
-    # a source that is failing right now leaves the current hour incomplete
+    # a source that is failing right now leaves the hours since its last success incomplete
     failing = [
         c for c in store.checkpoints(topic.name, topic.sources.enabled()) if c.consecutive_failures
     ]
-    current_hour = now.replace(minute=0, second=0, microsecond=0)
-    points = hourly_points(buckets, start, now, incomplete_from=current_hour if failing else None)
+    points = hourly_points(buckets, start, now, incomplete_from=incomplete_from(failing, now))
     last = store.latest_surge(topic.name, since=now - timedelta(days=7))
     state = None
     if last is not None:
@@ -168,11 +196,17 @@ def check_topic(store: Any, topic: Topic, *, now: datetime) -> Surge | None:
     evidence.update(_drivers(recent))
     if failing:
         evidence["failing_sources"] = [c.source for c in failing]
+        evidence["failing_since"] = {
+            c.source: iso(c.last_success) if c.last_success else None for c in failing
+        }
+    tier = _story_tier(store, topic.name, alarm.tier, evidence, now)
+    if alarm.escalation and state is not None and TIER_ORDER[tier] <= TIER_ORDER[state.tier]:
+        return None  # the escalation was copies of one story: nothing new to say
     episode_start = state.started if (alarm.escalation and state) else alarm.time
     return Surge(
         topic=topic.name,
         detected_at=alarm.time,
-        tier=alarm.tier,
+        tier=tier,
         observed=alarm.observed,
         expected=alarm.expected,
         score=alarm.score,
@@ -186,6 +220,60 @@ def check_topic(store: Any, topic: Topic, *, now: datetime) -> Surge | None:
         evidence=evidence,
         sample_mentions=[_sample(m) for m in negatives[:MAX_SAMPLES]],
     )
+
+
+def incomplete_from(failing: Iterable[Checkpoint], now: datetime) -> datetime | None:
+    """The first hour with missing data: the hour of the earliest last success among the
+    failing sources (never succeeded: the current hour), at most MAX_INCOMPLETE_HOURS back."""
+    current = utc(now).replace(minute=0, second=0, microsecond=0)
+    hours = [
+        utc(c.last_success).replace(minute=0, second=0, microsecond=0)
+        if c.last_success
+        else current
+        for c in failing
+    ]
+    if not hours:
+        return None
+    return max(min(hours), current - timedelta(hours=MAX_INCOMPLETE_HOURS))
+
+
+def _window_hours(evidence: dict[str, Any], now: datetime) -> tuple[datetime, datetime]:
+    """First and last hour of the detector's window (its evidence names it), else the
+    sample window."""
+    current = utc(now).replace(minute=0, second=0, microsecond=0)
+    window, span = evidence.get("window"), evidence.get("window_hours")
+    if window == "last_complete_hour":
+        return current - timedelta(hours=1), current - timedelta(hours=1)
+    if isinstance(span, int | float) and span > 0:
+        hours = max(1, math.ceil(float(span) - 1e-9))
+        return current - timedelta(hours=hours - 1), current
+    return current - SAMPLE_WINDOW, current
+
+
+def _story_tier(store: Any, topic: str, tier: str, evidence: dict[str, Any], now: datetime) -> str:
+    """Record the window's distinct stories next to its count, and hold "one story, many
+    copies" at watch (see FEW_STORIES). Buckets written before story keys existed have none:
+    then nothing is known and nothing changes."""
+    first, last = _window_hours(evidence, now)
+    stories = len(store.stories_between(topic, first, last))
+    count = evidence.get("observed_in_window")
+    if not stories:
+        evidence["stories"] = None
+        return tier
+    evidence["stories"] = stories
+    if not isinstance(count, int | float) or count <= 0:
+        return tier
+    evidence["count"] = count
+    if stories <= FEW_STORIES and count >= COPIES_PER_STORY * stories and tier != "watch":
+        reasons = list(evidence.get("reasons") or [])
+        reasons.append(
+            f"one story, many copies ({stories} {'story' if stories == 1 else 'stories'} in "
+            f"{count:.0f} mentions): watch"
+        )
+        evidence["reasons"] = reasons
+        evidence["held_by_stories"] = tier
+        return "watch"
+    return tier
 
 
 def check_surges(

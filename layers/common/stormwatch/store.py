@@ -5,6 +5,7 @@ One table, keys `pk`/`sk` (see docs/architecture in the README):
     T#<topic>    M#<published>#<source>#<id>   mention (+ sentiment once scored)
     T#<topic>    H#<yyyy-mm-ddThh>             hourly bucket (counts, author set)
     T#<topic>    S#<detected ISO>              surge episode / escalation
+    T#<topic>    N#<detected ISO>#<source>     notice: a source went down (one per outage)
     SRC#<source> C#<topic>                     checkpoint + source health
     SRC#<source> STATE#<key>                   source state (e.g. a login session), JSON
 
@@ -15,7 +16,7 @@ an UpdateItem, or a TransactWriteItems of those. Nothing scans.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -30,12 +31,14 @@ from stormwatch.models import (
     Mention,
     ScoredMention,
     Sentiment,
+    SourceNotice,
     Surge,
     hour_key,
     iso,
     now_utc,
     utc,
 )
+from stormwatch.syndication import story_key
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -202,13 +205,21 @@ class Store:
     # ---- scoring: sentiment on the mention + hourly bucket, exactly once --------------------
 
     def apply_scores(
-        self, topic: str, hour: datetime, scored: Sequence[ScoredMention]
+        self,
+        topic: str,
+        hour: datetime,
+        scored: Sequence[ScoredMention],
+        story_keys: Mapping[str, str] | None = None,
     ) -> ScoreWriteResult:
         """Write sentiment onto each mention and add it to its hourly bucket, in transactions.
 
         A mention counts only if it was not scored before (condition on the mention), and the
         bucket update is in the same transaction, so a retried batch never counts twice.
+        `story_keys` (sort key -> story key, `syndication.story_keys` over the batch) go onto
+        the mention as `story_key` and into the bucket's `story_set`; a mention without one
+        gets its own `syndication.story_key`.
         """
+        story_keys = story_keys or {}
         result = ScoreWriteResult()
         pending = list(scored)
         while pending:
@@ -218,7 +229,7 @@ class Store:
             )
             while chunk:
                 try:
-                    self._transact_scores(topic, hour, chunk)
+                    self._transact_scores(topic, hour, chunk, story_keys)
                 except ClientError as exc:
                     if exc.response["Error"]["Code"] != "TransactionCanceledException":
                         raise
@@ -241,13 +252,20 @@ class Store:
             if reason.get("Code") == "ConditionalCheckFailed"
         ]
 
-    def _transact_scores(self, topic: str, hour: datetime, chunk: list[ScoredMention]) -> None:
+    def _transact_scores(
+        self,
+        topic: str,
+        hour: datetime,
+        chunk: list[ScoredMention],
+        story_keys: Mapping[str, str],
+    ) -> None:
         scored_at = iso(self._clock())
         actions: list[dict[str, Any]] = []
         counts = {"negative": 0, "neutral": 0, "positive": 0}
         by_source: dict[str, int] = {}
         engagement = 0
         authors: set[str] = set()
+        stories: set[str] = set()
         for scored in chunk:
             sentiment = scored.sentiment
             assert sentiment is not None
@@ -256,6 +274,8 @@ class Store:
             by_source[mention.source] = by_source.get(mention.source, 0) + 1
             engagement += mention.engagement
             authors.add(mention.author_key[:AUTHOR_KEY_CHARS])
+            story = story_keys.get(mention.sort_key) or story_key(mention)
+            stories.add(story)
             actions.append(
                 {
                     "Update": {
@@ -264,7 +284,8 @@ class Store:
                         "UpdateExpression": (
                             "SET sentiment_label = :l, sentiment_score = :s,"
                             " sentiment_confidence = :c,"
-                            " sentiment_lang = :g, sentiment_terms = :t, scored_at = :at"
+                            " sentiment_lang = :g, sentiment_terms = :t, scored_at = :at,"
+                            " story_key = :story"
                         ),
                         "ConditionExpression": (
                             "attribute_exists(pk) AND attribute_not_exists(sentiment_label)"
@@ -276,6 +297,7 @@ class Store:
                             ":g": _to_ddb(sentiment.lang),
                             ":t": _to_ddb(list(sentiment.terms)),
                             ":at": _to_ddb(scored_at),
+                            ":story": _to_ddb(story),
                         },
                     }
                 }
@@ -287,6 +309,7 @@ class Store:
             "positive :pos",
             "engagement :eng",
             "author_set :authors",
+            "story_set :stories",
         ]
         values: dict[str, Any] = {
             ":n": _to_ddb(len(chunk)),
@@ -295,6 +318,7 @@ class Store:
             ":pos": _to_ddb(counts["positive"]),
             ":eng": _to_ddb(engagement),
             ":authors": {"SS": sorted(authors)},
+            ":stories": {"SS": sorted(stories)},
             ":kind": _to_ddb("bucket"),
             ":topic": _to_ddb(topic),
             ":hour": _to_ddb(iso(hour)),
@@ -342,6 +366,7 @@ class Store:
                     positive=int(item.get("positive", 0)),
                     engagement=int(item.get("engagement", 0)),
                     authors=len(item.get("author_set", ())),
+                    stories=len(item.get("story_set", ())),
                     by_source=by_source,
                 )
             )
@@ -386,6 +411,15 @@ class Store:
         for item in items:
             authors.update(str(a)[:AUTHOR_KEY_CHARS] for a in item.get("author_set", ()))
         return authors
+
+    def stories_between(self, topic: str, start: datetime, end: datetime) -> set[str]:
+        """The story keys (`syndication.story_keys`) in the hourly buckets whose hour lies in
+        [start, end]: how many distinct stories a window holds, copies counted once."""
+        items = self._query(topic_pk(topic), f"H#{hour_key(start)}", f"H#{hour_key(end)}")
+        stories: set[str] = set()
+        for item in items:
+            stories.update(str(s) for s in item.get("story_set", ()))
+        return stories
 
     def count_between(self, topic: str, start: datetime, end: datetime) -> int:
         """Scored mentions in the hourly buckets of [start, end)."""
@@ -477,8 +511,11 @@ class Store:
             values[":cursor"] = _to_ddb(cursor)
         self._update_checkpoint(source, topic, expression, values, cursor is not None)
 
-    def record_failure(self, source: str, topic: str, *, error: str, at: datetime) -> None:
-        """Note a failed run; the cursor stays where it was so the next run catches up."""
+    def record_failure(self, source: str, topic: str, *, error: str, at: datetime) -> int:
+        """Note a failed run; the cursor stays where it was so the next run catches up.
+
+        Returns the number of failed runs in a row, this one included (atomic: of concurrent
+        runs exactly one sees each number)."""
         values = {
             ":at": _to_ddb(iso(at)),
             ":err": _to_ddb(error[:MAX_ERROR_CHARS]),
@@ -489,11 +526,21 @@ class Store:
             "SET last_run = :at, last_error = :err, last_error_at = :at,"
             " last_count = :zero ADD consecutive_failures :one"
         )
-        self._update_checkpoint(source, topic, expression, values, False)
+        response = self._update_checkpoint(
+            source, topic, expression, values, False, returns="UPDATED_NEW"
+        )
+        attributes = from_ddb(response.get("Attributes") or {})
+        return int(attributes.get("consecutive_failures", 0))
 
     def _update_checkpoint(
-        self, source: str, topic: str, expression: str, values: dict[str, Any], has_cursor: bool
-    ) -> None:
+        self,
+        source: str,
+        topic: str,
+        expression: str,
+        values: dict[str, Any],
+        has_cursor: bool,
+        returns: str = "NONE",
+    ) -> dict[str, Any]:
         values = {**values, ":source": _to_ddb(source), ":topic": _to_ddb(topic)}
         kwargs: dict[str, Any] = {
             "TableName": self.table_name,
@@ -503,10 +550,38 @@ class Store:
             ),
             "ExpressionAttributeValues": values,
             "ExpressionAttributeNames": {"#source": "source"},
+            "ReturnValues": returns,
         }
         if has_cursor:
             kwargs["ExpressionAttributeNames"]["#cursor"] = "cursor"
-        self._db.update_item(**kwargs)
+        return self._db.update_item(**kwargs)
+
+    # ---- notices: a source went down --------------------------------------------------------
+
+    def put_notice(self, notice: SourceNotice) -> bool:
+        """Store a notice; a repeat with the same key is a no-op. True when new (its stream
+        insert is what makes the report function send the e-mail)."""
+        item = notice.model_dump(mode="json")
+        item.update(
+            {
+                "pk": topic_pk(notice.topic),
+                "sk": notice.sort_key,
+                "notice": notice.kind,
+                "kind": "notice",
+                "expires_at": self._expires_at(notice.detected_at),
+            }
+        )
+        try:
+            self._db.put_item(
+                TableName=self.table_name,
+                Item={k: _to_ddb(v) for k, v in item.items() if v is not None},
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
 
     # ---- source state (not per topic): e.g. a login session kept between runs ------------
     # SRC#<source> / STATE#<key>; the value is stored as a JSON string (no float→Decimal
@@ -547,3 +622,9 @@ class Store:
 
 def surge_from_item(item: dict[str, Any]) -> Surge:
     return Surge.model_validate({k: v for k, v in item.items() if k in Surge.model_fields})
+
+
+def notice_from_item(item: dict[str, Any]) -> SourceNotice:
+    fields = {k: v for k, v in item.items() if k in SourceNotice.model_fields}
+    fields["kind"] = item.get("notice", "source_down")
+    return SourceNotice.model_validate(fields)

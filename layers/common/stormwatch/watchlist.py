@@ -31,12 +31,26 @@ class HackerNewsOptions(_Strict):
     initial_lookback_hours: int = Field(default=24, ge=1, le=24 * 30)
 
 
+GOOGLE_NEWS_TERMS = (
+    "Google News RSS is for personal, non-commercial use; set accept_terms: true to confirm "
+    "your use complies"
+)
+
+
 class GoogleNewsOptions(_Strict):
+    # Google News RSS feeds are offered "for personal, non-commercial use": an explicit opt-in
+    accept_terms: bool = False
     hl: str = "en-US"
     gl: str = "US"
     ceid: str = "US:en"
     # Google News' own time filter, e.g. "1d"; keeps the feed focused on fresh items
     when: str | None = "2d"
+
+    @model_validator(mode="after")
+    def _terms_accepted(self) -> GoogleNewsOptions:
+        if not self.accept_terms:
+            raise ValueError(GOOGLE_NEWS_TERMS)
+        return self
 
 
 class RssOptions(_Strict):

@@ -41,7 +41,7 @@ from stormwatch.http import HttpError
 from stormwatch.models import FetchResult, Mention, iso
 from stormwatch.query import search_terms
 from stormwatch.secrets import NoSecrets, Secrets
-from stormwatch.sources.base import HttpGetter
+from stormwatch.sources.base import HttpGetter, strip_tracking
 from stormwatch.sources.window import (
     Pacer,
     Page,
@@ -150,7 +150,7 @@ def parse_issue(item: Any, topic: str, source: str = "github") -> Mention:
             published=created,
             title=str(item.get("title") or ""),
             text=_HTML_COMMENT.sub("", body),
-            url=item.get("html_url") if isinstance(item.get("html_url"), str) else None,
+            url=strip_tracking(item["html_url"]) if isinstance(item.get("html_url"), str) else None,
             author=str(user.get("login") or ""),
             engagement=max(0, engagement),
             channel=f"{repo} {kind}".strip(),

@@ -44,7 +44,7 @@ from pydantic import ValidationError
 from stormwatch.http import HttpError
 from stormwatch.models import FetchResult, Mention
 from stormwatch.query import search_terms
-from stormwatch.sources.base import HttpGetter, html_to_text
+from stormwatch.sources.base import HttpGetter, html_to_text, strip_tracking
 from stormwatch.watchlist import HackerNewsOptions, Topic
 
 ALGOLIA_URL = "https://hn.algolia.com/api/v1/search_by_date"
@@ -117,7 +117,7 @@ def parse_hit(hit: Any, topic: str, source: str = "hackernews") -> Mention:
             # titles are plain text on HN (not HTML): markup in a title is literal text
             title=str(hit.get("title") or hit.get("story_title") or ""),
             text=html_to_text(body if isinstance(body, str) else ""),
-            url=url,
+            url=strip_tracking(url),
             author=str(hit.get("author") or ""),
             engagement=max(0, engagement),
             channel="comment" if is_comment else "story",

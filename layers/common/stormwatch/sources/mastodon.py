@@ -47,7 +47,7 @@ from stormwatch.http import HttpError
 from stormwatch.models import FetchResult, Mention
 from stormwatch.query import search_terms
 from stormwatch.secrets import Secrets, SourceState
-from stormwatch.sources.base import html_to_text, stable_id
+from stormwatch.sources.base import html_to_text, stable_id, strip_tracking
 from stormwatch.watchlist import MastodonOptions, Topic
 
 PAGE_SIZE = 40
@@ -117,7 +117,7 @@ def parse_status(status: Any, topic: str, instance: str, source: str = "mastodon
             source=source,
             native_id=native,
             published=_parse_time(status.get("created_at")),
-            url=url,
+            url=strip_tracking(url),
             title=html_to_text(status.get("spoiler_text") or ""),
             text=html_to_text(
                 status.get("content") if isinstance(status.get("content"), str) else ""

@@ -49,7 +49,7 @@ from stormwatch.http import HttpError
 from stormwatch.models import FetchResult, Mention
 from stormwatch.query import search_terms
 from stormwatch.secrets import NoSecrets, Secrets, SourceState
-from stormwatch.sources.base import html_to_text
+from stormwatch.sources.base import html_to_text, strip_tracking
 from stormwatch.sources.rss import FeedError, FeedSpec, parse_feed
 from stormwatch.watchlist import RedditOptions, Topic
 
@@ -160,7 +160,7 @@ def parse_post(child: Any, topic: str, source: str = "reddit") -> Mention:
             published=datetime.fromtimestamp(created, tz=UTC),
             title=title if isinstance(title, str) else "",
             text=_body_text(data),
-            url=url if isinstance(url, str) else None,
+            url=strip_tracking(url) if isinstance(url, str) else None,
             author=author,
             engagement=engagement,
             channel=f"r/{subreddit}" if isinstance(subreddit, str) and subreddit else "",

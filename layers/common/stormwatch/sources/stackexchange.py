@@ -44,7 +44,7 @@ from stormwatch.http import HttpError
 from stormwatch.models import FetchResult, Mention, iso
 from stormwatch.query import search_terms
 from stormwatch.secrets import NoSecrets, Secrets
-from stormwatch.sources.base import HttpGetter, html_to_text
+from stormwatch.sources.base import HttpGetter, html_to_text, strip_tracking
 from stormwatch.sources.window import (
     Pacer,
     Page,
@@ -106,7 +106,7 @@ def parse_question(item: Any, topic: str, site: str, source: str = "stackexchang
             published=datetime.fromtimestamp(int(created), tz=UTC),
             title=_unescape(item.get("title")),
             text=html_to_text(item.get("body") if isinstance(item.get("body"), str) else ""),
-            url=item.get("link") if isinstance(item.get("link"), str) else None,
+            url=strip_tracking(item["link"]) if isinstance(item.get("link"), str) else None,
             author=author,
             engagement=max(0, score) + max(0, answers),
             channel=channel,

@@ -1,0 +1,209 @@
+"""The scorer counts stories next to mentions, holds "one story, many copies" at watch, marks
+the hours a failing source missed as incomplete, and the collector raises one notice per
+outage."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from stormwatch.collector import collect_topic
+from stormwatch.models import (
+    SOURCE_DOWN_AFTER_FAILURES,
+    Checkpoint,
+    FetchResult,
+    HourBucket,
+    Mention,
+    ScoredMention,
+    Sentiment,
+)
+from stormwatch.scoring import MAX_INCOMPLETE_HOURS, check_topic, incomplete_from, write_scores
+from stormwatch.store import ScoreWriteResult
+from stormwatch.watchlist import Topic
+
+from tests.support.fakes import MemoryStore, ScriptedSource
+
+NOW = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
+HOUR = NOW.replace(minute=0)
+# each its own words: 40 different comments
+VOICES = [
+    f"{who} {what}"
+    for who in (
+        "Our CI",
+        "My shop",
+        "The whole team",
+        "Prod",
+        "Billing",
+        "Login",
+        "Every VM",
+        "DNS",
+    )
+    for what in (
+        "is down again",
+        "has been dead since six",
+        "times out",
+        "cannot reach us-east",
+        "lost all sessions",
+    )
+]
+
+
+def topic() -> Topic:
+    return Topic.model_validate(
+        {
+            "name": "acme-cloud",
+            "terms": ["acme"],
+            "sources": {"hackernews": {}, "rss": {"feeds": ["https://ex.com/f"]}},
+        }
+    )
+
+
+class SurgeStore:
+    """What check_topic reads: a quiet 21-day history, then a burst in the current hour."""
+
+    def __init__(self, burst: list[ScoredMention], failing: list[Checkpoint] = ()):
+        self.buckets: list[HourBucket] = []
+        self.story_sets: dict[datetime, set[str]] = {}
+        for h in range(1, 21 * 24):
+            hour = HOUR - timedelta(hours=h)
+            count = 1 + (h % 3 == 0)
+            self.buckets.append(
+                HourBucket(
+                    topic="acme-cloud", hour=hour, count=count, negative=h % 7 == 0, authors=count
+                )
+            )
+        self.burst = burst
+        self.failing = list(failing)
+        self.asked_hours: list[datetime] = []
+
+    def write(self, keys: dict[str, str]) -> None:
+        negatives = sum(1 for m in self.burst if m.sentiment.label == "negative")
+        authors = len({m.mention.author for m in self.burst})
+        self.buckets.append(
+            HourBucket(
+                topic="acme-cloud",
+                hour=HOUR,
+                count=len(self.burst),
+                negative=negatives,
+                authors=authors,
+                engagement=len(self.burst) * 50,
+            )
+        )
+        self.story_sets[HOUR] = set(keys.values())
+
+    def buckets_between(self, topic, start, end):
+        return [b for b in self.buckets if start <= b.hour <= end]
+
+    def stories_between(self, topic, start, end):
+        out: set[str] = set()
+        for hour, keys in self.story_sets.items():
+            if start <= hour <= end:
+                out |= keys
+        return out
+
+    def checkpoints(self, topic, sources):
+        return self.failing
+
+    def latest_surge(self, topic, since):
+        return None
+
+    def mentions_between(self, topic, start, end):
+        return [m for m in self.burst if start <= m.mention.published < end]
+
+    def apply_scores(self, topic, hour, items, story_keys=None):
+        self.write(story_keys or {})
+
+        return ScoreWriteResult(written=[i.mention.sort_key for i in items])
+
+
+def burst(titles: list[str], *, channel: str = "") -> list[ScoredMention]:
+    return [
+        ScoredMention(
+            mention=Mention(
+                topic="acme-cloud",
+                source="rss",
+                native_id=str(n),
+                published=HOUR + timedelta(minutes=n % 29),
+                title=title,
+                text="" if not channel else VOICES[n % len(VOICES)] + f" (ticket {n * 7919})",
+                author=f"outlet{n}",
+                channel=channel,
+                url=f"https://news{n}.example/a",
+                engagement=50,
+            ),
+            sentiment=Sentiment(label="negative", score=-0.8, terms=("outage",)),
+        )
+        for n, title in enumerate(titles)
+    ]
+
+
+def run(items: list[ScoredMention], failing=()) -> tuple:
+    store = SurgeStore(items, failing)
+    write_scores(store, items)
+    return check_topic(store, topic(), now=NOW), store
+
+
+def test_forty_copies_of_one_press_release_are_one_story_and_held_at_watch():
+    # Given forty outlets carrying the same negative press release in the current hour
+    copies = burst([f"AcmeCloud outage hits thousands - Outlet {n}" for n in range(40)])
+    # When the scorer writes the batch and checks the topic
+    surge, _ = run(copies)
+    # Then the surge is visible, but as one story: watch, with the reason
+    assert surge is not None
+    assert surge.evidence["stories"] == 1
+    assert surge.tier == "watch"
+    assert any("one story, many copies" in r for r in surge.evidence["reasons"])
+
+
+def test_forty_different_voices_are_forty_stories_and_keep_their_tier():
+    # Given forty people writing their own comments in the same hour
+    voices = burst(["AcmeCloud outage hits thousands"] * 40, channel="comment")
+    # When checked
+    surge, _ = run(voices)
+    # Then every comment is its own story and the tier is not held back
+    assert surge is not None
+    assert surge.evidence["stories"] == 40
+    assert "held_by_stories" not in surge.evidence
+    assert surge.tier != "watch"
+
+
+def test_hours_since_a_failing_sources_last_success_are_incomplete():
+    # Given rss failing since 05:10 and hackernews fine
+    failing = Checkpoint(
+        source="rss",
+        topic="acme-cloud",
+        last_run=NOW,
+        last_success=NOW - timedelta(hours=4, minutes=20),
+        consecutive_failures=4,
+    )
+    # Then the hours from 05:00 on are incomplete, not only the current one
+    assert incomplete_from([failing], NOW) == HOUR - timedelta(hours=4)
+    # And a source that never succeeded leaves the current hour incomplete; a long outage at most
+    never = failing.model_copy(update={"last_success": None})
+    assert incomplete_from([never], NOW) == HOUR
+    old = failing.model_copy(update={"last_success": NOW - timedelta(days=10)})
+    assert incomplete_from([old], NOW) == HOUR - timedelta(hours=MAX_INCOMPLETE_HOURS)
+    assert incomplete_from([], NOW) is None
+    # And a surge checked meanwhile is incomplete and says since when the source failed
+    surge, _ = run(burst(["AcmeCloud outage hits thousands"] * 40, channel="comment"), [failing])
+    assert surge is not None and not surge.complete
+    assert surge.evidence["failing_since"] == {"rss": "2026-11-25T05:10:00Z"}
+
+
+def test_the_nth_failure_in_a_row_writes_one_notice_per_outage():
+    # Given a source that fails five runs, recovers, and fails three more
+    store = MemoryStore()
+    results = [OSError("HTTP 503")] * 5 + [FetchResult(cursor="1")] + [OSError("HTTP 502")] * 3
+    source = ScriptedSource(results=results)
+    subject = Topic.model_validate(
+        {"name": "apple", "terms": ["apple"], "sources": {"hackernews": {}}}
+    )
+    times = [NOW + timedelta(minutes=15 * i) for i in range(len(results))]
+    # When it is collected each time
+    for at in times:
+        collect_topic(source, subject, store, http=None, now=at)
+    # Then a notice was written at the 3rd failure of each outage, and not at the 4th or 5th
+    notices = sorted(store.notices.values(), key=lambda n: n.detected_at)
+    assert [n.detected_at for n in notices] == [times[2], times[8]]
+    assert all(n.failures == SOURCE_DOWN_AFTER_FAILURES for n in notices)
+    assert notices[0].since is None and notices[1].since == times[5]
+    assert notices[1].last_error == "OSError: HTTP 502"
