@@ -91,30 +91,23 @@ def _alerts(event: dict[str, Any], deps: Deps, context: Any) -> tuple[ReportOutc
     deliver = make_deliver(deps.mailer, deps.dynamodb, deps.settings.table_name, context)
     outcome = ReportOutcome()
 
+    # what send_alert and send_notice both need
+    email_options: dict[str, Any] = {
+        "deliver": deliver,
+        "templates_dir": deps.settings.templates_dir,
+        "watchlist_name": watchlist.name,
+        "settings_url": deps.settings.settings_url,
+        "outcome": outcome,
+    }
+
     def alert_record(record: DynamoDBRecord) -> None:
         parsed = StreamRecord.from_raw(record.raw_event)
         if str(parsed.keys.get("sk", "")).startswith("N#"):
             notice = notice_from_item(parsed.new_image)
-            send_notice(
-                watchlist.topic(notice.topic),
-                notice,
-                deliver=deliver,
-                templates_dir=deps.settings.templates_dir,
-                watchlist_name=watchlist.name,
-                settings_url=deps.settings.settings_url,
-                outcome=outcome,
-            )
-            return
-        surge = surge_from_item(parsed.new_image)
-        send_alert(
-            watchlist.topic(surge.topic),
-            surge,
-            deliver=deliver,
-            templates_dir=deps.settings.templates_dir,
-            watchlist_name=watchlist.name,
-            settings_url=deps.settings.settings_url,
-            outcome=outcome,
-        )
+            send_notice(watchlist.topic(notice.topic), notice, **email_options)
+        else:
+            surge = surge_from_item(parsed.new_image)
+            send_alert(watchlist.topic(surge.topic), surge, **email_options)
 
     processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
     with processor(records=event["Records"], handler=alert_record, lambda_context=context):

@@ -202,18 +202,7 @@ class HttpClient:
             else:
                 status = resp.status_code
                 if status not in RETRY_STATUSES:
-                    content = self._read_body(resp, shown)
-                    if status >= 400:
-                        raise HttpError(
-                            f"GET {shown} failed: HTTP {status}",
-                            url=shown,
-                            status=status,
-                            body=content,
-                            headers=dict(resp.headers),
-                        )
-                    return HttpResponse(
-                        status=status, headers=dict(resp.headers), content=content, url=resp.url
-                    )
+                    return self._response(resp, "GET", shown)
                 resp.close()
                 last_problem = f"HTTP {status}"
                 wait = _retry_after_seconds(resp.headers.get("Retry-After"))
@@ -270,19 +259,23 @@ class HttpClient:
                 resp.close()
                 self._sleep(wait or 0.0)
                 continue
-            content = self._read_body(resp, shown)
-            if status >= 400:
-                raise HttpError(
-                    f"POST {shown} failed: HTTP {status}",
-                    url=shown,
-                    status=status,
-                    body=content,
-                    headers=dict(resp.headers),
-                )
-            return HttpResponse(
-                status=status, headers=dict(resp.headers), content=content, url=resp.url
-            )
+            return self._response(resp, "POST", shown)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _response(self, resp: requests.Response, method: str, shown: str) -> HttpResponse:
+        """The final response, its body read; an HttpError for a status of 400 or more."""
+        content = self._read_body(resp, shown)
+        if resp.status_code >= 400:
+            raise HttpError(
+                f"{method} {shown} failed: HTTP {resp.status_code}",
+                url=shown,
+                status=resp.status_code,
+                body=content,
+                headers=dict(resp.headers),
+            )
+        return HttpResponse(
+            status=resp.status_code, headers=dict(resp.headers), content=content, url=resp.url
+        )
 
     def _read_body(self, resp: requests.Response, shown: str) -> bytes:
         chunks: list[bytes] = []

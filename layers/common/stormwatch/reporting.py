@@ -107,11 +107,7 @@ def send_digest(
                 continue
         competitors.append((name, title, store.count_between(name, start, end)))
     day = digest_day(topic, end)
-    by_language: dict[str, list[str]] = {}
-    for recipient in topic.digest.recipients:
-        by_language.setdefault(topic.language_for(recipient), []).append(recipient)
-    languages = list(by_language) or [topic.digest.language]
-    for lang in sorted(languages, key=lambda code: code != topic.digest.language):
+    for lang, recipients in _languages(topic, topic.digest.recipients).items():
         view = build_digest(
             topic,
             now=end,
@@ -130,7 +126,7 @@ def send_digest(
         email = render_digest(view, templates_dir, lang=lang)
         suffix = "" if lang == topic.digest.language else f"-{lang}"
         outcome.rendered.append((f"digest-{topic.name}-{day}{suffix}", email))
-        for recipient in by_language.get(lang, []):
+        for recipient in recipients:
             _deliver_digest(topic, day, email, recipient, deliver, outcome)
     return outcome
 
@@ -166,29 +162,22 @@ def send_alert(
     if not topic.alerts.enabled:
         return outcome
     stamp = surge.detected_at.strftime("%Y%m%dT%H%M%S")
-    recipients = topic.alerts.recipients or topic.digest.recipients
-    by_language: dict[str, list[str]] = {}
-    for recipient in recipients:
-        by_language.setdefault(topic.language_for(recipient, alert=True), []).append(recipient)
-    emails: dict[str, RenderedEmail] = {}
-    for lang in sorted(
-        by_language or [topic.digest.language], key=lambda c: c != topic.digest.language
-    ):
+
+    def render(lang: str) -> RenderedEmail:
         view = build_alert(
             topic, surge, watchlist_name=watchlist_name, settings_url=settings_url, language=lang
         )
-        emails[lang] = render_alert(view, templates_dir, lang=lang)
-        suffix = "" if lang == topic.digest.language else f"-{lang}"
-        outcome.rendered.append((f"alert-{topic.name}-{stamp}-{surge.tier}{suffix}", emails[lang]))
-    for recipient in recipients:
-        email = emails[topic.language_for(recipient, alert=True)]
-        key = f"alert#{topic.name}#{surge.sort_key}#{surge.tier}#{recipient_hash(recipient)}"
-        message_id, repeat = deliver(key, email, recipient)
-        outcome.deliveries.append(
-            Delivery(
-                "alert", topic.name, recipient_hash(recipient), message_id, repeat, email.subject
-            )
-        )
+        return render_alert(view, templates_dir, lang=lang)
+
+    _send_to_alert_recipients(
+        topic,
+        "alert",
+        render,
+        name=f"alert-{topic.name}-{stamp}-{surge.tier}",
+        key=f"alert#{topic.name}#{surge.sort_key}#{surge.tier}",
+        deliver=deliver,
+        outcome=outcome,
+    )
     return outcome
 
 
@@ -206,30 +195,58 @@ def send_notice(
     outcome = outcome or ReportOutcome()
     if not topic.alerts.enabled:
         return outcome
-    recipients = topic.alerts.recipients or topic.digest.recipients
-    by_language: dict[str, list[str]] = {}
-    for recipient in recipients:
-        by_language.setdefault(topic.language_for(recipient, alert=True), []).append(recipient)
     stamp = notice.detected_at.strftime("%Y%m%dT%H%M%S")
-    emails: dict[str, RenderedEmail] = {}
-    for lang in sorted(
-        by_language or [topic.digest.language], key=lambda c: c != topic.digest.language
-    ):
+
+    def render(lang: str) -> RenderedEmail:
         view = build_notice(
             topic, notice, watchlist_name=watchlist_name, settings_url=settings_url, language=lang
         )
-        emails[lang] = render_notice(view, templates_dir, lang=lang)
+        return render_notice(view, templates_dir, lang=lang)
+
+    _send_to_alert_recipients(
+        topic,
+        "notice",
+        render,
+        name=f"notice-{topic.name}-{notice.source}-{stamp}",
+        key=f"notice#{topic.name}#{notice.sort_key}",
+        deliver=deliver,
+        outcome=outcome,
+    )
+    return outcome
+
+
+def _send_to_alert_recipients(
+    topic: Topic,
+    kind: str,
+    render: Callable[[str], RenderedEmail],
+    *,
+    name: str,
+    key: str,
+    deliver: Deliver,
+    outcome: ReportOutcome,
+) -> None:
+    """Render the e-mail once per language the alert recipients read (the topic's language
+    first, and always, for the preview) and send it once per recipient. `name` is the rendered
+    e-mail's name and `key` the delivery key, each without the language/recipient part."""
+    recipients = topic.alerts.recipients or topic.digest.recipients
+    emails: dict[str, RenderedEmail] = {}
+    for lang in _languages(topic, recipients, alert=True):
+        emails[lang] = render(lang)
         suffix = "" if lang == topic.digest.language else f"-{lang}"
-        outcome.rendered.append(
-            (f"notice-{topic.name}-{notice.source}-{stamp}{suffix}", emails[lang])
-        )
+        outcome.rendered.append((f"{name}{suffix}", emails[lang]))
     for recipient in recipients:
         email = emails[topic.language_for(recipient, alert=True)]
-        key = f"notice#{topic.name}#{notice.sort_key}#{recipient_hash(recipient)}"
-        message_id, repeat = deliver(key, email, recipient)
+        message_id, repeat = deliver(f"{key}#{recipient_hash(recipient)}", email, recipient)
         outcome.deliveries.append(
-            Delivery(
-                "notice", topic.name, recipient_hash(recipient), message_id, repeat, email.subject
-            )
+            Delivery(kind, topic.name, recipient_hash(recipient), message_id, repeat, email.subject)
         )
-    return outcome
+
+
+def _languages(topic: Topic, recipients: list[str], *, alert: bool = False) -> dict[str, list[str]]:
+    """The recipients by the language they read, the topic's own language first; with no
+    recipients, just the topic's language (the e-mail is still rendered, for the preview)."""
+    by_language: dict[str, list[str]] = {}
+    for recipient in recipients:
+        by_language.setdefault(topic.language_for(recipient, alert=alert), []).append(recipient)
+    order = sorted(by_language or [topic.digest.language], key=lambda c: c != topic.digest.language)
+    return {lang: by_language.get(lang, []) for lang in order}

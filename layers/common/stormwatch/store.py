@@ -185,10 +185,15 @@ class Store:
             item["url"] = mention.url
         if mention.lang:
             item["lang"] = mention.lang
+        return self._put_new(item)
+
+    def _put_new(self, item: dict[str, Any]) -> bool:
+        """Put `item` unless its key is stored already (repeats are no-ops, so retries and
+        overlapping runs are safe); True when it was new. None values are left out."""
         try:
             self._db.put_item(
                 TableName=self.table_name,
-                Item={k: _to_ddb(v) for k, v in item.items()},
+                Item={k: _to_ddb(v) for k, v in item.items() if v is not None},
                 ConditionExpression="attribute_not_exists(pk)",
             )
         except ClientError as exc:
@@ -439,17 +444,7 @@ class Store:
                 "expires_at": self._expires_at(surge.detected_at),
             }
         )
-        try:
-            self._db.put_item(
-                TableName=self.table_name,
-                Item={k: _to_ddb(v) for k, v in item.items() if v is not None},
-                ConditionExpression="attribute_not_exists(pk)",
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return self._put_new(item)
 
     def surges_between(self, topic: str, start: datetime, end: datetime) -> list[Surge]:
         items = self._query(topic_pk(topic), f"S#{iso(start)}", f"S#{iso(end)}")
@@ -571,17 +566,7 @@ class Store:
                 "expires_at": self._expires_at(notice.detected_at),
             }
         )
-        try:
-            self._db.put_item(
-                TableName=self.table_name,
-                Item={k: _to_ddb(v) for k, v in item.items() if v is not None},
-                ConditionExpression="attribute_not_exists(pk)",
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return self._put_new(item)
 
     # ---- source state (not per topic): e.g. a login session kept between runs ------------
     # SRC#<source> / STATE#<key>; the value is stored as a JSON string (no float→Decimal

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from html import unescape
 from html.parser import HTMLParser
@@ -19,6 +20,7 @@ from typing import Any, Protocol, runtime_checkable
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from stormwatch.models import FetchResult
+from stormwatch.secrets import NoSecrets, Secrets
 from stormwatch.watchlist import Topic
 
 # Raw HTML beyond this is not worth parsing: the stored text is bounded to a few KB anyway.
@@ -49,6 +51,22 @@ class Source(Protocol):
         now: datetime,
         deadline: float | None = None,
     ) -> FetchResult: ...
+
+
+class KeyedSource:
+    """The constructor of the sources that read an API key or token from `secrets` and pace
+    their requests; `clock` and `sleep` are injectable so tests need not wait."""
+
+    def __init__(
+        self,
+        secrets: Secrets | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.secrets = secrets or NoSecrets()
+        self.clock = clock
+        self.sleep = sleep
 
 
 # --------------------------------------------------------------------------------------------

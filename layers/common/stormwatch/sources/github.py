@@ -30,7 +30,6 @@ Cursor: see `stormwatch.sources.window`.
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -40,8 +39,7 @@ from pydantic import ValidationError
 from stormwatch.http import HttpError
 from stormwatch.models import FetchResult, Mention, iso
 from stormwatch.query import search_terms
-from stormwatch.secrets import NoSecrets, Secrets
-from stormwatch.sources.base import HttpGetter, strip_tracking
+from stormwatch.sources.base import HttpGetter, KeyedSource, strip_tracking
 from stormwatch.sources.window import (
     Pacer,
     Page,
@@ -168,21 +166,10 @@ def _int_header(headers: Any, name: str) -> int | None:
         return None
 
 
-class GitHubSource:
+class GitHubSource(KeyedSource):
     """`github`: issues and pull requests from `/search/issues` (see the module docstring)."""
 
     name = "github"
-
-    def __init__(
-        self,
-        secrets: Secrets | None = None,
-        *,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        self.secrets = secrets or NoSecrets()
-        self.clock = clock
-        self.sleep = sleep
 
     def fetch(
         self,
@@ -196,13 +183,8 @@ class GitHubSource:
         opts = topic.sources.github or GitHubOptions()
         now_i = int(now.timestamp())
         skipped: list[str] = []
-        try:
-            old = WindowCursor.parse(cursor)
-        except (ValueError, TypeError, KeyError, IndexError) as exc:
-            skipped.append(f"ignored unreadable cursor ({exc}); starting from the lookback")
-            old = WindowCursor()
-        if old.not_before is not None and now_i < old.not_before:
-            when = iso(datetime.fromtimestamp(old.not_before, tz=UTC))
+        old = WindowCursor.read(cursor, skipped)
+        if (when := old.waiting_until(now_i)) is not None:
             return FetchResult(
                 cursor=cursor,
                 skipped=[f"github: search rate limit used up until {when}; not called"],
@@ -236,36 +218,17 @@ class GitHubSource:
             return fetch_page
 
         start = old.high if old.high is not None else now_i - opts.initial_lookback_hours * 3600
-        lo = start - OVERLAP_SECONDS
-        queries = [q for _, q in build_queries(topic, opts)]
+        searches = [(q, fetcher(q)) for _, q in build_queries(topic, opts)]
         run = WindowScan(
             budget=opts.max_pages,
             per_page=PER_PAGE,
             max_results=MAX_RESULTS,
             out_of_time=lambda: deadline is not None and self.clock() >= deadline,
         )
-        owed: list[tuple[int, int]] = []
-        for query in queries:
-            owed_hi = run.scan(fetcher(query), query, lo, None)
-            if owed_hi is not None:
-                owed.append((lo, owed_hi))
-        if old.gap is not None:
-            g_lo, g_hi = old.gap
-            for query in queries:
-                owed_hi = run.scan(fetcher(query), f"{query} (owed range)", g_lo, g_hi)
-                if owed_hi is not None:
-                    owed.append((g_lo, min(owed_hi, g_hi)))
+        owed = run.scan_all(searches, start - OVERLAP_SECONDS, old.gap)
         nxt = plan_next(old, start=start, newest=run.newest, owed=owed, now=now_i)
         nxt.not_before = state["not_before"]
-        if run.stopped:
-            skipped.append(f"github: stopped early: {run.stopped}")
-        return FetchResult(
-            mentions=list(run.mentions.values()),
-            cursor=nxt.dump(),
-            pages=run.pages,
-            skipped=skipped + run.skipped,
-            truncated=bool(owed) or run.stopped is not None,
-        )
+        return run.result("github", nxt, owed=bool(owed), skipped=skipped)
 
     def _page(
         self, data: Any, headers: Any, topic: str, query: str, page_no: int, state: dict[str, Any]

@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import html
 import re
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -41,10 +40,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from stormwatch.http import HttpError
-from stormwatch.models import FetchResult, Mention, iso
+from stormwatch.models import FetchResult, Mention
 from stormwatch.query import search_terms
-from stormwatch.secrets import NoSecrets, Secrets
-from stormwatch.sources.base import HttpGetter, html_to_text, strip_tracking
+from stormwatch.sources.base import HttpGetter, KeyedSource, html_to_text, strip_tracking
 from stormwatch.sources.window import (
     Pacer,
     Page,
@@ -134,21 +132,10 @@ def attribution(mention: Mention) -> str:
 _MORE_IN = re.compile(r"available in (\d+) seconds")
 
 
-class StackExchangeSource:
+class StackExchangeSource(KeyedSource):
     """`stackexchange`: questions from `/2.3/search/advanced` (see the module docstring)."""
 
     name = "stackexchange"
-
-    def __init__(
-        self,
-        secrets: Secrets | None = None,
-        *,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        self.secrets = secrets or NoSecrets()
-        self.clock = clock
-        self.sleep = sleep
 
     def fetch(
         self,
@@ -162,13 +149,8 @@ class StackExchangeSource:
         opts = topic.sources.stackexchange or StackExchangeOptions()
         now_i = int(now.timestamp())
         skipped: list[str] = []
-        try:
-            old = WindowCursor.parse(cursor)
-        except (ValueError, TypeError, KeyError, IndexError) as exc:
-            skipped.append(f"ignored unreadable cursor ({exc}); starting from the lookback")
-            old = WindowCursor()
-        if old.not_before is not None and now_i < old.not_before:
-            when = iso(datetime.fromtimestamp(old.not_before, tz=UTC))
+        old = WindowCursor.read(cursor, skipped)
+        if (when := old.waiting_until(now_i)) is not None:
             return FetchResult(
                 cursor=cursor,
                 skipped=[f"stackexchange: backing off until {when} as the API asked; not called"],
@@ -217,32 +199,13 @@ class StackExchangeSource:
             return fetch_page
 
         start = old.high if old.high is not None else now_i - opts.initial_lookback_hours * 3600
-        lo = start - OVERLAP_SECONDS
-        searches = [(site, se_query(t)) for site in opts.sites for t in search_terms(topic)]
+        pairs = [(site, se_query(t)) for site in opts.sites for t in search_terms(topic)]
+        searches = [(f"{site} {query!r}", fetcher(site, query)) for site, query in pairs]
         run = WindowScan(budget=opts.max_pages, out_of_time=out_of_time)
-        owed: list[tuple[int, int]] = []
-        for site, query in searches:
-            owed_hi = run.scan(fetcher(site, query), f"{site} {query!r}", lo, None)
-            if owed_hi is not None:
-                owed.append((lo, owed_hi))
-        if old.gap is not None:
-            g_lo, g_hi = old.gap
-            for site, query in searches:
-                label = f"{site} {query!r} (owed range)"
-                owed_hi = run.scan(fetcher(site, query), label, g_lo, g_hi)
-                if owed_hi is not None:
-                    owed.append((g_lo, min(owed_hi, g_hi)))
+        owed = run.scan_all(searches, start - OVERLAP_SECONDS, old.gap)
         nxt = plan_next(old, start=start, newest=run.newest, owed=owed, now=now_i)
         nxt.not_before = state["not_before"]
-        if run.stopped:
-            skipped.append(f"stackexchange: stopped early: {run.stopped}")
-        return FetchResult(
-            mentions=list(run.mentions.values()),
-            cursor=nxt.dump(),
-            pages=run.pages,
-            skipped=skipped + run.skipped,
-            truncated=bool(owed) or run.stopped is not None,
-        )
+        return run.result("stackexchange", nxt, owed=bool(owed), skipped=skipped)
 
     def _page(
         self, data: Any, topic: str, site: str, query: str, state: dict[str, Any], now_i: int

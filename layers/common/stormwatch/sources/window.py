@@ -28,10 +28,11 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from stormwatch.http import HttpError
-from stormwatch.models import Mention
+from stormwatch.models import FetchResult, Mention, iso
 
 
 @dataclass
@@ -59,6 +60,22 @@ class WindowCursor:
             gap=(int(gap[0]), int(gap[1])) if gap else None,
             not_before=int(not_before) if not_before is not None else None,
         )
+
+    @classmethod
+    def read(cls, cursor: str | None, skipped: list[str]) -> WindowCursor:
+        """The stored cursor; an unreadable one is noted in `skipped` and the run starts over
+        from the lookback rather than failing the source."""
+        try:
+            return cls.parse(cursor)
+        except (ValueError, TypeError, KeyError, IndexError) as exc:
+            skipped.append(f"ignored unreadable cursor ({exc}); starting from the lookback")
+            return cls()
+
+    def waiting_until(self, now: int) -> str | None:
+        """The ISO time before which the API must not be called, while it is still ahead."""
+        if self.not_before is None or now >= self.not_before:
+            return None
+        return iso(datetime.fromtimestamp(self.not_before, tz=UTC))
 
     def dump(self) -> str | None:
         data: dict[str, Any] = {}
@@ -172,6 +189,38 @@ class WindowScan:
                 )
                 oldest = upper - 1
             upper, page = oldest, self.first_page
+
+    def scan_all(
+        self, searches: list[tuple[str, PageFetcher]], lo: int, gap: tuple[int, int] | None
+    ) -> list[tuple[int, int]]:
+        """Read every search from `lo` up to now, then the `gap` a previous run still owes;
+        the ranges still owed after this run."""
+        owed: list[tuple[int, int]] = []
+        for label, fetch_page in searches:
+            owed_hi = self.scan(fetch_page, label, lo, None)
+            if owed_hi is not None:
+                owed.append((lo, owed_hi))
+        if gap is not None:
+            g_lo, g_hi = gap
+            for label, fetch_page in searches:
+                owed_hi = self.scan(fetch_page, f"{label} (owed range)", g_lo, g_hi)
+                if owed_hi is not None:
+                    owed.append((g_lo, min(owed_hi, g_hi)))
+        return owed
+
+    def result(
+        self, source: str, cursor: WindowCursor, *, owed: bool, skipped: list[str]
+    ) -> FetchResult:
+        """The run's FetchResult; `skipped` (the source's own notes) come first."""
+        if self.stopped:
+            skipped = [*skipped, f"{source}: stopped early: {self.stopped}"]
+        return FetchResult(
+            mentions=list(self.mentions.values()),
+            cursor=cursor.dump(),
+            pages=self.pages,
+            skipped=skipped + self.skipped,
+            truncated=owed or self.stopped is not None,
+        )
 
 
 # "owed up to the top of the window": a search that was stopped before reading anything

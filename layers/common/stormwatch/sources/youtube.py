@@ -33,8 +33,6 @@ from __future__ import annotations
 
 import html
 import json
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -45,8 +43,7 @@ from pydantic import ValidationError
 from stormwatch.http import HttpError
 from stormwatch.models import FetchResult, Mention, iso
 from stormwatch.query import compile_topic, search_terms
-from stormwatch.secrets import NoSecrets, Secrets
-from stormwatch.sources.base import HttpGetter, html_to_text
+from stormwatch.sources.base import HttpGetter, KeyedSource, html_to_text
 from stormwatch.sources.window import Pacer, json_error, load_json
 from stormwatch.watchlist import Topic, YouTubeOptions
 
@@ -249,21 +246,10 @@ def _reason(exc: HttpError) -> str:
     return ""
 
 
-class YouTubeSource:
+class YouTubeSource(KeyedSource):
     """`youtube`: videos and comments from the Data API v3 (see the module docstring)."""
 
     name = "youtube"
-
-    def __init__(
-        self,
-        secrets: Secrets | None = None,
-        *,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        self.secrets = secrets or NoSecrets()
-        self.clock = clock
-        self.sleep = sleep
 
     def fetch(
         self,
