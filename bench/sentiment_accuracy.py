@@ -1,0 +1,540 @@
+"""Sentiment accuracy and speed on public labelled data, written to docs/benchmarks.md.
+
+    python bench/sentiment_accuracy.py [--no-write] [--quick]
+
+For every data set and every analyzer (TextBlob, VADER, textblob-de where it is installed, and
+stormwatch's trained models) it prints accuracy, macro-F1, macro-recall, negative precision and
+recall and the time per text; then the language-detection accuracy on mixed English/German short
+texts, the import and first-call times, the throughput and the model size; then it rewrites only
+the region between ``<!-- sentiment:start -->`` and ``<!-- sentiment:end -->`` of
+docs/benchmarks.md. It skips with a message when ``../shared/data/sentiment`` is absent.
+
+No number comes from data the model was trained or tuned on; every row names its split.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import sentiment_data as data
+
+DOC = data.REPO / "docs/benchmarks.md"
+START, END = "<!-- sentiment:start -->", "<!-- sentiment:end -->"
+MODELS = data.REPO / "layers/common/stormwatch/sentiment/models"
+LABELS = data.LABELS
+
+TARGETS = [
+    # (description, data set, analyzer, metric, threshold)
+    ("TweetEval test macro-recall ≥ 0.65", "tweeteval-test", "stormwatch", "macro_recall", 0.65),
+    ("TweetEval test negative recall ≥ 0.70", "tweeteval-test", "stormwatch", "neg_recall", 0.70),
+    ("PotTS test macro-F1 ≥ 0.70", "potts-test", "stormwatch", "macro_f1", 0.70),
+]
+
+
+# ---------------------------------------------------------------- analyzers
+
+
+def textblob_en() -> Callable[[str], str]:
+    from textblob import TextBlob
+
+    def run(text: str) -> str:
+        p = TextBlob(text).sentiment.polarity
+        return "positive" if p > 0 else "negative" if p < 0 else "neutral"
+
+    return run
+
+
+def vader_en() -> Callable[[str], str]:
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    sia = SentimentIntensityAnalyzer()
+
+    def run(text: str) -> str:
+        c = sia.polarity_scores(text)["compound"]
+        return "positive" if c >= 0.05 else "negative" if c <= -0.05 else "neutral"
+
+    return run
+
+
+def textblob_de() -> Callable[[str], str] | None:
+    """textblob-de 0.4.3, if installed; shimmed for textblob >= 0.18, which dropped the
+    ``translate`` and ``compat`` modules it imports, and run with its pattern tokenizer because
+    NLTK's punkt data cannot be downloaded here. Sentiment uses its German Polarity Lexicon."""
+    import importlib.util
+    import types
+
+    if importlib.util.find_spec("textblob_de") is None:
+        return None
+    if "textblob.translate" not in sys.modules:
+        translate = types.ModuleType("textblob.translate")
+        translate.Translator = type("Translator", (), {})
+        sys.modules["textblob.translate"] = translate
+    if "textblob.compat" not in sys.modules:
+        compat = types.ModuleType("textblob.compat")
+
+        def with_metaclass(meta, *bases):
+            class Meta(meta):
+                def __new__(cls, name, this_bases, d):
+                    return meta(name, bases, d)
+
+            return type.__new__(Meta, "temporary_class", (), {})
+
+        compat.with_metaclass = with_metaclass
+        compat.basestring = compat.unicode = compat.text_type = str
+        compat.string_types = (str,)
+        compat.PY2 = False
+        compat.implements_to_string = lambda x: x
+        sys.modules["textblob.compat"] = compat
+    try:
+        from textblob_de import PatternTokenizer, TextBlobDE
+    except ImportError as exc:
+        print(f"textblob-de not usable: {exc}")
+        return None
+    tokenizer = PatternTokenizer()
+
+    def run(text: str) -> str:
+        p = TextBlobDE(text, tokenizer=tokenizer).sentiment.polarity
+        return "positive" if p > 0 else "negative" if p < 0 else "neutral"
+
+    return run
+
+
+def stormwatch(lang: str | None) -> Callable[[str], str]:
+    from stormwatch.sentiment import analyze, get_analyzer
+
+    if lang is None:
+        return lambda text: analyze(text).label
+    analyzer = get_analyzer(lang)
+    return lambda text: analyzer.analyze(text).label
+
+
+# ---------------------------------------------------------------- metrics
+
+
+def metrics(gold: list[str], pred: list[str]) -> dict[str, float]:
+    out = {"accuracy": sum(g == p for g, p in zip(gold, pred, strict=True)) / len(gold)}
+    recalls, f1s = [], []
+    for label in LABELS:
+        tp = sum(g == p == label for g, p in zip(gold, pred, strict=True))
+        npred, ngold = pred.count(label), gold.count(label)
+        prec = tp / npred if npred else 0.0
+        rec = tp / ngold if ngold else 0.0
+        recalls.append(rec)
+        f1s.append(2 * prec * rec / (prec + rec) if prec + rec else 0.0)
+        if label == "negative":
+            out["neg_precision"], out["neg_recall"] = prec, rec
+    out["macro_recall"] = sum(recalls) / 3
+    out["macro_f1"] = sum(f1s) / 3
+    return out
+
+
+def timed(run: Callable[[str], str], texts: list[str]) -> tuple[list[str], float]:
+    t0 = time.process_time()
+    pred = [run(t) for t in texts]
+    return pred, (time.process_time() - t0) / len(texts) * 1e6
+
+
+# ---------------------------------------------------------------- sections
+
+
+def accuracy_rows(quick: bool) -> list[dict]:
+    en_sets = [
+        (data.tweeteval("test"), "test split; never trained or tuned on"),
+        (data.vader_tweets(), "whole set; never trained or tuned on (other domain)"),
+        (data.sxsw_brands(), "whole set; never trained or tuned on (other domain)"),
+    ]
+    de_sets = [
+        (data.potts("test"), "test split; never trained or tuned on"),
+        (
+            data.germeval_dev(),
+            "trained on by the shipped de model: its numbers here are NOT held out "
+            "(see the held-out rows below)",
+        ),
+    ]
+    de_meta = model_meta("de")
+    if not any("GermEval" in t for t in de_meta.get("trained_on", [])):
+        de_sets[1] = (de_sets[1][0], "whole set; never trained or tuned on (other domain)")
+    rows = []
+    analyzers_en = [
+        ("TextBlob", textblob_en()),
+        ("VADER", vader_en()),
+        ("stormwatch", stormwatch("en")),
+    ]
+    tb_de = textblob_de()
+    analyzers_de = ([("textblob-de", tb_de)] if tb_de else []) + [("stormwatch", stormwatch("de"))]
+    for sets, analyzers in ((en_sets, analyzers_en), (de_sets, analyzers_de)):
+        for split, note in sets:
+            texts, gold = split.texts, split.labels
+            if quick:
+                texts, gold = texts[:500], gold[:500]
+            for name, run in analyzers:
+                pred, us = timed(run, texts)
+                rows.append(row(split, note, name, gold, pred, us))
+                print(fmt_row(rows[-1]))
+            if split.name == "tweeteval-test":
+                rob = data.roberta_tweeteval_test()[: len(gold)]
+                rows.append(row(split, note, "RoBERTa (published predictions)", gold, rob, None))
+                print(fmt_row(rows[-1]))
+    return rows
+
+
+def row(split, note, name, gold, pred, us) -> dict:
+    return {
+        "set": split.name,
+        "lang": split.lang,
+        "n": len(gold),
+        "split": note,
+        "analyzer": name,
+        **metrics(gold, pred),
+        "us_per_text": us,
+    }
+
+
+def fmt_row(r: dict) -> str:
+    us = "-" if r["us_per_text"] is None else f"{r['us_per_text']:.0f}µs"
+    return (
+        f"{r['set']:<18} {r['analyzer']:<32} acc {r['accuracy']:.3f}  F1 {r['macro_f1']:.3f}  "
+        f"R {r['macro_recall']:.3f}  negP {r['neg_precision']:.3f}  "
+        f"negR {r['neg_recall']:.3f}  {us}"
+    )
+
+
+def model_meta(lang: str) -> dict:
+    path = MODELS / f"{lang}.json"
+    if not path.exists():
+        return {}
+    return json.loads(path.read_text(encoding="utf-8")).get("meta", {})
+
+
+def langid_rows(quick: bool) -> list[dict]:
+    """Detection accuracy on English and German tweets from test splits, by length."""
+    from stormwatch.sentiment import detect_language
+
+    en = data.tweeteval("test").texts
+    de = data.potts("test").texts + data.germeval_dev().texts
+    if quick:
+        en, de = en[:500], de[:500]
+    rows = []
+    for label, cut in (("as posted", None), ("first 5 words", 5), ("first 3 words", 3)):
+        counts = {"en": [0, 0], "de": [0, 0]}
+        t0 = time.process_time()
+        n = 0
+        for lang, texts in (("en", en), ("de", de)):
+            for text in texts:
+                if cut:
+                    text = " ".join(text.split()[:cut])
+                got = detect_language(text)
+                n += 1
+                counts[lang][0] += got == lang
+                counts[lang][1] += 1
+        us = (time.process_time() - t0) / n * 1e6
+        rows.append(
+            {
+                "texts": label,
+                "en": counts["en"][0] / counts["en"][1],
+                "de": counts["de"][0] / counts["de"][1],
+                "all": (counts["en"][0] + counts["de"][0]) / n,
+                "n": n,
+                "us": us,
+            }
+        )
+        r = rows[-1]
+        print(f"langid {label:<14} en {r['en']:.3f} de {r['de']:.3f} all {r['all']:.3f} {us:.0f}µs")
+    return rows
+
+
+def speed() -> dict:
+    """Import time, first-call time, warm throughput (one core) and model size."""
+    code = (
+        "import time, json\n"
+        "import stormwatch.models\n"
+        "t0 = time.process_time()\n"
+        "import stormwatch.sentiment as s\n"
+        "t1 = time.process_time()\n"
+        "s.analyze('hello world, what a lovely day', 'en')\n"
+        "t2 = time.process_time()\n"
+        "s.analyze('hallo welt, was für ein schöner tag', 'de')\n"
+        "t3 = time.process_time()\n"
+        "s.detect_language('hallo welt')\n"
+        "t4 = time.process_time()\n"
+        "print(json.dumps({'import': t1 - t0, 'first_en': t2 - t1, 'first_de': t3 - t2,"
+        " 'first_detect': t4 - t3}))\n"
+    )
+    runs = [
+        json.loads(
+            subprocess.run(
+                [sys.executable, "-c", code], capture_output=True, text=True, check=True
+            ).stdout
+        )
+        for _ in range(5)
+    ]
+    out = {k: sorted(r[k] for r in runs)[len(runs) // 2] for k in runs[0]}
+    from stormwatch.sentiment import analyze, get_analyzer
+
+    texts = data.tweeteval("test").texts
+    analyzer = get_analyzer("en")
+    for t in texts[:2000]:
+        analyzer.analyze(t)
+    t0 = time.process_time()
+    for t in texts:
+        analyzer.analyze(t)
+    out["texts_per_s_en"] = len(texts) / (time.process_time() - t0)
+    analyzer_de = get_analyzer("de")
+    for key, de_texts in (
+        ("texts_per_s_de", data.potts("test").texts),
+        ("texts_per_s_de_long", data.germeval_dev().texts),
+    ):
+        for t in de_texts:
+            analyzer_de.analyze(t)
+        t0 = time.process_time()
+        for t in de_texts:
+            analyzer_de.analyze(t)
+        out[key] = len(de_texts) / (time.process_time() - t0)
+        out[key.replace("texts_per_s", "chars")] = sum(map(len, de_texts)) / len(de_texts)
+    out["chars_en"] = sum(map(len, texts)) / len(texts)
+    de_texts = data.potts("test").texts + data.germeval_dev().texts
+    mixed = texts[:5000] + de_texts
+    t0 = time.process_time()
+    for t in mixed:
+        analyze(t)
+    out["texts_per_s_auto"] = len(mixed) / (time.process_time() - t0)
+    out["model_bytes"] = sum(p.stat().st_size for p in MODELS.glob("*") if p.is_file())
+    out["model_files"] = {p.name: p.stat().st_size for p in sorted(MODELS.glob("*")) if p.is_file()}
+    print(json.dumps(out, indent=1))
+    return out
+
+
+# ---------------------------------------------------------------- markdown
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}"
+
+
+def find(rows, set_name, analyzer, metric):
+    for r in rows:
+        if r["set"] == set_name and r["analyzer"] == analyzer:
+            return r[metric]
+    return None
+
+
+def render(rows: list[dict], lang_rows: list[dict], sp: dict, quick: bool) -> str:
+    today = dt.date.today().isoformat()
+    en_meta, de_meta = model_meta("en"), model_meta("de")
+    lines = [
+        "## Sentiment accuracy",
+        "",
+        f"Written by `bench/sentiment_accuracy.py` on {today}; machine: {machine()}."
+        + (" **Quick run (first 500 texts per set): not for quoting.**" if quick else ""),
+        "Labels: negative / neutral / positive (PotTS `mixed` rows left out). Metrics: accuracy, "
+        "macro-F1, macro-averaged recall, precision and recall of *negative*, time per text "
+        "(CPU time of one process, so other load on the machine does not inflate it; warm caches). "
+        "The stormwatch rows use the language the data set is in; the "
+        "RoBERTa row is the published model's test predictions, for reference.",
+        "",
+        "Splits: the English model was trained on the SemEval 2013-2016 pool minus TweetEval val "
+        "and tuned (C, decision bias) on TweetEval val; the German model was trained on "
+        + "; ".join(de_meta.get("trained_on", ["?"]))
+        + " and tuned on PotTS dev. Test sets below were never used for training or tuning "
+        "unless the row says so.",
+        "",
+        "| data set | n | split | analyzer | accuracy | macro-F1 | macro-recall | neg P | neg R "
+        "| µs/text |",
+        "|---|---:|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        us = "–" if r["us_per_text"] is None else f"{r['us_per_text']:.0f}"
+        name = f"**{r['analyzer']}**" if r["analyzer"] == "stormwatch" else r["analyzer"]
+        lines.append(
+            f"| {r['set']} | {r['n']} | {r['split']} | {name} | {r['accuracy']:.3f} "
+            f"| {r['macro_f1']:.3f} | {r['macro_recall']:.3f} | {r['neg_precision']:.3f} "
+            f"| {r['neg_recall']:.3f} | {us} |"
+        )
+    heldout = de_meta.get("heldout", {})
+    if heldout:
+        lines += [
+            "",
+            "German held-out numbers computed by `bench/train_sentiment.py` (the shipped model "
+            "trains on these sets, so they come from models that did not see the rows scored):",
+            "",
+            "| data set, how held out | accuracy | macro-F1 | macro-recall | neg P | neg R |",
+            "|---|---:|---:|---:|---:|---:|",
+        ]
+        for name, m in heldout.items():
+            lines.append(
+                f"| {name} | {m['accuracy']:.3f} | {m['macro_f1']:.3f} | {m['macro_recall']:.3f} "
+                f"| {m['neg_precision']:.3f} | {m['neg_recall']:.3f} |"
+            )
+    if en_meta.get("dev_metrics") or de_meta.get("dev_metrics"):
+        lines += ["", "Dev-split numbers (tuned on, so optimistic; shown for transparency): "]
+        for lang, meta in (("en", en_meta), ("de", de_meta)):
+            m = meta.get("dev_metrics")
+            if m:
+                lines[-1] += (
+                    f"{lang} ({meta.get('tuned_on', '').split(':')[0]}) macro-F1 "
+                    f"{m['macro_f1']:.3f}, macro-recall {m['macro_recall']:.3f}, neg R "
+                    f"{m['neg_recall']:.3f}. "
+                )
+    lines += [
+        "",
+        "### Language detection (English vs German, mixed short texts)",
+        "",
+        "English: TweetEval test; German: PotTS test and GermEval-2017 dev. Share detected as "
+        "the right language; 'first N words' cuts each text to its first N words.",
+        "",
+        "| texts | n | English correct | German correct | all | µs/text |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for r in lang_rows:
+        lines.append(
+            f"| {r['texts']} | {r['n']} | {r['en']:.3f} | {r['de']:.3f} | {r['all']:.3f} "
+            f"| {r['us']:.0f} |"
+        )
+    files = ", ".join(f"`{k}` {v / 1e6:.2f} MB" for k, v in sp["model_files"].items())
+    lines += [
+        "",
+        "### Speed and size",
+        "",
+        f"- import of `stormwatch.sentiment` (after `stormwatch.models`): "
+        f"{sp['import'] * 1000:.1f} ms CPU time (median of 5 fresh interpreters)",
+        f"- first call, English (loads weights): {sp['first_en'] * 1000:.0f} ms; German: "
+        f"{sp['first_de'] * 1000:.0f} ms; first language detection: "
+        f"{sp['first_detect'] * 1000:.0f} ms",
+        f"- throughput on one core (CPU time), warm: English tweets "
+        f"{sp['texts_per_s_en']:,.0f} texts/s (TweetEval test, {sp['chars_en']:.0f} chars on "
+        f"average), German tweets {sp['texts_per_s_de']:,.0f} texts/s (PotTS test, "
+        f"{sp['chars_de']:.0f} chars), German feedback and news "
+        f"{sp['texts_per_s_de_long']:,.0f} texts/s (GermEval-2017 dev, "
+        f"{sp['chars_de_long']:.0f} chars); with language detection on a mix of all "
+        f"{sp['texts_per_s_auto']:,.0f} texts/s",
+        f"- model files: {sp['model_bytes'] / 1e6:.2f} MB in total ({files})",
+        "",
+        "### Targets (issue 4)",
+        "",
+        "| target | measured | met? |",
+        "|---|---:|---|",
+    ]
+    for desc, set_name, analyzer, metric, threshold in TARGETS:
+        value = find(rows, set_name, analyzer, metric)
+        lines.append(target_line(desc, value, threshold))
+    ge = find(rows, "germeval2017-dev", "stormwatch", "macro_f1")
+    ge_trained = any("GermEval" in t for t in de_meta.get("trained_on", []))
+    if ge_trained:
+        sb = heldout.get("sb10k, 5-fold held-out", {}).get("macro_f1")
+        unseen = heldout.get("germeval2017-dev, unseen (model trained without it)", {})
+        lines.append(
+            target_line(
+                "GermEval-2017 trained on, so: SB-10k held-out folds macro-F1 ≥ 0.55", sb, 0.55
+            )
+        )
+        if unseen:
+            lines.append(
+                target_line(
+                    "(also) GermEval-2017 dev macro-F1 ≥ 0.55 by a model not trained on it",
+                    unseen["macro_f1"],
+                    0.55,
+                )
+            )
+    else:
+        lines.append(target_line("GermEval-2017 dev macro-F1 ≥ 0.55", ge, 0.55))
+    tps = min(sp["texts_per_s_en"], sp["texts_per_s_de"])
+    lines.append(
+        target_line("throughput ≥ 10k tweets/s per core (en and de)", tps, 10_000, fmt="{:,.0f}")
+    )
+    lines.append(
+        target_line("added import time ≤ 0.15 s", sp["import"], 0.15, fmt="{:.3f} s", higher=False)
+    )
+    lines.append(
+        target_line(
+            "model files ≤ 20 MB", sp["model_bytes"] / 1e6, 20, fmt="{:.2f} MB", higher=False
+        )
+    )
+    lines += ["", *SHORTFALLS]
+    return "\n".join(lines)
+
+
+# why the missed targets are missed (see docs/sentiment.md); kept beside the table it explains
+SHORTFALLS = [
+    "Where targets are missed, and why:",
+    "",
+    "- *TweetEval test macro-recall.* A bag-of-words linear model is at its limit here: TweetEval "
+    "test (2017 tweets, many political) differs from the 2013-2016 training pool (its negative "
+    "share is 32 % against 16 %), and the negative-leaning decision bias that buys the negative "
+    "recall costs neutral recall. Every setting was chosen on TweetEval val (macro-recall 0.709 "
+    "there); closing the gap to RoBERTa needs a contextual model, which does not fit a few "
+    "megabytes and tens of microseconds per text.",
+    "- *PotTS test macro-F1.* About 15,000 German training texts (of which 2,584 are Deutsche "
+    "Bahn feedback) are too few for 0.70 with word features; the model is above textblob-de "
+    "and, on PotTS dev, above a plain scikit-learn TF-IDF + logistic regression (best 0.638 "
+    "over word/character n-grams, C and class weights, against 0.656).",
+    "- *GermEval-2017 unseen.* Tweets do not teach the vocabulary of rail-customer feedback and "
+    "news; hence GermEval-2017 dev is in the German training data, and its own held-out number "
+    "comes from 5-fold cross-validation.",
+    "- The textblob-de rows run textblob-de 0.4.3 with two small import shims (textblob ≥ 0.18 "
+    "dropped modules it imports) and its pattern tokenizer (NLTK's punkt data is not "
+    "downloadable here); its numbers match the ones published for it (0.60 / 0.33).",
+]
+
+
+def target_line(desc, value, threshold, fmt="{:.3f}", higher=True) -> str:
+    if value is None:
+        return f"| {desc} | not measured | – |"
+    ok = value >= threshold if higher else value <= threshold
+    gap = "" if ok else f" (short by {fmt.format(abs(value - threshold))})"
+    return f"| {desc} | {fmt.format(value)} | {'yes' if ok else 'no' + gap} |"
+
+
+def write_region(body: str, doc: Path = DOC) -> None:
+    """Replace only the text between the sentiment markers of ``doc``; append them if absent."""
+    text = doc.read_text(encoding="utf-8") if doc.exists() else f"{START}\n{END}\n"
+    if START not in text or END not in text:
+        text = text.rstrip("\n") + f"\n\n{START}\n{END}\n"
+    head, rest = text.split(START, 1)
+    _, tail = rest.split(END, 1)
+    doc.write_text(f"{head}{START}\n{body}\n{END}{tail}", encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--no-write", action="store_true", help="print only")
+    parser.add_argument("--quick", action="store_true", help="500 texts per set (smoke run)")
+    args = parser.parse_args(argv)
+    if data.shared_root() is None:
+        print(
+            "SKIP: labelled sentiment data not found at ../shared/data/sentiment "
+            "(set STORMWATCH_SHARED); nothing measured"
+        )
+        return 0
+    rows = accuracy_rows(args.quick)
+    lang_rows = langid_rows(args.quick)
+    sp = speed()
+    body = render(rows, lang_rows, sp, args.quick)
+    if args.no_write:
+        print(body)
+    else:
+        write_region(body)
+        print(f"wrote the sentiment region of {DOC.relative_to(data.REPO)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
