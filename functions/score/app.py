@@ -18,7 +18,13 @@ from stormwatch.config import cached_watchlist
 from stormwatch.events import StreamRecord
 from stormwatch.models import ScoredMention, now_utc
 from stormwatch.runtime import aws_client
-from stormwatch.scoring import check_surges, mention_from_image, score_mention, write_scores
+from stormwatch.scoring import (
+    check_surges,
+    mention_from_image,
+    score_mention,
+    topic_words,
+    write_scores,
+)
 from stormwatch.settings import Settings
 from stormwatch.store import Store
 
@@ -51,14 +57,16 @@ deps_factory = _default_deps
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     deps = deps_factory()
+    watchlist = cached_watchlist(str(deps.settings.watchlist_path))
     scored: dict[str, tuple[ScoredMention, str]] = {}  # sort key -> (scored, sequence number)
 
     def score_record(record: DynamoDBRecord) -> None:
         # a malformed record fails alone (reported as a partial batch failure)
         parsed = StreamRecord.from_raw(record.raw_event)
         mention = mention_from_image(parsed.new_image)
+        own_words = topic_words(watchlist.find(mention.topic))
         scored[mention.sort_key] = (
-            score_mention(mention, sentiment.analyze),
+            score_mention(mention, sentiment.analyze, own_words),
             parsed.sequence_number,
         )
 
@@ -74,7 +82,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     )
     surges = check_surges(
         deps.store,
-        cached_watchlist(str(deps.settings.watchlist_path)),
+        watchlist,
         outcome.topics,
         now=deps.clock(),
     )

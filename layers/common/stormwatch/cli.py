@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -233,12 +234,17 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
-    # sentiment and backtest own their options; hand them everything after the sub-command
-    if argv and argv[0] in ("sentiment", "backtest"):
-        args = parser.parse_args(argv[:1])
-        return args.func(args, argv[1:])
-    args = parser.parse_args(argv)
-    return args.func(args)
+    try:
+        # sentiment and backtest own their options; hand them everything after the sub-command
+        if argv and argv[0] in ("sentiment", "backtest"):
+            args = parser.parse_args(argv[:1])
+            return args.func(args, argv[1:])
+        args = parser.parse_args(argv)
+        return args.func(args)
+    except BrokenPipeError:
+        # the reader went away (`stormwatch backtest --json | head`): not an error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

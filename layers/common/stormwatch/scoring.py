@@ -22,6 +22,7 @@ from stormwatch.models import (
     iso,
     utc,
 )
+from stormwatch.query import normalize
 from stormwatch.surge import EpisodeState, Point, evaluate, settings_for
 from stormwatch.syndication import story_keys
 from stormwatch.watchlist import Topic, Watchlist
@@ -60,8 +61,26 @@ def mention_from_image(image: dict[str, Any]) -> Mention:
     )
 
 
-def score_mention(mention: Mention, analyze: Analyzer) -> ScoredMention:
-    return ScoredMention(mention=mention, sentiment=analyze(mention.full_text, mention.lang))
+def topic_words(topic: Topic | None) -> frozenset[str]:
+    """The words a topic is found by (normalised like the matcher does)."""
+    if topic is None:
+        return frozenset()
+    words: set[str] = set()
+    for entry in (*topic.terms, *topic.phrases):
+        words.update(normalize(entry.replace("*", " ")).split())
+    return frozenset(words)
+
+
+def score_mention(
+    mention: Mention, analyze: Analyzer, own_words: frozenset[str] = frozenset()
+) -> ScoredMention:
+    """Sentiment of one mention. Its "why" terms leave out the topic's own words: every mention
+    of "Deutsche Bahn" contains them, so they explain nothing about why it is negative."""
+    sentiment = analyze(mention.full_text, mention.lang)
+    if own_words and sentiment.terms:
+        terms = tuple(t for t in sentiment.terms if not set(normalize(t).split()) <= own_words)
+        sentiment = sentiment.model_copy(update={"terms": terms})
+    return ScoredMention(mention=mention, sentiment=sentiment)
 
 
 @dataclass

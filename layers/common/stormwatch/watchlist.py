@@ -363,6 +363,9 @@ class Watchlist(_Strict):
                     )
         return self
 
+    def find(self, name: str) -> Topic | None:
+        return next((topic for topic in self.topics if topic.name == name), None)
+
     def topic(self, name: str) -> Topic:
         for topic in self.topics:
             if topic.name == name:

@@ -61,6 +61,9 @@ _STOPWORDS: dict[str, frozenset[str]] = {
             bisa sudah""",
     }.items()
 }
+# the function words of each language, for callers that want to skip them
+STOPWORDS = _STOPWORDS
+
 # word -> the languages whose stop-word list has it
 _STOP_INDEX: dict[str, tuple[str, ...]] = {}
 for _lang, _words in _STOPWORDS.items():

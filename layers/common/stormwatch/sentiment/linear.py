@@ -33,7 +33,8 @@ from .features import (
     lexicon_valence,
     token_feature_strings,
 )
-from .text import display, tokenize
+from .langid import STOPWORDS
+from .text import NEG_PREFIX, display, tokenize
 
 CLASSES = ("negative", "neutral", "positive")
 _CACHE_LIMIT = 200_000
@@ -222,14 +223,31 @@ class LinearAnalyzer:
                 left, right = term.split(" ", 1)
                 if left in _NOT_A_TERM or right in _NOT_A_TERM:
                     continue
-                shown = display(left, lang) + " " + display(right, lang)
+                if _uninformative(left, lang) and _uninformative(right, lang):
+                    continue
+                # "not_at not_all" reads "not at all": the negation is said once
+                if right.startswith(NEG_PREFIX) and (
+                    left.startswith(NEG_PREFIX) or _uninformative(left, lang)
+                ):
+                    right = right[len(NEG_PREFIX) :]
+                shown = display(left, lang) + " " + right
             else:
+                if _uninformative(term, lang):
+                    continue
                 shown = display(term, lang)
             if shown not in out:
                 out.append(shown)
                 if len(out) == 5:
                     break
         return tuple(out)
+
+
+def _uninformative(token: str, lang: str) -> bool:
+    """Function words and single letters weigh in the model but explain nothing to a reader
+    ("why: der, s, bei"); negated words ("not_good") and emoji/emoticons always explain."""
+    if token.startswith(NEG_PREFIX) or not token.isalpha():
+        return False
+    return len(token) < 2 or token in STOPWORDS.get(lang, frozenset())
 
 
 def load_analyzer(lang: str):
