@@ -308,3 +308,26 @@ def test_demo_recordings_cover_the_deutsche_bahn_topic_in_german():
     text = " ".join(m.full_text for m in matched)
     for word in ("Verspätung", "Bahnstreik", "pünktlich", "Danke"):
         assert word in text
+
+
+def test_recorded_responses_are_not_paced_but_live_requests_are():
+    """Given a pacer for a replay client and one for a live client
+    When three requests are made through each
+    Then only the live one waits between requests (politeness is for real servers)."""
+    from stormwatch.http import HttpClient, ReplayHttpClient
+    from stormwatch.sources.window import Pacer
+
+    waits: list[float] = []
+    now = [100.0]
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        now[0] += seconds
+
+    replay = ReplayHttpClient.__new__(ReplayHttpClient)
+    live = HttpClient("stormwatch/test (+https://example.com)")
+    for client in (replay, live):
+        pacer = Pacer.for_client(client, 6.5, sleep=sleep, clock=lambda: now[0])
+        for _ in range(3):
+            assert pacer.wait(deadline=None)
+    assert waits == [6.5, 6.5]

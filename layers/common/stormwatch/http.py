@@ -334,6 +334,9 @@ class ReplayHttpClient:
     exactly like a live failure, so a missing recording shows up as a failing source.
     """
 
+    # no server behind a recording: sources need not space out their requests (see Pacer)
+    paced = False
+
     def __init__(self, recordings_dir: Path | str) -> None:
         self.recordings_dir = Path(recordings_dir)
         index_path = self.recordings_dir / "index.json"

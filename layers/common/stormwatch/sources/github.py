@@ -194,7 +194,9 @@ class GitHubSource(KeyedSource):
         headers = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": API_VERSION}
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        pacer = Pacer(PACE_TOKEN if token else PACE_ANONYMOUS, sleep=self.sleep, clock=self.clock)
+        pacer = Pacer.for_client(
+            http, PACE_TOKEN if token else PACE_ANONYMOUS, sleep=self.sleep, clock=self.clock
+        )
         state: dict[str, Any] = {"not_before": None}
 
         def fetcher(query: str) -> Callable[[int, int | None, int], Page]:

@@ -157,7 +157,7 @@ class StackExchangeSource(KeyedSource):
                 truncated=True,
             )
         key = self.secrets.get("stackexchange/key")
-        pacer = Pacer(PACE_SECONDS, sleep=self.sleep, clock=self.clock)
+        pacer = Pacer.for_client(http, PACE_SECONDS, sleep=self.sleep, clock=self.clock)
         state: dict[str, Any] = {"backoff_until": None, "not_before": None}
 
         def out_of_time() -> bool:

@@ -113,6 +113,12 @@ class Pacer:
     clock: Callable[[], float] = time.monotonic
     last: float | None = None
 
+    @classmethod
+    def for_client(cls, http: Any, interval: float, **kwargs: Any) -> Pacer:
+        """A pacer for requests through `http`; recorded responses (the replay client says
+        `paced = False`) have no server to be polite to, so they are not spaced out."""
+        return cls(interval if getattr(http, "paced", True) else 0.0, **kwargs)
+
     def wait(self, deadline: float | None) -> bool:
         """Sleep until the next request is allowed; False when that would pass `deadline`."""
         now = self.clock()

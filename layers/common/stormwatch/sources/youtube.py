@@ -275,7 +275,7 @@ class YouTubeSource(KeyedSource):
         if state.day != today:
             state.day, state.units = today, 0
         budget = opts.max_search_calls_per_day * SEARCH_UNITS
-        pacer = Pacer(PACE_SECONDS, sleep=self.sleep, clock=self.clock)
+        pacer = Pacer.for_client(http, PACE_SECONDS, sleep=self.sleep, clock=self.clock)
         run = _Run(self, http, key, topic, opts, state, budget, pacer, deadline, now_i)
         truncated = False
         for step in (run.search, run.comments):
