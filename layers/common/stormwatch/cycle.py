@@ -19,6 +19,7 @@ from stormwatch import local
 from stormwatch.config import cached_watchlist, load_watchlist
 from stormwatch.models import now_utc
 
+ERROR_CHARS = 160  # of a failing source's error in the per-step summary
 DEMO_NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 DEMO_SENDER = "stormwatch@example.com"
 DEMO_CONTACT = "https://github.com/stormwatch/stormwatch"
@@ -75,7 +76,7 @@ def _handler_env(config: CycleConfig) -> dict[str, str]:
         "POWERTOOLS_METRICS_NAMESPACE": "Stormwatch",
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_METRICS_DISABLED": "true",
-        "POWERTOOLS_LOG_LEVEL": os.environ.get("STORMWATCH_LOG_LEVEL", "WARNING"),
+        "POWERTOOLS_LOG_LEVEL": os.environ.get("STORMWATCH_LOG_LEVEL", "ERROR"),
     }
 
 
@@ -189,7 +190,10 @@ def run_cycle(config: CycleConfig, *, echo: Callable[[str], None] = print) -> Cy
             response = handlers["collect"].lambda_handler({"source": source}, context)
             for topic in response["topics"]:
                 result.collected.append(topic)
-                status = "ok" if topic["ok"] else f"FAILED ({topic['error']})"
+                error = topic["error"] or ""
+                # one line per source: the whole error is in the digest's coverage section
+                short = error if len(error) <= ERROR_CHARS else error[: ERROR_CHARS - 1] + "…"
+                status = "ok" if topic["ok"] else f"FAILED ({short})"
                 echo(
                     f"• collect {source:<13} {topic['topic']:<16} fetched {topic['fetched']:>3}, "
                     f"new {topic['new']:>3}, not matching {topic['not_matching']:>2}, "
