@@ -102,12 +102,15 @@ def _alerts(event: dict[str, Any], deps: Deps, context: Any) -> tuple[ReportOutc
 
     def alert_record(record: DynamoDBRecord) -> None:
         parsed = StreamRecord.from_raw(record.raw_event)
-        if str(parsed.keys.get("sk", "")).startswith("N#"):
-            notice = notice_from_item(parsed.new_image)
-            send_notice(watchlist.topic(notice.topic), notice, **email_options)
-        else:
-            surge = surge_from_item(parsed.new_image)
-            send_alert(watchlist.topic(surge.topic), surge, **email_options)
+        is_notice = str(parsed.keys.get("sk", "")).startswith("N#")
+        item = (notice_from_item if is_notice else surge_from_item)(parsed.new_image)
+        topic = watchlist.find(item.topic)
+        if topic is None:
+            # the topic left the watchlist after the item was written: nobody to tell, and a
+            # retry would not change that
+            logger.warning("item for a topic not in the watchlist", extra={"topic": item.topic})
+            return
+        (send_notice if is_notice else send_alert)(topic, item, **email_options)
 
     processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
     with processor(records=event["Records"], handler=alert_record, lambda_context=context):

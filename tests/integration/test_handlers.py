@@ -184,3 +184,17 @@ def test_a_source_down_notice_insert_sends_one_short_email(wired, table):
     assert all("source down: reddit" in d["subject"] for d in first["deliveries"])
     assert second["sent"] == 0 and second["repeats"] == first["sent"]
     assert len(ses_messages()) == first["sent"]
+
+
+def test_a_surge_for_a_topic_no_longer_watched_is_dropped_not_retried(wired, table):
+    # Given a surge item for a topic that has left the watchlist
+    stream_event = copy.deepcopy(event("report_surge_insert.json"))
+    for record in stream_event["Records"]:
+        for image in (record["dynamodb"]["Keys"], record["dynamodb"]["NewImage"]):
+            image["pk"] = {"S": "T#retired-topic"}
+        record["dynamodb"]["NewImage"]["topic"] = {"S": "retired-topic"}
+    put_images(stream_event, table)
+    # When the report handler gets it
+    response = invoke(wired, "report", stream_event)
+    # Then nothing is sent and the record is not handed back for retry
+    assert response["batchItemFailures"] == [] and response["sent"] == 0
