@@ -12,7 +12,7 @@ import pytest
 from stormwatch import settings as settings_module
 from stormwatch.events import CollectEvent, DigestEvent
 from stormwatch.models import Mention, SourceNotice, Surge
-from stormwatch.sources import SOURCES, get_source
+from stormwatch.sources import FACTORIES, get_source
 
 from tests.infrastructure import cfn_template as cfn
 from tests.infrastructure.cfn_template import REPO
@@ -296,7 +296,7 @@ def test_schedule_inputs_are_valid_events_for_their_functions():
         # Then each names a source the code knows
         assert get_source(request.source) is not None, name
     # And every registered source is scheduled (an unscheduled source would never collect)
-    assert set(sources) == set(SOURCES)
+    assert set(sources) == set(FACTORIES)
     assert sources["hackernews"] == "rate(15 minutes)"
     assert sources["rss"] == "rate(30 minutes)"
     # Given the report schedule's input with Scheduler's placeholder filled in

@@ -17,7 +17,7 @@ FOURTEEN_DAYS = 14 * 24 * 3600
 TABLE_ACTIONS = {
     "CollectFunction": {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
     "ScoreFunction": {
-        "dynamodb:GetItem",
+        "dynamodb:BatchGetItem",
         "dynamodb:PutItem",
         "dynamodb:UpdateItem",
         "dynamodb:Query",
@@ -25,6 +25,7 @@ TABLE_ACTIONS = {
     },
     "ReportFunction": {
         "dynamodb:GetItem",
+        "dynamodb:BatchGetItem",
         "dynamodb:Query",
         "dynamodb:PutItem",
         "dynamodb:UpdateItem",
@@ -67,10 +68,10 @@ def test_every_schedule_retries_and_has_a_dead_letter_queue():
         for fn in cfn.functions()
         for name, event in cfn.events(fn, "ScheduleV2").items()
     ]
-    from stormwatch.sources import SOURCES
+    from stormwatch.sources import FACTORIES
 
     # one collect schedule per registered source, plus the hourly digest dispatcher
-    assert len(schedules) == len(SOURCES) + 1
+    assert len(schedules) == len(FACTORIES) + 1
     for fn, name, props in schedules:
         # Then each has a retry policy with bounded attempts and age
         retry = props["RetryPolicy"]

@@ -45,12 +45,6 @@ def invoke(wired, function: str, payload: dict) -> dict:
     return wired["handlers"][function].lambda_handler(payload, context)
 
 
-def put_images(stream_event: dict, table: str) -> None:
-    client = boto3.client("dynamodb")
-    for record in stream_event["Records"]:
-        client.put_item(TableName=table, Item=record["dynamodb"]["NewImage"])
-
-
 def ses_messages() -> list:
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.ses.models import ses_backends
@@ -68,7 +62,7 @@ def test_collect_event_stores_matching_mentions_and_saves_the_checkpoint(wired):
     mentions = store.mentions_between("acme-cloud", DEMO_NOW - timedelta(days=3), DEMO_NOW)
     assert len(mentions) == response["new"]
     checkpoint = store.get_checkpoint("hackernews", "acme-cloud")
-    assert checkpoint.cursor and checkpoint.status == "ok"
+    assert checkpoint.cursor and checkpoint.health() == "ok"
     # And running the same schedule again stores nothing twice
     again = invoke(wired, "collect", event("collect_hackernews.json"))
     assert again["new"] == 0
@@ -77,7 +71,7 @@ def test_collect_event_stores_matching_mentions_and_saves_the_checkpoint(wired):
 def test_score_event_scores_each_mention_once_even_when_the_batch_is_retried(wired, table):
     # Given the mentions the stream event describes exist in the table
     stream_event = event("score_mention_insert.json")
-    put_images(stream_event, table)
+    local.put_stream_images(stream_event, table)
     # When the score handler gets the batch, and Lambda retries it
     first = invoke(wired, "score", stream_event)
     second = invoke(wired, "score", stream_event)
@@ -95,7 +89,7 @@ def test_score_event_scores_each_mention_once_even_when_the_batch_is_retried(wir
 def test_a_malformed_stream_record_fails_alone(wired, table):
     # Given a batch where one record's image lacks required fields
     stream_event = event("score_mention_insert.json")
-    put_images(stream_event, table)
+    local.put_stream_images(stream_event, table)
     broken = copy.deepcopy(stream_event["Records"][0])
     broken["dynamodb"]["NewImage"].pop("published")
     broken["dynamodb"]["SequenceNumber"] = "999"
@@ -133,7 +127,7 @@ def test_hourly_dispatcher_sends_only_the_topics_whose_local_hour_it_is(wired):
 def test_surge_insert_sends_the_alert_once(wired, table):
     # Given a surge item arrives on the stream
     stream_event = event("report_surge_insert.json")
-    put_images(stream_event, table)
+    local.put_stream_images(stream_event, table)
     # When the report handler gets it twice (a retry)
     first = invoke(wired, "report", stream_event)
     second = invoke(wired, "report", stream_event)
@@ -193,7 +187,7 @@ def test_a_surge_for_a_topic_no_longer_watched_is_dropped_not_retried(wired, tab
         for image in (record["dynamodb"]["Keys"], record["dynamodb"]["NewImage"]):
             image["pk"] = {"S": "T#retired-topic"}
         record["dynamodb"]["NewImage"]["topic"] = {"S": "retired-topic"}
-    put_images(stream_event, table)
+    local.put_stream_images(stream_event, table)
     # When the report handler gets it
     response = invoke(wired, "report", stream_event)
     # Then nothing is sent and the record is not handed back for retry

@@ -175,3 +175,33 @@ def test_failures_are_counted_atomically_and_a_notice_is_stored_once(dynamodb, t
         TableName=table, Key={"pk": {"S": "T#acme"}, "sk": {"S": notice.sort_key}}
     )
     assert notice_from_item(from_ddb(raw["Item"])) == notice
+
+
+def test_the_authors_a_digest_knows_are_the_keys_mentions_carry(dynamodb, table):
+    # Given a scored mention by "ann" in an hourly bucket
+    store = make_store(dynamodb, table)
+    by_ann = mention(1, "ann")
+    store.put_mention(by_ann)
+    store.apply_scores("acme", HOUR, [scored(by_ann)])
+    # When the digest asks who has been heard in that hour
+    heard = store.authors_between("acme", HOUR, HOUR + timedelta(hours=1))
+    # Then it gets exactly the key by which a later mention of ann is recognised
+    assert heard == {mention(2, "ann").short_author_key}
+
+
+def test_a_topics_checkpoints_come_back_in_the_order_asked_with_blanks_for_new_sources(
+    dynamodb, table
+):
+    # Given two sources that ran for a topic and one that never did
+    store = make_store(dynamodb, table)
+    store.record_success("rss", "acme", cursor="c1", count=2, at=NOW)
+    store.record_failure("hackernews", "acme", error="HTTP 503", at=NOW)
+    # When the topic's checkpoints are read together
+    checkpoints = store.checkpoints("acme", ["hackernews", "github", "rss"])
+    # Then each source has its own, in order, and the new one is a fresh checkpoint
+    assert [(c.source, c.health()) for c in checkpoints] == [
+        ("hackernews", "degraded"),
+        ("github", "never-run"),
+        ("rss", "ok"),
+    ]
+    assert checkpoints[2].cursor == "c1"

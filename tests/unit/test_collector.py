@@ -93,7 +93,7 @@ def test_failing_source_keeps_its_checkpoint_and_records_the_error():
     checkpoint = store.get_checkpoint("fake", "apple")
     assert not report.ok and "503" in report.error
     assert checkpoint.cursor == "100"
-    assert checkpoint.consecutive_failures == 1 and checkpoint.status == "failing"
+    assert checkpoint.consecutive_failures == 1 and checkpoint.health() == "degraded"
 
 
 def test_write_failure_keeps_the_old_checkpoint_so_nothing_is_lost():

@@ -9,7 +9,6 @@ import pytest
 from stormwatch.digest import (
     CHART_HEIGHT,
     CHART_HOURS,
-    KNOWN_AUTHOR_KEY_CHARS,
     LIST_CAP,
     TEXT_CHARS,
     build_alert,
@@ -520,7 +519,7 @@ def test_new_voices_are_authors_not_heard_in_the_30_days_before():
     loud[1] = loud[1].model_copy(
         update={"mention": loud[1].mention.model_copy(update={"native_id": "hn-3b"})}
     )
-    known = {regular.mention.author_key[:KNOWN_AUTHOR_KEY_CHARS]}
+    known = {regular.mention.short_author_key}
 
     view = digest(mentions=[regular, newcomer, *loud], known_authors=known)
 
@@ -534,12 +533,6 @@ def test_new_voices_are_authors_not_heard_in_the_30_days_before():
 
 def test_new_voices_are_left_out_when_the_history_is_not_known():
     assert digest(mentions=many(3, "neutral")).new_voices is None
-
-
-def test_the_digest_and_the_store_agree_on_the_author_key_length():
-    from stormwatch.store import AUTHOR_KEY_CHARS
-
-    assert KNOWN_AUTHOR_KEY_CHARS == AUTHOR_KEY_CHARS
 
 
 # --- share of voice ---------------------------------------------------------------------------

@@ -12,13 +12,13 @@ from stormwatch.collector import collect_topic
 from stormwatch.http import HttpError, HttpResponse
 from stormwatch.secrets import NoSecrets, StaticSecrets
 from stormwatch.sources import get_source
+from stormwatch.sources.base import parse_timestamp as parse_time
 from stormwatch.sources.youtube import (
     COMMENTS_URL,
     SEARCH_URL,
     YouTubeSource,
     YtCursor,
     parse_comment_thread,
-    parse_time,
     parse_video,
 )
 from stormwatch.watchlist import Topic

@@ -83,7 +83,7 @@ def cmd_invoke(args: argparse.Namespace) -> int:
         local.ensure_sender(config.sender)
         wired = wire_handlers(config)
         if "Records" in event:
-            _put_stream_images(event, config.table_name)
+            local.put_stream_images(event, config.table_name)
         handler = wired["handlers"][args.function]
         response = handler.lambda_handler(
             event, local.FakeLambdaContext(f"stormwatch-{args.function}")
@@ -93,17 +93,6 @@ def cmd_invoke(args: argparse.Namespace) -> int:
     for path in files:
         print(f"wrote {path}", file=sys.stderr)
     return 0
-
-
-def _put_stream_images(event: dict[str, Any], table_name: str) -> None:
-    """A stream event describes items that exist in the table: put them there first."""
-    import boto3
-
-    client = boto3.client("dynamodb")
-    for record in event["Records"]:
-        image = record.get("dynamodb", {}).get("NewImage")
-        if image and record.get("eventName") == "INSERT":
-            client.put_item(TableName=table_name, Item=image)
 
 
 def cmd_check(args: argparse.Namespace) -> int:

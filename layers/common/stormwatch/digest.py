@@ -23,7 +23,6 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field
 
 from stormwatch.models import (
-    SOURCE_DOWN_AFTER_FAILURES,
     Checkpoint,
     HourBucket,
     ScoredMention,
@@ -64,11 +63,6 @@ CHART_LABEL_HOURS = 12
 WEEK = timedelta(days=7)
 # "new voices": authors not heard in this long before the period (see docs/digest.md)
 NEW_VOICE_DAYS = 30
-# the bucket author sets hold this many characters of Mention.author_key (store.AUTHOR_KEY_CHARS)
-KNOWN_AUTHOR_KEY_CHARS = 10
-# a source is "down" after this many failed runs in a row (fewer: "degraded")
-DOWN_AFTER_FAILURES = SOURCE_DOWN_AFTER_FAILURES
-
 # "unusually quiet": a source whose items in the digest's 24 hours (hourly buckets' per-source
 # counts) are below QUIET_SHARE of its median day over the QUIET_DAYS before, when that median
 # is at least QUIET_MIN_MEDIAN (too little traffic says nothing), is shown as degraded
@@ -677,7 +671,7 @@ def _new_voices(
         if not m.mention.author:
             continue
         key = m.mention.author_key
-        if key[:KNOWN_AUTHOR_KEY_CHARS] in known:
+        if m.mention.short_author_key in known:
             continue
         held = best.get(key)
         if held is None or m.mention.engagement > held.mention.engagement:
@@ -848,19 +842,6 @@ def _surge_item(s: Surge, zone: ZoneInfo, *, open_: bool = False) -> SurgeItem:
     )
 
 
-def _source_status(cp: Checkpoint, period_start: datetime | None) -> SourceStatus:
-    """ok / degraded / down from a checkpoint (see docs/digest.md for the rules)."""
-    if cp.last_run is None:
-        return "never-run"
-    if cp.consecutive_failures >= DOWN_AFTER_FAILURES:
-        return "down"
-    if period_start is not None and utc(cp.last_run) < period_start:
-        return "down"  # no run at all in the period: nothing was looked at
-    if cp.consecutive_failures or cp.last_truncated:
-        return "degraded"
-    return "ok"
-
-
 def _ran(cp: Checkpoint, period_start: datetime | None) -> bool:
     """Whether the source ran at all in the period (unknown period: assume it did)."""
     if cp.last_run is None:
@@ -895,7 +876,7 @@ def _source_rows(
                 SourceRow(source=clean_text(name, NAME_CHARS), mentions=counts[name], status=status)
             )
             continue
-        status = _source_status(cp, period_start)
+        status = cp.health(period_start)
         failing = cp.consecutive_failures > 0
         period_items, usual = volumes.get(name, (None, None))
         quiet = (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, Literal
 
 from boto3.dynamodb.types import TypeDeserializer
@@ -35,9 +36,23 @@ class DigestEvent(BaseModel):
     force: bool = False
 
 
+def _plain(value: Any) -> Any:
+    """DynamoDB Decimal -> int/float, recursively."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, set):
+        return {_plain(v) for v in value}
+    return value
+
+
 def deserialize_image(image: dict[str, Any]) -> dict[str, Any]:
-    """A stream record's NewImage in DynamoDB JSON -> plain Python values."""
-    return {key: _deserializer.deserialize(value) for key, value in image.items()}
+    """An item in DynamoDB JSON (a stream image, a GetItem/Query result) -> plain Python values,
+    numbers as int/float. The one decoder for items, whichever way they arrive."""
+    return {key: _plain(_deserializer.deserialize(value)) for key, value in image.items()}
 
 
 class StreamRecord(BaseModel):

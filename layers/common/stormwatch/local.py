@@ -26,7 +26,7 @@ from typing import Any
 
 import boto3
 
-from stormwatch.models import HourBucket, hour_key, iso, recipient_hash, utc
+from stormwatch.models import HourBucket, hour_key, utc
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 STREAM_BATCH_SIZE = 100  # as BatchSize in template.yaml
@@ -234,6 +234,16 @@ class StreamReader:
         return records
 
 
+def put_stream_images(event: dict[str, Any], table_name: str) -> None:
+    """A stream event describes items that exist in the table: put them there first, so a
+    handler invoked with a sample event (`stormwatch invoke`, tests) finds what Lambda would."""
+    client = boto3.client("dynamodb")
+    for record in event["Records"]:
+        image = record.get("dynamodb", {}).get("NewImage")
+        if image and record.get("eventName") == "INSERT":
+            client.put_item(TableName=table_name, Item=image)
+
+
 def matches_filter(record: dict[str, Any], sort_key_prefix: str) -> bool:
     """The FilterCriteria of template.yaml: INSERT events whose sort key has the prefix."""
     sort_key = record.get("dynamodb", {}).get("Keys", {}).get("sk", {}).get("S", "")
@@ -343,10 +353,9 @@ __all__ = [
     "batches",
     "ensure_sender",
     "ensure_table",
-    "iso",
     "load_handler",
     "matches_filter",
-    "recipient_hash",
+    "put_stream_images",
     "repo_path",
     "seed_demo_baseline",
     "ses_accepted",

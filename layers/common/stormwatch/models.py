@@ -19,6 +19,8 @@ MAX_TEXT_CHARS = 4000
 MAX_TITLE_CHARS = 500
 MAX_AUTHOR_CHARS = 200
 MAX_URL_CHARS = 2000
+# an hourly bucket keeps authors as this many characters of Mention.author_key
+AUTHOR_KEY_CHARS = 10
 
 SentimentLabel = Literal["negative", "neutral", "positive"]
 SurgeTier = Literal["watch", "warning", "firestorm"]
@@ -129,6 +131,11 @@ class Mention(BaseModel):
         who = f"{self.source}:{self.author.casefold()}" if self.author else f"{self.source}:?"
         return hashlib.sha256(who.encode()).hexdigest()[:16]
 
+    @property
+    def short_author_key(self) -> str:
+        """The author key as an hourly bucket's author set keeps it."""
+        return self.author_key[:AUTHOR_KEY_CHARS]
+
 
 class Sentiment(BaseModel):
     """What an analyzer says about one text."""
@@ -153,6 +160,7 @@ class ScoredMention(BaseModel):
 # a source is "down" for a topic after this many failed runs in a row (fewer: "degraded"); the
 # run that records the N-th failure writes a SourceNotice, which is mailed once
 SOURCE_DOWN_AFTER_FAILURES = 3
+SourceHealth = Literal["ok", "degraded", "down", "never-run"]
 
 
 class Checkpoint(BaseModel):
@@ -173,11 +181,19 @@ class Checkpoint(BaseModel):
     last_notes: list[str] = Field(default_factory=list)
     last_truncated: bool = False
 
-    @property
-    def status(self) -> Literal["ok", "failing", "never-run"]:
+    def health(self, since: datetime | None = None) -> SourceHealth:
+        """never-run / down (SOURCE_DOWN_AFTER_FAILURES failed runs in a row, or no run at all
+        since `since`) / degraded (failing, or the last run stopped before catching up) / ok.
+        The one rule for the digest's coverage, the notices and the tests."""
         if self.last_run is None:
             return "never-run"
-        return "failing" if self.consecutive_failures else "ok"
+        if self.consecutive_failures >= SOURCE_DOWN_AFTER_FAILURES:
+            return "down"
+        if since is not None and utc(self.last_run) < since:
+            return "down"  # nothing was looked at in the period
+        if self.consecutive_failures or self.last_truncated:
+            return "degraded"
+        return "ok"
 
 
 class HourBucket(BaseModel):

@@ -101,10 +101,10 @@ def send_digest(
     for name in topic.competitors:
         title = name
         if watchlist is not None:
-            try:
-                title = watchlist.topic(name).title
-            except KeyError:
+            competitor = watchlist.find(name)
+            if competitor is None:
                 continue
+            title = competitor.title
         competitors.append((name, title, store.count_between(name, start, end)))
     day = digest_day(topic, end)
     for lang, recipients in _languages(topic, topic.digest.recipients).items():

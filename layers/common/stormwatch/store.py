@@ -22,10 +22,13 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from boto3.dynamodb.types import TypeSerializer
 from botocore.exceptions import ClientError
 
+# every item read back is decoded like a stream image
+from stormwatch.events import deserialize_image as from_ddb
 from stormwatch.models import (
+    AUTHOR_KEY_CHARS,
     Checkpoint,
     HourBucket,
     Mention,
@@ -41,12 +44,9 @@ from stormwatch.models import (
 from stormwatch.syndication import story_key
 
 _serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
 
 # DynamoDB allows 100 actions per transaction; one is the bucket update
 MAX_MENTIONS_PER_TRANSACTION = 99
-# authors are kept as a string set of short hashes on the bucket: exact up to here
-AUTHOR_KEY_CHARS = 10
 MAX_ERROR_CHARS = 500
 MAX_NOTES = 5  # a checkpoint keeps this many of the last run's notes
 MAX_NOTE_CHARS = 200
@@ -67,25 +67,22 @@ def _decimalize(value: Any) -> Any:
     return value
 
 
-def _plain(value: Any) -> Any:
-    """DynamoDB Decimal -> int/float, recursively."""
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    if isinstance(value, set):
-        return {_plain(v) for v in value}
-    return value
-
-
-def from_ddb(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: _plain(_deserializer.deserialize(v)) for k, v in item.items()}
-
-
 def topic_pk(topic: str) -> str:
     return f"T#{topic}"
+
+
+def _checkpoint_key(source: str, topic: str) -> dict[str, Any]:
+    return {"pk": {"S": f"SRC#{source}"}, "sk": {"S": f"C#{topic}"}}
+
+
+def _checkpoint(source: str, topic: str, raw: dict[str, Any] | None) -> Checkpoint:
+    """A stored checkpoint item (DynamoDB JSON), or a fresh checkpoint when there is none."""
+    if raw is None:
+        return Checkpoint(source=source, topic=topic)
+    item = from_ddb(raw)
+    return Checkpoint.model_validate(
+        {k: v for k, v in item.items() if k in Checkpoint.model_fields}
+    )
 
 
 def mention_from_item(item: dict[str, Any]) -> ScoredMention:
@@ -278,7 +275,7 @@ class Store:
             counts[sentiment.label] += 1
             by_source[mention.source] = by_source.get(mention.source, 0) + 1
             engagement += mention.engagement
-            authors.add(mention.author_key[:AUTHOR_KEY_CHARS])
+            authors.add(mention.short_author_key)
             story = story_keys.get(mention.sort_key) or story_key(mention)
             stories.add(story)
             actions.append(
@@ -460,19 +457,26 @@ class Store:
 
     def get_checkpoint(self, source: str, topic: str) -> Checkpoint:
         response = self._db.get_item(
-            TableName=self.table_name,
-            Key={"pk": {"S": f"SRC#{source}"}, "sk": {"S": f"C#{topic}"}},
-            ConsistentRead=True,
+            TableName=self.table_name, Key=_checkpoint_key(source, topic), ConsistentRead=True
         )
-        if "Item" not in response:
-            return Checkpoint(source=source, topic=topic)
-        item = from_ddb(response["Item"])
-        return Checkpoint.model_validate(
-            {k: v for k, v in item.items() if k in Checkpoint.model_fields}
-        )
+        return _checkpoint(source, topic, response.get("Item"))
 
     def checkpoints(self, topic: str, sources: Iterable[str]) -> list[Checkpoint]:
-        return [self.get_checkpoint(source, topic) for source in sources]
+        """Every source's checkpoint for a topic in one BatchGetItem (a topic has < 100)."""
+        names = list(dict.fromkeys(sources))
+        found: dict[str, dict[str, Any]] = {}
+        pending = {
+            self.table_name: {
+                "Keys": [_checkpoint_key(source, topic) for source in names],
+                "ConsistentRead": True,
+            }
+        }
+        while names and pending:
+            response = self._db.batch_get_item(RequestItems=pending)
+            for item in response.get("Responses", {}).get(self.table_name, []):
+                found[item["pk"]["S"].removeprefix("SRC#")] = item
+            pending = response.get("UnprocessedKeys") or {}
+        return [_checkpoint(source, topic, found.get(source)) for source in names]
 
     def record_success(
         self,

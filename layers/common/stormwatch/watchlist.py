@@ -367,10 +367,10 @@ class Watchlist(_Strict):
         return next((topic for topic in self.topics if topic.name == name), None)
 
     def topic(self, name: str) -> Topic:
-        for topic in self.topics:
-            if topic.name == name:
-                return topic
-        raise KeyError(f"no topic named {name!r} in the watchlist")
+        topic = self.find(name)
+        if topic is None:
+            raise KeyError(f"no topic named {name!r} in the watchlist")
+        return topic
 
     def topics_for_source(self, source: str) -> list[Topic]:
         return [t for t in self.topics if source in t.sources.enabled()]

@@ -13,7 +13,7 @@ import hashlib
 import re
 import time
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from html import unescape
 from html.parser import HTMLParser
 from typing import Any, Protocol, runtime_checkable
@@ -25,6 +25,20 @@ from stormwatch.watchlist import Topic
 
 # Raw HTML beyond this is not worth parsing: the stored text is bounded to a few KB anyway.
 MAX_HTML_CHARS = 200_000
+
+
+def parse_timestamp(value: Any, field: str = "timestamp") -> datetime:
+    """An RFC 3339 timestamp (Z or offset, optional fraction) as aware UTC; ValueError naming
+    `field` otherwise. Every JSON API here sends these; a timestamp without a zone is malformed."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"missing {field}")
+    text = value.strip()
+    if text[-1] in "zZ":
+        text = text[:-1] + "+00:00"
+    parsed = datetime.fromisoformat(text)
+    if parsed.tzinfo is None:
+        raise ValueError(f"{field} without a time zone: {value!r}")
+    return parsed.astimezone(UTC)
 
 
 class HttpGetter(Protocol):

@@ -56,6 +56,7 @@ from stormwatch.http import HttpError
 from stormwatch.models import FetchResult, Mention, iso, utc
 from stormwatch.query import search_terms
 from stormwatch.secrets import NoSecrets, Secrets, SourceState
+from stormwatch.sources.base import parse_timestamp
 from stormwatch.watchlist import BlueskyOptions, Topic
 
 SERVICE = "https://bsky.social"
@@ -89,10 +90,9 @@ def search_query(term: str) -> str:
 
 
 def _parse_time(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value.strip():
-        return None
+    """Bluesky timestamps are optional here: a missing or bad one is None, not an error."""
     try:
-        return utc(datetime.fromisoformat(value.strip()))
+        return parse_timestamp(value)
     except ValueError:
         return None
 

@@ -39,7 +39,7 @@ from pydantic import ValidationError
 from stormwatch.http import HttpError
 from stormwatch.models import FetchResult, Mention, iso
 from stormwatch.query import search_terms
-from stormwatch.sources.base import HttpGetter, KeyedSource, strip_tracking
+from stormwatch.sources.base import HttpGetter, KeyedSource, parse_timestamp, strip_tracking
 from stormwatch.sources.window import (
     Pacer,
     Page,
@@ -97,12 +97,6 @@ def _created(lo: int, hi: int | None) -> str:
     return f"created:{start}..{end}"
 
 
-def _timestamp(value: Any) -> datetime:
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError("missing created_at")
-    return datetime.fromisoformat(value.strip().replace("z", "Z").replace("Z", "+00:00"))
-
-
 def _repo(item: dict[str, Any]) -> str:
     patterns = (
         ("repository_url", r"/repos/([^/]+/[^/?#]+)"),
@@ -128,7 +122,7 @@ def parse_issue(item: Any, topic: str, source: str = "github") -> Mention:
     else:
         raise ValueError("malformed item: no repository/number and no id")
     try:
-        created = _timestamp(item.get("created_at"))
+        created = parse_timestamp(item.get("created_at"), "created_at")
     except (ValueError, TypeError) as exc:
         raise ValueError(f"malformed item {native}: created_at: {exc}") from exc
     kind = "pr" if item.get("pull_request") else "issue"

@@ -47,7 +47,7 @@ from stormwatch.http import HttpError
 from stormwatch.models import FetchResult, Mention
 from stormwatch.query import search_terms
 from stormwatch.secrets import Secrets, SourceState
-from stormwatch.sources.base import html_to_text, stable_id, strip_tracking
+from stormwatch.sources.base import html_to_text, parse_timestamp, stable_id, strip_tracking
 from stormwatch.watchlist import MastodonOptions, Topic
 
 PAGE_SIZE = 40
@@ -86,12 +86,6 @@ def _id_key(value: str) -> tuple[int, str]:
     return (len(value), value) if value.isdigit() else (0, value)
 
 
-def _parse_time(value: Any) -> datetime:
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"missing or invalid created_at {value!r}")
-    return datetime.fromisoformat(value.strip())
-
-
 def parse_status(status: Any, topic: str, instance: str, source: str = "mastodon") -> Mention:
     """One status (a reblog is unwrapped) as a Mention; ValueError if unusable."""
     if not isinstance(status, dict):
@@ -116,7 +110,7 @@ def parse_status(status: Any, topic: str, instance: str, source: str = "mastodon
             topic=topic,
             source=source,
             native_id=native,
-            published=_parse_time(status.get("created_at")),
+            published=parse_timestamp(status.get("created_at"), "created_at"),
             url=strip_tracking(url),
             title=html_to_text(status.get("spoiler_text") or ""),
             text=html_to_text(

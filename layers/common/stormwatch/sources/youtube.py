@@ -43,7 +43,7 @@ from pydantic import ValidationError
 from stormwatch.http import HttpError
 from stormwatch.models import FetchResult, Mention, iso
 from stormwatch.query import compile_topic, search_terms
-from stormwatch.sources.base import HttpGetter, KeyedSource, html_to_text
+from stormwatch.sources.base import HttpGetter, KeyedSource, html_to_text, parse_timestamp
 from stormwatch.sources.window import Pacer, json_error, load_json
 from stormwatch.watchlist import Topic, YouTubeOptions
 
@@ -68,19 +68,6 @@ NOT_CONFIGURED = (
 
 class SourceNotConfigured(Exception):
     """The source needs a credential that is not configured; the run fails with this message."""
-
-
-def parse_time(value: Any) -> datetime:
-    """An RFC 3339 timestamp (Z or offset, optional fraction) as aware UTC; ValueError else."""
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError("missing timestamp")
-    text = value.strip()
-    if text[-1] in "zZ":
-        text = text[:-1] + "+00:00"
-    parsed = datetime.fromisoformat(text)
-    if parsed.tzinfo is None:
-        raise ValueError(f"timestamp without a time zone: {value!r}")
-    return parsed.astimezone(UTC)
 
 
 def yt_query(terms: list[str]) -> str:
@@ -112,7 +99,9 @@ def parse_video(item: Any, topic: str, source: str = "youtube") -> Mention:
         raise ValueError("malformed video: no videoId")
     snippet = item.get("snippet") if isinstance(item.get("snippet"), dict) else {}
     try:
-        published = parse_time(snippet.get("publishedAt") or snippet.get("publishTime"))
+        published = parse_timestamp(
+            snippet.get("publishedAt") or snippet.get("publishTime"), "publishedAt"
+        )
     except ValueError as exc:
         raise ValueError(f"malformed video {video_id}: publishedAt: {exc}") from exc
     stats = item.get("statistics") if isinstance(item.get("statistics"), dict) else {}
@@ -157,7 +146,7 @@ def parse_comment_thread(
         raise ValueError("malformed comment: no id")
     video_id = snippet.get("videoId") or outer.get("videoId")
     try:
-        published = parse_time(snippet.get("publishedAt"))
+        published = parse_timestamp(snippet.get("publishedAt"), "publishedAt")
     except ValueError as exc:
         raise ValueError(f"malformed comment {comment_id}: publishedAt: {exc}") from exc
     text = snippet.get("textOriginal")
