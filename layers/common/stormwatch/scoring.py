@@ -301,9 +301,8 @@ def check_surges(
     """Run the surge check for the topics a batch touched and store new episodes."""
     stored = []
     for name in sorted(topics):
-        try:
-            topic = watchlist.topic(name)
-        except KeyError:
+        topic = watchlist.find(name)
+        if topic is None:
             continue  # mentions of a topic removed from the watchlist: no alerts for it
         surge = check_topic(store, topic, now=now)
         if surge is not None and store.put_surge(surge):
