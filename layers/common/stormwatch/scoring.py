@@ -88,6 +88,9 @@ class BatchWrite:
     written: int = 0
     repeats: int = 0
     failed_keys: list[str] = field(default_factory=list)  # sort keys whose group failed
+    # every topic of the batch, written or not: a retried batch finds its mentions already
+    # scored, and its surge check (idempotent) must still run, or a surge whose write failed
+    # on the first delivery would never be written
     topics: set[str] = field(default_factory=set)
 
 
@@ -103,7 +106,7 @@ def write_scores(store: Any, scored: Iterable[ScoredMention]) -> BatchWrite:
     stories: dict[str, str] = {}
     for mentions in by_topic.values():
         stories.update(zip((m.sort_key for m in mentions), story_keys(mentions), strict=True))
-    outcome = BatchWrite()
+    outcome = BatchWrite(topics=set(by_topic))
     for (topic, hour), items in groups.items():
         try:
             result = store.apply_scores(
@@ -114,8 +117,6 @@ def write_scores(store: Any, scored: Iterable[ScoredMention]) -> BatchWrite:
             continue
         outcome.written += len(result.written)
         outcome.repeats += len(result.already_scored)
-        if result.written:
-            outcome.topics.add(topic)
     return outcome
 
 
@@ -298,7 +299,8 @@ def _story_tier(store: Any, topic: str, tier: str, evidence: dict[str, Any], now
 def check_surges(
     store: Any, watchlist: Watchlist, topics: Iterable[str], *, now: datetime
 ) -> list[Surge]:
-    """Run the surge check for the topics a batch touched and store new episodes."""
+    """Run the surge check for the topics of a batch and store new episodes. Safe to repeat:
+    a stored episode is the check's state, and storing one is conditional on its key."""
     stored = []
     for name in sorted(topics):
         topic = watchlist.find(name)
