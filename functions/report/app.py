@@ -102,7 +102,13 @@ def _alerts(event: dict[str, Any], deps: Deps, context: Any) -> tuple[ReportOutc
 
     def alert_record(record: DynamoDBRecord) -> None:
         parsed = StreamRecord.from_raw(record.raw_event)
-        is_notice = str(parsed.keys.get("sk", "")).startswith("N#")
+        if not parsed.is_insert_of("S#", "N#"):
+            logger.warning(
+                "skipped: not an insert of a surge or notice item",
+                extra={"event_name": parsed.event_name, "sort_key": parsed.sort_key[:40]},
+            )
+            return
+        is_notice = parsed.sort_key.startswith("N#")
         item = (notice_from_item if is_notice else surge_from_item)(parsed.new_image)
         topic = watchlist.find(item.topic)
         if topic is None:

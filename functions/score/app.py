@@ -63,6 +63,12 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     def score_record(record: DynamoDBRecord) -> None:
         # a malformed record fails alone (reported as a partial batch failure)
         parsed = StreamRecord.from_raw(record.raw_event)
+        if not parsed.is_insert_of("M#"):
+            logger.warning(
+                "skipped: not an insert of a mention",
+                extra={"event_name": parsed.event_name, "sort_key": parsed.sort_key[:40]},
+            )
+            return
         mention = mention_from_image(parsed.new_image)
         own_words = topic_words(watchlist.find(mention.topic))
         scored[mention.sort_key] = (

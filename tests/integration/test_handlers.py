@@ -192,3 +192,44 @@ def test_a_surge_for_a_topic_no_longer_watched_is_dropped_not_retried(wired, tab
     response = invoke(wired, "report", stream_event)
     # Then nothing is sent and the record is not handed back for retry
     assert response["batchItemFailures"] == [] and response["sent"] == 0
+
+
+@pytest.mark.parametrize(
+    ("event_name", "sort_key"),
+    [
+        ("MODIFY", None),  # the surge item rewritten (e.g. by a repair or a TTL refresh)
+        ("REMOVE", None),  # TTL deleting it
+        ("INSERT", "M#2026-11-25T07:45:20Z#rss#x"),  # a mention key carrying a surge image
+        ("INSERT", "H#2026-11-25T07"),  # a bucket key
+    ],
+)
+def test_the_report_handler_alerts_only_on_inserts_of_surge_and_notice_items(
+    wired, table, event_name, sort_key
+):
+    # Given a stream record that the FilterCriteria should never have let through
+    stream_event = copy.deepcopy(event("report_surge_insert.json"))
+    local.put_stream_images(stream_event, table)
+    for record in stream_event["Records"]:
+        record["eventName"] = event_name
+        if sort_key:
+            record["dynamodb"]["Keys"]["sk"] = {"S": sort_key}
+    # When the report handler gets it anyway
+    response = invoke(wired, "report", stream_event)
+    # Then no alert goes out, and the record is skipped, not handed back for retry
+    assert response["sent"] == 0 and response["batchItemFailures"] == []
+    assert ses_messages() == []
+
+
+def test_the_score_handler_scores_only_inserts_of_mentions(wired, table):
+    # Given mention records that arrive as MODIFY (the scorer's own sentiment write)
+    stream_event = event("score_mention_insert.json")
+    local.put_stream_images(stream_event, table)
+    for record in stream_event["Records"]:
+        record["eventName"] = "MODIFY"
+    # When the score handler gets them
+    response = invoke(wired, "score", stream_event)
+    # Then nothing is scored or counted, and nothing is handed back for retry
+    assert response["batchItemFailures"] == []
+    store: Store = wired["store"]
+    since = DEMO_NOW - timedelta(days=2)
+    assert store.buckets_between("acme-cloud", since, DEMO_NOW) == []

@@ -65,6 +65,16 @@ class StreamRecord(BaseModel):
     keys: dict[str, Any]
     new_image: dict[str, Any]
 
+    @property
+    def sort_key(self) -> str:
+        return str(self.keys.get("sk", ""))
+
+    def is_insert_of(self, *prefixes: str) -> bool:
+        """An INSERT of an item whose sort key starts with one of the prefixes: the
+        FilterCriteria of template.yaml, checked again in code, so a MODIFY or REMOVE, or an
+        item of another kind, never acts as if it were new (a filter is configuration)."""
+        return self.event_name == "INSERT" and self.sort_key.startswith(prefixes)
+
     @classmethod
     def from_raw(cls, record: dict[str, Any]) -> StreamRecord:
         ddb = record["dynamodb"]

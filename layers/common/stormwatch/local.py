@@ -26,6 +26,7 @@ from typing import Any
 
 import boto3
 
+from stormwatch.events import StreamRecord
 from stormwatch.models import HourBucket, hour_key, utc
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -246,8 +247,7 @@ def put_stream_images(event: dict[str, Any], table_name: str) -> None:
 
 def matches_filter(record: dict[str, Any], sort_key_prefix: str) -> bool:
     """The FilterCriteria of template.yaml: INSERT events whose sort key has the prefix."""
-    sort_key = record.get("dynamodb", {}).get("Keys", {}).get("sk", {}).get("S", "")
-    return record.get("eventName") == "INSERT" and sort_key.startswith(sort_key_prefix)
+    return StreamRecord.from_raw(record).is_insert_of(sort_key_prefix)
 
 
 def batches(records: list[dict[str, Any]], size: int = STREAM_BATCH_SIZE):
