@@ -15,6 +15,7 @@ from typing import Any
 
 from stormwatch.models import SOURCE_DOWN_AFTER_FAILURES, Checkpoint, Mention, SourceNotice
 from stormwatch.query import compile_topic
+from stormwatch.sources.base import published_problem
 from stormwatch.watchlist import Topic
 
 MAX_REPORTED_SKIPS = 20
@@ -79,9 +80,10 @@ def collect_topic(
     matcher = compile_topic(topic)
     report.fetched = len(result.mentions)
     report.truncated = result.truncated
-    report.skipped = list(result.skipped[:MAX_REPORTED_SKIPS])
+    plausible, refused = _plausible(result.mentions, now)
+    report.skipped = (refused + list(result.skipped))[:MAX_REPORTED_SKIPS]
     try:
-        for mention in result.mentions:
+        for mention in plausible:
             if not matcher.matches(mention.full_text):
                 report.not_matching += 1
                 continue
@@ -107,6 +109,19 @@ def collect_topic(
         truncated=result.truncated,
     )
     return report
+
+
+def _plausible(mentions: list[Mention], now: datetime) -> tuple[list[Mention], list[str]]:
+    """The mentions whose publish date can be real, and a note for each one that cannot."""
+    kept: list[Mention] = []
+    refused: list[str] = []
+    for mention in mentions:
+        problem = published_problem(mention.published, now)
+        if problem is None:
+            kept.append(mention)
+        else:
+            refused.append(f"malformed item {mention.source}:{mention.native_id}: {problem}")
+    return kept, refused
 
 
 def _failed(store: Any, checkpoint: Checkpoint, error: str, now: datetime) -> None:

@@ -13,7 +13,7 @@ import hashlib
 import re
 import time
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from html import unescape
 from html.parser import HTMLParser
 from typing import Any, Protocol, runtime_checkable
@@ -25,6 +25,18 @@ from stormwatch.watchlist import Topic
 
 # Raw HTML beyond this is not worth parsing: the stored text is bounded to a few KB anyway.
 MAX_HTML_CHARS = 200_000
+# A publish date further ahead than this is malformed, not clock skew between servers: one
+# item dated in the year 3000 would otherwise move a cursor there and silence the source.
+MAX_AHEAD = timedelta(hours=1)
+
+
+def published_problem(published: datetime, now: datetime) -> str | None:
+    """Why `published` cannot be an item's real publish date at `now`, or None when it can.
+    The one rule for every source (the collector refuses such items; see also the cursors,
+    which never move past `now`)."""
+    if published > now + MAX_AHEAD:
+        return f"published {published.isoformat()} is more than {MAX_AHEAD} in the future"
+    return None
 
 
 def parse_timestamp(value: Any, field: str = "timestamp") -> datetime:

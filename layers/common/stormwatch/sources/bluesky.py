@@ -352,7 +352,8 @@ class BlueskySource:
         auth(False)  # fail early (not configured, login refused) before any search
 
         first = now - timedelta(hours=opts.initial_lookback_hours)
-        lower = state.high - OVERLAP if state.high is not None else first
+        # the cursor never points past now, not even one stored before cursors were clamped
+        lower = min(state.high, now) - OVERLAP if state.high is not None else first
         windows: list[tuple[datetime, datetime | None]] = [(lower, None)]
         if state.gap:
             windows.append(state.gap)
@@ -365,7 +366,7 @@ class BlueskySource:
                 if owed_hi is not None and owed_hi > lo:
                     owed.append((lo, owed_hi))
 
-        high = max(t for t in (run.newest, state.high, lower) if t is not None)
+        high = min(max(t for t in (run.newest, state.high, lower) if t is not None), now)
         new_state = BskyCursor(high=high)
         if owed:
             gap = (min(lo for lo, _ in owed), max(hi for _, hi in owed))

@@ -213,7 +213,7 @@ class GitHubSource(KeyedSource):
 
             return fetch_page
 
-        start = old.high if old.high is not None else now_i - opts.initial_lookback_hours * 3600
+        start = old.start(now_i, opts.initial_lookback_hours * 3600)
         searches = [(q, fetcher(q)) for _, q in build_queries(topic, opts)]
         run = WindowScan(
             budget=opts.max_pages,

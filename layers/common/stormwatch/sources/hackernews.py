@@ -178,7 +178,10 @@ class _Run:
                     continue
                 ts = int(mention.published.timestamp())
                 oldest = ts if oldest is None else min(oldest, ts)
-                self.newest = ts if self.newest is None else max(self.newest, ts)
+                # the cursor never moves past now (published_problem: the collector refuses
+                # items dated more than an hour ahead)
+                capped = min(ts, self.now_i)
+                self.newest = capped if self.newest is None else max(self.newest, capped)
                 self.mentions.setdefault(mention.native_id, mention)
             per_page = _int(data.get("hitsPerPage"), self.opts.hits_per_page)
             nb_pages = _int(data.get("nbPages"), 0)
@@ -232,7 +235,8 @@ class HackerNewsSource:
             run.skipped.append(f"ignored unreadable cursor {cursor!r}; starting from the lookback")
             state = HnCursor()
         first_lo = run.now_i - opts.initial_lookback_hours * 3600
-        lower = state.high - OVERLAP_SECONDS if state.high is not None else first_lo
+        # a stored cursor past now (written before cursors were clamped) recovers
+        lower = min(state.high, run.now_i) - OVERLAP_SECONDS if state.high is not None else first_lo
         windows: list[tuple[int, int | None]] = [(lower, None)]
         if state.gap:
             windows.append(state.gap)
@@ -247,7 +251,7 @@ class HackerNewsSource:
                 if owed_hi is not None and owed_hi > lo:
                     owed.append((lo, owed_hi))
 
-        high = max(v for v in (run.newest, state.high, lower) if v is not None)
+        high = min(max(v for v in (run.newest, state.high, lower) if v is not None), run.now_i)
         new_state = HnCursor(high=high)
         if owed:
             gap = (min(lo for lo, _ in owed), max(hi for _, hi in owed))

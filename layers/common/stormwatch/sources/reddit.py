@@ -337,7 +337,11 @@ class RedditSource:
         now_ts = now.timestamp()
         token = self._cached_token(creds[0], now_ts) or self._new_token(http, creds, ua, now_ts)
         run.headers["Authorization"] = f"bearer {token}"
-        low = state.high if state.high is not None else now_ts - opts.initial_lookback_hours * 3600
+        low = (
+            min(state.high, now_ts)
+            if state.high is not None
+            else now_ts - opts.initial_lookback_hours * 3600
+        )
         seen_at_low = state.ids
         if state.gap_low is not None and not state.gap_after:  # owed from the top down
             low, seen_at_low, state.gap_low = min(low, state.gap_low), [], None
@@ -361,6 +365,8 @@ class RedditSource:
 
         for mention in run.mentions.values():
             ts = mention.published.timestamp()
+            if ts > now_ts:
+                continue  # the cursor never moves past now; the collector judges the item
             if new_state.high is None or ts > new_state.high:
                 new_state.high, new_state.ids = ts, [mention.native_id]
             elif ts == new_state.high and mention.native_id not in new_state.ids:
@@ -519,7 +525,8 @@ class RedditSource:
                     continue
                 mention = _rss_fixup(mention)
                 run.mentions.setdefault(mention.native_id, mention)
-                newest = ts if newest is None else max(newest, ts)
+                if ts <= now.timestamp():  # the cursor never moves past now
+                    newest = ts if newest is None else max(newest, ts)
         ids = [m.native_id for m in run.mentions.values() if m.published.timestamp() == newest]
         if newest == state.high:
             ids = sorted(set(ids) | set(state.ids))

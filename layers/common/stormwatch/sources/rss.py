@@ -286,7 +286,8 @@ class RssSource:
     ) -> FetchResult:
         skipped: list[str] = []
         try:
-            marks = _load_cursor(cursor)
+            # a mark past now (stored before marks were clamped) recovers
+            marks = {url: min(at, now) for url, at in _load_cursor(cursor).items()}
         except (ValueError, TypeError) as exc:
             skipped.append(f"ignored unreadable cursor ({exc}); reading feeds from scratch")
             marks = {}

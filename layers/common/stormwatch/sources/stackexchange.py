@@ -198,7 +198,7 @@ class StackExchangeSource(KeyedSource):
 
             return fetch_page
 
-        start = old.high if old.high is not None else now_i - opts.initial_lookback_hours * 3600
+        start = old.start(now_i, opts.initial_lookback_hours * 3600)
         pairs = [(site, se_query(t)) for site in opts.sites for t in search_terms(topic)]
         searches = [(f"{site} {query!r}", fetcher(site, query)) for site, query in pairs]
         run = WindowScan(budget=opts.max_pages, out_of_time=out_of_time)

@@ -71,6 +71,11 @@ class WindowCursor:
             skipped.append(f"ignored unreadable cursor ({exc}); starting from the lookback")
             return cls()
 
+    def start(self, now: int, lookback_seconds: int) -> int:
+        """Where this run's window starts: at `high`, never past `now` (a cursor damaged by a
+        mis-dated item recovers), or the lookback on a first run."""
+        return min(self.high, now) if self.high is not None else now - lookback_seconds
+
     def waiting_until(self, now: int) -> str | None:
         """The ISO time before which the API must not be called, while it is still ahead."""
         if self.not_before is None or now >= self.not_before:
@@ -237,7 +242,7 @@ def plan_next(
     old: WindowCursor, *, start: int, newest: int | None, owed: list[tuple[int, int]], now: int
 ) -> WindowCursor:
     """The cursor after a run that searched from `start` and still owes the `owed` ranges."""
-    high = max(start, min(newest, now)) if newest is not None else start
+    high = min(max(start, newest if newest is not None else start), now)
     # an API that ignores the window can serve items below it: nothing is owed below `lo`
     owed = [(lo, hi) for lo, hi in owed if hi > lo]
     if not owed:

@@ -43,7 +43,13 @@ from pydantic import ValidationError
 from stormwatch.http import HttpError
 from stormwatch.models import FetchResult, Mention, iso
 from stormwatch.query import compile_topic, search_terms
-from stormwatch.sources.base import HttpGetter, KeyedSource, html_to_text, parse_timestamp
+from stormwatch.sources.base import (
+    HttpGetter,
+    KeyedSource,
+    html_to_text,
+    parse_timestamp,
+    published_problem,
+)
 from stormwatch.sources.window import Pacer, json_error, load_json
 from stormwatch.watchlist import Topic, YouTubeOptions
 
@@ -343,7 +349,7 @@ class _Run:
         if last is not None and self.now_i - last < interval:
             return  # spreading the day's searches; comments are still read below
         lookback = self.now_i - self.opts.initial_lookback_hours * 3600
-        since = self.state.since if self.state.since is not None else lookback
+        since = min(self.state.since, self.now_i) if self.state.since is not None else lookback
         params: dict[str, Any] = {
             "part": "snippet",
             "type": "video",
@@ -375,6 +381,12 @@ class _Run:
                 except ValueError as exc:
                     self.skipped.append(f"youtube: {exc}")
                     continue
+                problem = published_problem(
+                    video.published, datetime.fromtimestamp(self.now_i, UTC)
+                )
+                if problem:  # never tracked: its comments would be followed for ever
+                    self.skipped.append(f"youtube: video {video.native_id}: {problem}")
+                    continue
                 fresh += video.native_id not in seen
                 seen.add(video.native_id)
                 self.mentions.setdefault(video.native_id, video)
@@ -383,8 +395,8 @@ class _Run:
                 if matcher.matches(video.full_text) and video.native_id not in self.state.videos:
                     self.state.videos[video.native_id] = {
                         "t": video.title[:200],
-                        "p": ts,
-                        "c": ts - 1,
+                        "p": min(ts, self.now_i),  # no mark past now
+                        "c": min(ts, self.now_i) - 1,
                     }
             token = data.get("nextPageToken") if isinstance(data, dict) else None
             if not token or not items:
