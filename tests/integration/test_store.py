@@ -205,3 +205,28 @@ def test_a_topics_checkpoints_come_back_in_the_order_asked_with_blanks_for_new_s
         ("rss", "ok"),
     ]
     assert checkpoints[2].cursor == "c1"
+
+
+def stored_expiry(dynamodb, table, m: Mention) -> datetime:
+    item = dynamodb.get_item(TableName=table, Key={"pk": {"S": "T#acme"}, "sk": {"S": m.sort_key}})[
+        "Item"
+    ]
+    return datetime.fromtimestamp(int(item["expires_at"]["N"]), UTC)
+
+
+def test_a_mention_expires_from_its_collection_never_later(dynamodb, table):
+    # Given a store keeping mentions 90 days, collecting at NOW
+    store = make_store(dynamodb, table)
+    retention = timedelta(days=90)
+    # When a mention dated in 2999 (it got past a source) and one published today are stored
+    future = mention(1).model_copy(update={"published": datetime(2999, 1, 1, tzinfo=UTC)})
+    today = mention(2)
+    store.put_mention(future)
+    store.put_mention(today)
+    # Then neither lives longer than the retention from collection
+    assert stored_expiry(dynamodb, table, future) == NOW + retention
+    assert stored_expiry(dynamodb, table, today) == today.published + retention
+    # And a mention published long ago goes no later than the retention after its publication
+    old = mention(3).model_copy(update={"published": NOW - timedelta(days=400)})
+    store.put_mention(old)
+    assert stored_expiry(dynamodb, table, old) <= NOW + retention

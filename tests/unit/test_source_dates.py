@@ -85,12 +85,13 @@ def mention(published: datetime, native_id: str = "1") -> Mention:
     )
 
 
-def test_one_hit_from_the_year_3000_is_skipped_and_said_and_the_rest_is_stored():
-    # Given a source answering one good item and one dated in the year 3000
+def test_hits_from_the_year_3000_or_1970_are_skipped_and_said_and_the_rest_is_stored():
+    # Given a source answering one good item, one dated in the year 3000 and one in 1970
     now = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
     future = mention(datetime(3000, 1, 1, tzinfo=UTC), "future")
     good = mention(now - timedelta(minutes=5), "good")
-    source = ScriptedSource(results=[FetchResult(mentions=[future, good], cursor="c")])
+    epoch = mention(datetime(1970, 1, 1, tzinfo=UTC), "epoch")  # a zero timestamp
+    source = ScriptedSource(results=[FetchResult(mentions=[future, good, epoch], cursor="c")])
     topic = Topic.model_validate({"name": "acme", "terms": ["acme"], "sources": {"hackernews": {}}})
     store = MemoryStore()
     # When collected
@@ -99,7 +100,8 @@ def test_one_hit_from_the_year_3000_is_skipped_and_said_and_the_rest_is_stored()
     assert [m.native_id for m in store.mentions.values()] == ["good"]
     assert report.ok and report.new == 1
     assert any("future" in note and "fake:future" in note for note in report.skipped)
-    assert report.summary()["skipped"] == 1
+    assert any("before 2000" in note and "fake:epoch" in note for note in report.skipped)
+    assert report.summary()["skipped"] == 2
 
 
 @pytest.mark.parametrize(
@@ -109,8 +111,13 @@ def test_one_hit_from_the_year_3000_is_skipped_and_said_and_the_rest_is_stored()
         (timedelta(hours=1, seconds=1), True),
         (timedelta(days=365 * 974), True),
         (-timedelta(days=3650), False),
+        (
+            datetime(1999, 12, 31, 23, 59, tzinfo=UTC) - datetime(2026, 11, 25, 9, 0, tzinfo=UTC),
+            True,
+        ),
+        (datetime(1970, 1, 1, tzinfo=UTC) - datetime(2026, 11, 25, 9, 0, tzinfo=UTC), True),
     ],
 )
-def test_the_future_tolerance_is_one_hour(offset, problem):
+def test_a_publish_date_is_plausible_from_2000_to_an_hour_ahead(offset, problem):
     now = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
     assert (published_problem(now + offset, now) is not None) is problem

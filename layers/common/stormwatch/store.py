@@ -176,7 +176,9 @@ class Store:
             "engagement": mention.engagement,
             "channel": mention.channel,
             "collected_at": iso(collected),
-            "expires_at": self._expires_at(mention.published),
+            # kept RetentionDays from collection at most (a mis-dated item must not live for
+            # ever), and no longer than that from publication
+            "expires_at": self._expires_at(min(utc(mention.published), utc(collected))),
         }
         if mention.url:
             item["url"] = mention.url

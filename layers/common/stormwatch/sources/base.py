@@ -28,6 +28,8 @@ MAX_HTML_CHARS = 200_000
 # A publish date further ahead than this is malformed, not clock skew between servers: one
 # item dated in the year 3000 would otherwise move a cursor there and silence the source.
 MAX_AHEAD = timedelta(hours=1)
+# Nothing any source serves was published before this; earlier is a zero or broken timestamp.
+EARLIEST_PUBLISHED = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 def published_problem(published: datetime, now: datetime) -> str | None:
@@ -36,6 +38,8 @@ def published_problem(published: datetime, now: datetime) -> str | None:
     which never move past `now`)."""
     if published > now + MAX_AHEAD:
         return f"published {published.isoformat()} is more than {MAX_AHEAD} in the future"
+    if published < EARLIEST_PUBLISHED:
+        return f"published {published.isoformat()} is before 2000"
     return None
 
 
