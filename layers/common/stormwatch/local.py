@@ -15,6 +15,7 @@ import math
 import os
 import random
 import sys
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -115,6 +116,29 @@ def speed_up_moto_transactions() -> None:
     models.DynamoDBBackend.transact_write_items = transact_write_items
 
 
+class OneRequestAtATime:
+    """A WSGI wrapper that lets one request at a time into moto.
+
+    moto's DynamoDB is not thread-safe: a TransactWriteItems copies and restores whole tables,
+    so two scorers in threads against the embedded server lost scores and miscounted buckets.
+    Serialising requests gives each its own consistent view; the response body is produced
+    inside the lock too (moto builds it while handling)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        with self.lock:
+            result = self.app(environ, start_response)
+            try:
+                return [b"".join(result)]
+            finally:
+                close = getattr(result, "close", None)
+                if close is not None:
+                    close()
+
+
 @contextmanager
 def aws_endpoint(endpoint: str | None = None, *, quiet: bool = True) -> Iterator[str]:
     """Yield an endpoint URL with boto3 pointed at it (AWS_ENDPOINT_URL); embedded if None."""
@@ -138,6 +162,8 @@ def aws_endpoint(endpoint: str | None = None, *, quiet: bool = True) -> Iterator
             speed_up_moto_transactions()
             server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=not quiet)
             server.start()
+            # werkzeug serves each request in its own thread and reads `server.app` per request
+            server._server.app = OneRequestAtATime(server._server.app)  # type: ignore[union-attr]
             host, port = server.get_host_and_port()
             endpoint = f"http://{host}:{port}"
             # moto accepts any credentials; these never leave the machine
