@@ -72,13 +72,16 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     topics = watchlist.topics_for_source(request.source)
     if request.topic:
         topics = [t for t in topics if t.name == request.topic]
+    deadline = _deadline(context)
     reports = collect_source(
         get_source(request.source, secrets=deps.secrets, state=deps.store),
         topics,
         deps.store,
-        deps.http,
+        # no request, retry or body read runs past the deadline: a hanging feed cannot keep
+        # the remaining topics from being run and recorded
+        deps.http.until(deadline),
         now=deps.clock(),
-        deadline=_deadline(context),
+        deadline=deadline,
     )
     summary = totals(reports)
     metrics.add_metric(name="MentionsCollected", unit=MetricUnit.Count, value=summary["new"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import time
 from datetime import UTC, datetime, timedelta
 
 import boto3
@@ -233,3 +234,30 @@ def test_the_score_handler_scores_only_inserts_of_mentions(wired, table):
     store: Store = wired["store"]
     since = DEMO_NOW - timedelta(days=2)
     assert store.buckets_between("acme-cloud", since, DEMO_NOW) == []
+
+
+def test_collect_bounds_every_request_by_the_invocations_own_deadline(wired):
+    # Given a collect invocation with 60 s left
+    deps = wired["handlers"]["collect"].deps_factory()
+    replay, bounds = deps.http, []
+
+    class Recorder:
+        def until(self, deadline):
+            bounds.append(deadline)
+            return replay
+
+    deps.http = Recorder()
+    context = local.FakeLambdaContext("stormwatch-collect", timeout_seconds=60)
+    try:
+        # When it runs
+        started = time.monotonic()
+        invoke_with(wired, "collect", event("collect_hackernews.json"), context)
+    finally:
+        deps.http = replay
+    # Then its HTTP client is bound to the deadline, the safety margin before the timeout
+    margin = wired["handlers"]["collect"].SAFETY_MARGIN_SECONDS
+    assert len(bounds) == 1 and bounds[0] <= started + 60 - margin + 1
+
+
+def invoke_with(wired, function: str, payload: dict, context) -> dict:
+    return wired["handlers"][function].lambda_handler(payload, context)

@@ -6,6 +6,11 @@ connection errors. A `Retry-After` header is honoured; if the server asks for a 
 `max_retry_after` seconds we give up at once (the source is marked failing and the next scheduled
 run tries again) instead of sleeping away the Lambda's time budget.
 
+Socket timeouts bound each read, not a request: a server dripping a byte a second never trips
+them. So each request (retries, waits and body included) also has an overall `request_budget`,
+and `until(deadline)` gives a client bound to the invocation's own deadline: no attempt, wait or
+body read runs past it, so the run still has time to record checkpoints and health.
+
 `ReplayHttpClient` has the same `.get()`/`.post()` and serves recorded responses from a
 directory (see `demo/recordings/README.md` for the format). It never opens a socket.
 
@@ -16,10 +21,11 @@ status.
 
 from __future__ import annotations
 
+import copy
 import json
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -29,10 +35,14 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
+import urllib3
 from requests.structures import CaseInsensitiveDict
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 DEFAULT_TIMEOUT = (5.0, 20.0)
+# wall time of one request, retries and body included (see the module docstring)
+DEFAULT_REQUEST_BUDGET = 45.0
+BODY_CHUNK_BYTES = 64 * 1024
 MAX_BODY_BYTES = 10 * 1024 * 1024
 MAX_ERROR_BODY_BYTES = 16 * 1024
 _SENSITIVE_PARAMS = ("key", "token", "secret", "password", "passwd", "auth", "sig", "signature")
@@ -154,6 +164,8 @@ class HttpClient:
         max_body_bytes: int = MAX_BODY_BYTES,
         session: requests.Session | None = None,
         rng: random.Random | None = None,
+        request_budget: float = DEFAULT_REQUEST_BUDGET,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if not user_agent.strip():
             raise ValueError("user_agent must identify stormwatch, e.g. default_user_agent()")
@@ -164,10 +176,34 @@ class HttpClient:
         self.max_backoff = max_backoff
         self.max_retry_after = max_retry_after
         self.max_body_bytes = max_body_bytes
+        self.request_budget = request_budget
+        self.deadline: float | None = None  # the invocation's (on `clock`); see until()
+        self._clock = clock
         self._sleep = sleep
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
         self.session = session or requests.Session()
         self.session.headers["User-Agent"] = user_agent
+
+    def until(self, deadline: float | None) -> HttpClient:
+        """This client (same session) bound to an invocation's deadline, a `clock` reading:
+        requests stop retrying, waiting and reading when it is reached."""
+        bound = copy.copy(self)
+        bound.deadline = deadline
+        return bound
+
+    def _stop_at(self) -> float:
+        """When the request starting now must be over: its own budget, or the invocation's
+        deadline if that comes first."""
+        stop = self._clock() + self.request_budget
+        return stop if self.deadline is None else min(stop, self.deadline)
+
+    def _timeout(self, method: str, shown: str, stop: float) -> tuple[float, float]:
+        """The (connect, read) timeouts of an attempt, none beyond `stop`; HttpError when no
+        time is left to start one."""
+        left = stop - self._clock()
+        if left <= 0:
+            raise HttpError(f"{method} {shown} not sent: no time left in this run", url=shown)
+        return (min(self.timeout[0], left), min(self.timeout[1], left))
 
     def _backoff(self, attempt: int) -> float:
         """Exponential backoff with jitter: base·2^attempt (capped) plus up to one base."""
@@ -184,14 +220,16 @@ class HttpClient:
         shown = redact_url(full_url(url, params))
         attempts = self.max_retries + 1
         last_problem = ""
+        stop = self._stop_at()
         for attempt in range(attempts):
             wait: float | None = None
+            timeout = self._timeout("GET", shown, stop)
             try:
                 resp = self.session.get(
                     url,
                     params=dict(params) if params else None,
                     headers=dict(headers) if headers else None,
-                    timeout=self.timeout,
+                    timeout=timeout,
                     stream=True,
                 )
             except (requests.ConnectionError, requests.Timeout) as exc:
@@ -202,7 +240,7 @@ class HttpClient:
             else:
                 status = resp.status_code
                 if status not in RETRY_STATUSES:
-                    return self._response(resp, "GET", shown)
+                    return self._response(resp, "GET", shown, stop)
                 resp.close()
                 last_problem = f"HTTP {status}"
                 wait = _retry_after_seconds(resp.headers.get("Retry-After"))
@@ -220,7 +258,15 @@ class HttpClient:
                     url=shown,
                     status=status,
                 )
-            self._sleep(wait if wait is not None else self._backoff(attempt))
+            pause = wait if wait is not None else self._backoff(attempt)
+            if self._clock() + pause >= stop:
+                raise HttpError(
+                    f"GET {shown} failed after {attempt + 1} attempt(s): {last_problem}; "
+                    "no time left in this run to retry",
+                    url=shown,
+                    status=status,
+                )
+            self._sleep(pause)
         raise AssertionError("unreachable")  # pragma: no cover
 
     def post(
@@ -238,7 +284,9 @@ class HttpClient:
         the URL and status only, never the body, the headers or `auth`."""
         shown = redact_url(url)
         attempts = self.max_retries + 1
+        stop = self._stop_at()
         for attempt in range(attempts):
+            timeout = self._timeout("POST", shown, stop)
             try:
                 resp = self.session.post(
                     url,
@@ -246,7 +294,7 @@ class HttpClient:
                     json=json,
                     headers=dict(headers) if headers else None,
                     auth=auth,
-                    timeout=self.timeout,
+                    timeout=timeout,
                     stream=True,
                 )
             except requests.RequestException as exc:
@@ -255,16 +303,19 @@ class HttpClient:
             status = resp.status_code
             wait = _retry_after_seconds(resp.headers.get("Retry-After"))
             retryable = status in (429, 503) and wait is not None and wait <= self.max_retry_after
-            if retryable and attempt + 1 < attempts:
+            in_time = wait is not None and self._clock() + wait < stop
+            if retryable and in_time and attempt + 1 < attempts:
                 resp.close()
                 self._sleep(wait or 0.0)
                 continue
-            return self._response(resp, "POST", shown)
+            return self._response(resp, "POST", shown, stop)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _response(self, resp: requests.Response, method: str, shown: str) -> HttpResponse:
+    def _response(
+        self, resp: requests.Response, method: str, shown: str, stop: float
+    ) -> HttpResponse:
         """The final response, its body read; an HttpError for a status of 400 or more."""
-        content = self._read_body(resp, shown)
+        content = self._read_body(resp, shown, stop)
         if resp.status_code >= 400:
             raise HttpError(
                 f"{method} {shown} failed: HTTP {resp.status_code}",
@@ -277,11 +328,19 @@ class HttpClient:
             status=resp.status_code, headers=dict(resp.headers), content=content, url=resp.url
         )
 
-    def _read_body(self, resp: requests.Response, shown: str) -> bytes:
+    def _read_body(self, resp: requests.Response, shown: str, stop: float) -> bytes:
+        """The body, at most `max_body_bytes`, read by `stop` (checked after every read)."""
         chunks: list[bytes] = []
         size = 0
         try:
-            for chunk in resp.iter_content(chunk_size=64 * 1024):
+            for chunk in _body_chunks(resp):
+                if self._clock() > stop:
+                    raise HttpError(
+                        f"GET {shown}: the response took longer than "
+                        f"{self.request_budget:.0f} s or the time left in this run",
+                        url=shown,
+                        status=resp.status_code,
+                    )
                 size += len(chunk)
                 if size > self.max_body_bytes:
                     raise HttpError(
@@ -295,6 +354,18 @@ class HttpClient:
         finally:
             resp.close()
         return b"".join(chunks)
+
+
+def _body_chunks(resp: requests.Response) -> Iterator[bytes]:
+    """The body in pieces as they arrive. A live urllib3 response is read with `read1`, which
+    returns as soon as some bytes are there (a plain read waits for a whole chunk, so a slow
+    drip could never be checked against the clock); decoded, at most a chunk at a time."""
+    raw = getattr(resp, "raw", None)
+    if isinstance(raw, urllib3.HTTPResponse):
+        while chunk := raw.read1(BODY_CHUNK_BYTES, decode_content=True):
+            yield chunk
+    else:
+        yield from resp.iter_content(chunk_size=BODY_CHUNK_BYTES)
 
 
 # --------------------------------------------------------------------------------------------
@@ -368,6 +439,10 @@ class ReplayHttpClient:
                 )
             except (KeyError, TypeError, ValueError) as exc:
                 raise ValueError(f"{index_path}: recording #{number} is invalid: {exc!r}") from exc
+
+    def until(self, deadline: float | None) -> ReplayHttpClient:
+        """Recordings answer at once: no deadline to keep (HttpClient.until's twin)."""
+        return self
 
     def get(
         self,
