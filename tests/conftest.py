@@ -15,6 +15,15 @@ SHARED = Path(os.environ.get("STORMWATCH_SHARED", REPO.parent / "shared"))
 TABLE = "stormwatch-test"
 
 
+@pytest.fixture(autouse=True)
+def no_dns(monkeypatch):
+    """Tests never resolve host names: every name is one public address (example.com's)
+    unless a test injects its own resolver (stormwatch.netguard)."""
+    from stormwatch import netguard
+
+    monkeypatch.setattr(netguard, "resolve_host", lambda host: ["93.184.216.34"])
+
+
 @pytest.fixture
 def repo() -> Path:
     return REPO

@@ -121,9 +121,13 @@ def wire_handlers(config: CycleConfig) -> dict[str, Any]:
     if config.replay_dir is not None:
         http: Any = ReplayHttpClient(config.replay_dir)
     else:
-        from stormwatch import __version__
+        from stormwatch import __version__, netguard
 
-        http = HttpClient(f"stormwatch/{__version__} (+{collect_settings.contact})")
+        http = HttpClient(
+            f"stormwatch/{__version__} (+{collect_settings.contact})",
+            # feeds on this machine only with the explicit override (never in Lambda)
+            allow_private_targets=netguard.private_targets_allowed(),
+        )
     collect = handlers["collect"].Deps(
         settings=collect_settings,
         store=store,

@@ -11,6 +11,9 @@ them. So each request (retries, waits and body included) also has an overall `re
 and `until(deadline)` gives a client bound to the invocation's own deadline: no attempt, wait or
 body read runs past it, so the run still has time to record checkpoints and health.
 
+Every request and every redirect hop goes to a public internet address only
+(stormwatch.netguard): a feed that redirects to the metadata service is refused, not followed.
+
 `ReplayHttpClient` has the same `.get()`/`.post()` and serves recorded responses from a
 directory (see `demo/recordings/README.md` for the format). It never opens a socket.
 
@@ -32,17 +35,20 @@ from email.utils import parsedate_to_datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import requests
 import urllib3
 from requests.structures import CaseInsensitiveDict
+
+from stormwatch import netguard
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 DEFAULT_TIMEOUT = (5.0, 20.0)
 # wall time of one request, retries and body included (see the module docstring)
 DEFAULT_REQUEST_BUDGET = 45.0
 BODY_CHUNK_BYTES = 64 * 1024
+MAX_REDIRECTS = 5
 MAX_BODY_BYTES = 10 * 1024 * 1024
 MAX_ERROR_BODY_BYTES = 16 * 1024
 _SENSITIVE_PARAMS = ("key", "token", "secret", "password", "passwd", "auth", "sig", "signature")
@@ -166,6 +172,8 @@ class HttpClient:
         rng: random.Random | None = None,
         request_budget: float = DEFAULT_REQUEST_BUDGET,
         clock: Callable[[], float] = time.monotonic,
+        resolve: netguard.Resolver | None = None,
+        allow_private_targets: bool = False,
     ) -> None:
         if not user_agent.strip():
             raise ValueError("user_agent must identify stormwatch, e.g. default_user_agent()")
@@ -183,6 +191,11 @@ class HttpClient:
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
         self.session = session or requests.Session()
         self.session.headers["User-Agent"] = user_agent
+        self.session.max_redirects = MAX_REDIRECTS
+        # None: the system resolver, looked up when used (tests replace it; no DNS in tests)
+        self._resolve = resolve
+        # the local runner's override (netguard.private_targets_allowed); never in Lambda
+        self.allow_private_targets = allow_private_targets
 
     def until(self, deadline: float | None) -> HttpClient:
         """This client (same session) bound to an invocation's deadline, a `clock` reading:
@@ -205,6 +218,27 @@ class HttpClient:
             raise HttpError(f"{method} {shown} not sent: no time left in this run", url=shown)
         return (min(self.timeout[0], left), min(self.timeout[1], left))
 
+    def _check_target(self, method: str, url: str) -> None:
+        """HttpError when `url` is not a public internet address (netguard)."""
+        if self.allow_private_targets:
+            return
+        try:
+            netguard.check_url(url, resolve=self._resolve or netguard.resolve_host)
+        except netguard.RefusedTarget as exc:
+            raise HttpError(f"{method} {redact_url(url)} refused: {exc}", url=url) from None
+
+    def _check_redirect(self, resp: requests.Response, **_: Any) -> requests.Response:
+        """A `response` hook: requests calls it for every hop before following a redirect,
+        so the next hop's target is checked before it is sent."""
+        if resp.is_redirect:
+            target = urljoin(resp.url, resp.headers["location"])
+            try:
+                self._check_target(resp.request.method or "GET", target)
+            except HttpError:
+                resp.close()
+                raise
+        return resp
+
     def _backoff(self, attempt: int) -> float:
         """Exponential backoff with jitter: base·2^attempt (capped) plus up to one base."""
         return min(self.max_backoff, self.backoff_base * 2**attempt) + self._rng.uniform(
@@ -221,6 +255,7 @@ class HttpClient:
         attempts = self.max_retries + 1
         last_problem = ""
         stop = self._stop_at()
+        self._check_target("GET", full_url(url, params))
         for attempt in range(attempts):
             wait: float | None = None
             timeout = self._timeout("GET", shown, stop)
@@ -231,6 +266,7 @@ class HttpClient:
                     headers=dict(headers) if headers else None,
                     timeout=timeout,
                     stream=True,
+                    hooks={"response": self._check_redirect},
                 )
             except (requests.ConnectionError, requests.Timeout) as exc:
                 last_problem = f"{type(exc).__name__}: {exc}"
@@ -285,6 +321,7 @@ class HttpClient:
         shown = redact_url(url)
         attempts = self.max_retries + 1
         stop = self._stop_at()
+        self._check_target("POST", url)
         for attempt in range(attempts):
             timeout = self._timeout("POST", shown, stop)
             try:
@@ -296,6 +333,7 @@ class HttpClient:
                     auth=auth,
                     timeout=timeout,
                     stream=True,
+                    hooks={"response": self._check_redirect},
                 )
             except requests.RequestException as exc:
                 # the exception text names host/URL, never the body or credentials

@@ -12,7 +12,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
 
+from stormwatch import netguard
+
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+
+
+def _public_target(url: str) -> None:
+    """Refuse a URL on this machine or a private network (netguard; no DNS at load time, the
+    HTTP client checks resolved addresses and redirects at request time)."""
+    if not netguard.private_targets_allowed():
+        netguard.check_url(url, resolve=None)
 
 
 class _Strict(BaseModel):
@@ -65,6 +74,7 @@ class RssOptions(_Strict):
         for url in urls:
             if not re.match(r"^https?://", url):
                 raise ValueError(f"feed URL must start with http:// or https://: {url!r}")
+            _public_target(url)
         return urls
 
     @model_validator(mode="after")
@@ -162,6 +172,7 @@ class MastodonOptions(_Strict):
         for url in urls:
             if not re.match(r"^https://[A-Za-z0-9.-]+(:[0-9]+)?/?$", url):
                 raise ValueError(f"instance must be an https base URL like https://host: {url!r}")
+            _public_target(url)
         return [url.rstrip("/") for url in urls]
 
     @field_validator("hashtags")
