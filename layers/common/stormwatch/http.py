@@ -288,22 +288,35 @@ class HttpClient:
                         status=status,
                         headers=dict(resp.headers),
                     )
-            if attempt + 1 >= attempts:
-                raise HttpError(
-                    f"GET {shown} failed after {attempts} attempts: {last_problem}",
-                    url=shown,
-                    status=status,
-                )
-            pause = wait if wait is not None else self._backoff(attempt)
-            if self._clock() + pause >= stop:
-                raise HttpError(
-                    f"GET {shown} failed after {attempt + 1} attempt(s): {last_problem}; "
-                    "no time left in this run to retry",
-                    url=shown,
-                    status=status,
-                )
-            self._sleep(pause)
+            self._wait_to_retry(shown, attempt, last_problem, status, wait, stop)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _wait_to_retry(
+        self,
+        shown: str,
+        attempt: int,
+        problem: str,
+        status: int | None,
+        wait: float | None,
+        stop: float,
+    ) -> None:
+        """Sleep before the next attempt of a GET; HttpError when that was the last attempt,
+        or when the pause would reach `stop`."""
+        if attempt >= self.max_retries:
+            raise HttpError(
+                f"GET {shown} failed after {attempt + 1} attempts: {problem}",
+                url=shown,
+                status=status,
+            )
+        pause = wait if wait is not None else self._backoff(attempt)
+        if self._clock() + pause >= stop:
+            raise HttpError(
+                f"GET {shown} failed after {attempt + 1} attempt(s): {problem}; "
+                "no time left in this run to retry",
+                url=shown,
+                status=status,
+            )
+        self._sleep(pause)
 
     def post(
         self,
