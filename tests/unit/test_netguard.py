@@ -4,9 +4,12 @@ networks are refused in the watchlist, at request time and after every redirect.
 from __future__ import annotations
 
 import random
+from ipaddress import ip_network
 
 import pytest
 import requests
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import ValidationError
 from stormwatch import netguard
 from stormwatch.http import HttpClient, HttpError
@@ -145,3 +148,38 @@ def test_a_redirect_to_a_public_host_is_followed():
 def test_the_local_runner_override_lets_a_client_fetch_this_machine():
     http, _ = guarded_client([(200, {}, b"<rss/>")], allow_private_targets=True)
     assert http.get("http://127.0.0.1:8000/feed.xml").content == b"<rss/>"
+
+
+# ---- properties: the verdict does not depend on how an address is written ------------------
+
+INTERNAL_V4 = st.sampled_from(
+    [ip_network(n) for n in ("10.0.0.0/8", "127.0.0.0/8", "169.254.0.0/16", "192.168.0.0/16")]
+).flatmap(lambda net: st.integers(0, net.num_addresses - 1).map(lambda i: net.network_address + i))
+
+
+def refused(url: str) -> bool:
+    try:
+        check_url(url, resolve=resolve)
+    except RefusedTarget:
+        return True
+    return False
+
+
+@given(st.ip_addresses(v=4))
+def test_an_ipv4_address_gets_one_verdict_however_it_is_written(address):
+    dotted = refused(f"http://{address}/")
+    assert refused(f"http://{int(address)}/") == dotted
+    assert refused(f"http://{hex(int(address))}/") == dotted
+    assert refused(f"http://[::ffff:{address}]/") == dotted
+    # and only globally reachable unicast addresses pass
+    assert dotted or (address.is_global and not address.is_multicast)
+
+
+@given(INTERNAL_V4)
+def test_every_address_of_loopback_link_local_and_private_networks_is_refused(address):
+    assert refused(f"http://{address}/") and refused(f"http://{int(address)}:8080/x")
+
+
+@given(st.ip_addresses(v=6))
+def test_an_ipv6_address_passes_only_when_globally_reachable(address):
+    assert refused(f"http://[{address}]/") or address.is_global

@@ -8,6 +8,8 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from stormwatch.collector import collect_topic
 from stormwatch.config import load_watchlist
 from stormwatch.cycle import DEMO_NOW, local_secrets
@@ -16,6 +18,7 @@ from stormwatch.models import Checkpoint, FetchResult, Mention
 from stormwatch.secrets import MemorySourceState
 from stormwatch.sources import FACTORIES, get_source
 from stormwatch.sources.base import published_problem
+from stormwatch.sources.window import WindowCursor, plan_next
 from stormwatch.watchlist import Topic
 
 from tests.conftest import REPO
@@ -121,3 +124,21 @@ def test_hits_from_the_year_3000_or_1970_are_skipped_and_said_and_the_rest_is_st
 def test_a_publish_date_is_plausible_from_2000_to_an_hour_ahead(offset, problem):
     now = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
     assert (published_problem(now + offset, now) is not None) is problem
+
+
+EPOCHS = st.integers(946_684_800, 32_503_680_000)  # 2000 to 3000
+
+
+@given(
+    start=EPOCHS,
+    newest=st.none() | EPOCHS,
+    now=EPOCHS,
+    owed=st.lists(st.tuples(EPOCHS, EPOCHS), max_size=3),
+)
+def test_a_window_cursor_never_points_past_now(start, newest, now, owed):
+    # Given any stored start (even one past now), newest item seen and ranges still owed
+    cursor = plan_next(WindowCursor(), start=start, newest=newest, owed=owed, now=now)
+    # Then the next run's cursor lies at or before now, and so does where it starts
+    assert cursor.high is not None and cursor.high <= now
+    assert cursor.gap is None or cursor.gap[1] <= now
+    assert cursor.start(now, 3600) <= now
