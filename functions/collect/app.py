@@ -88,5 +88,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     metrics.add_metric(name="SourceFailed", unit=MetricUnit.Count, value=summary["failed"])
     for report in reports:
         log = logger.warning if report.error else logger.info
-        log("source run", extra=report.summary())
+        # the notes say why items were skipped (malformed, dated in the future, ...)
+        log("source run", extra={**report.summary(), "notes": report.skipped})
     return {"source": request.source, **summary, "topics": [r.summary() for r in reports]}
