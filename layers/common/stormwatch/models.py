@@ -288,6 +288,17 @@ class FetchResult(BaseModel):
     truncated: bool = False  # the source stopped before reaching the checkpoint (cap or budget)
 
 
+class NewsTone(BaseModel):
+    """GDELT's average tone of the news about a topic over a period, weighted by articles: a
+    second opinion beside our own sentiment (GDELT's scale runs from -100 to +100; news is
+    mostly between -10 and +10, below 0 is negative)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    tone: float
+    articles: int = Field(ge=0)
+
+
 def recipient_hash(address: str) -> str:
     return hashlib.sha256(address.strip().casefold().encode()).hexdigest()[:12]
 

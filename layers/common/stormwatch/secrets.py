@@ -7,11 +7,9 @@ Parameters, decrypted and cached for ``max_age`` seconds, so a warm Lambda does 
 every run. A parameter that does not exist is ``None``: the source then falls back (Reddit's
 keyless RSS) or reports itself "not configured"; it never crashes the run.
 
-Known names (docs/sources.md says how to create each one)::
-
-    reddit/client_id  reddit/client_secret  reddit/username (optional, for the User-Agent)
-    bluesky/handle  bluesky/app_password
-    stackexchange/key  youtube/api_key  github/token
+Each source declares the names it reads on its own class (`secret_names`); `get_source` hands
+it a `DeclaredSecrets` view that refuses any other name, and the template's SSM policy is tested
+against the union of the declarations (``stormwatch.sources.declared_secrets``).
 
 Values are never logged, never part of an exception message and never shown by ``repr``.
 `StaticSecrets` (tests, demo, a local JSON file) and `NoSecrets` implement the same protocol.
@@ -27,18 +25,6 @@ from typing import Any, Protocol, runtime_checkable
 
 DEFAULT_MAX_AGE = 300
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*(/[a-z0-9][a-z0-9_-]*)+$")
-
-# every parameter a source may read; template.yaml grants ssm:GetParameter on exactly these
-KNOWN_SECRETS = (
-    "reddit/client_id",
-    "reddit/client_secret",
-    "reddit/username",
-    "bluesky/handle",
-    "bluesky/app_password",
-    "stackexchange/key",
-    "youtube/api_key",
-    "github/token",
-)
 
 
 class SecretsError(Exception):
@@ -103,6 +89,31 @@ class StaticSecrets:
 
     def __repr__(self) -> str:
         return f"StaticSecrets(names={sorted(self._values)})"
+
+
+class UndeclaredSecret(ValueError):
+    """A source asked for a secret it does not list in its `secret_names`."""
+
+
+class DeclaredSecrets:
+    """The secrets one source may read: the names on its class, nothing else (so the IAM
+    policy derived from the declarations is never silently short of a parameter)."""
+
+    def __init__(self, secrets: Secrets, allowed: tuple[str, ...], *, source: str) -> None:
+        self._secrets = secrets
+        self.allowed = frozenset(_check_name(name) for name in allowed)
+        self.source = source
+
+    def get(self, name: str) -> str | None:
+        if _check_name(name) not in self.allowed:
+            raise UndeclaredSecret(
+                f"source {self.source!r} reads secret {name!r} but does not declare it in "
+                "secret_names"
+            )
+        return self._secrets.get(name)
+
+    def __repr__(self) -> str:
+        return f"DeclaredSecrets(source={self.source!r}, names={sorted(self.allowed)})"
 
 
 class SsmSecrets:
@@ -220,7 +231,7 @@ class MemorySourceState:
 
 
 __all__ = [
-    "KNOWN_SECRETS",
+    "DeclaredSecrets",
     "MemorySourceState",
     "NoSecrets",
     "Secrets",
@@ -228,4 +239,5 @@ __all__ = [
     "SourceState",
     "SsmSecrets",
     "StaticSecrets",
+    "UndeclaredSecret",
 ]

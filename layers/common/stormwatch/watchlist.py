@@ -193,6 +193,16 @@ class BlueskyOptions(_Strict):
     initial_lookback_hours: int = Field(default=24, ge=1, le=24 * 30)
 
 
+class GdeltOptions(_Strict):
+    enabled: bool = True
+    # ArtList requests per search per run; each serves at most 250 articles
+    max_pages: int = Field(default=3, ge=1, le=20)
+    # GDELT keeps a rolling three months: a first run may look back that far
+    initial_lookback_hours: int = Field(default=24, ge=1, le=24 * 90)
+    # fetch the tone timeline (two more requests a run) for the digest's "GDELT news tone"
+    tone: bool = True
+
+
 class Sources(_Strict):
     hackernews: HackerNewsOptions | None = None
     rss: RssOptions | None = None
@@ -202,13 +212,13 @@ class Sources(_Strict):
     reddit: RedditOptions | None = None
     mastodon: MastodonOptions | None = None
     bluesky: BlueskyOptions | None = None
+    gdelt: GdeltOptions | None = None
 
     def enabled(self) -> list[str]:
-        names = (
-            *("hackernews", "rss", "stackexchange", "youtube", "github"),
-            *("reddit", "mastodon", "bluesky"),
-        )
-        return [name for name in names if (opt := getattr(self, name)) and opt.enabled]
+        """The sources this topic uses, in field order: every field is a source's options."""
+        return [
+            name for name in type(self).model_fields if (opt := getattr(self, name)) and opt.enabled
+        ]
 
 
 Language = Literal["en", "de"]

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from html import unescape
 from html.parser import HTMLParser
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, ClassVar, Protocol, runtime_checkable
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from stormwatch.models import FetchResult
@@ -71,6 +71,9 @@ class HttpGetter(Protocol):
 @runtime_checkable
 class Source(Protocol):
     name: str
+    # the SSM parameters (short names, "reddit/client_id") the source may read: the one list
+    # that the collect function's IAM policy and `get_source`'s guard are checked against
+    secret_names: ClassVar[tuple[str, ...]]
 
     def fetch(
         self,

@@ -48,7 +48,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import ValidationError
 
@@ -262,6 +262,7 @@ class BlueskySource:
     """`bluesky`: see the module docstring."""
 
     name = "bluesky"
+    secret_names: ClassVar[tuple[str, ...]] = ("bluesky/handle", "bluesky/app_password")
 
     def __init__(
         self,

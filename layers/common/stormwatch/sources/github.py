@@ -32,7 +32,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import ValidationError
 
@@ -164,6 +164,7 @@ class GitHubSource(KeyedSource):
     """`github`: issues and pull requests from `/search/issues` (see the module docstring)."""
 
     name = "github"
+    secret_names: ClassVar[tuple[str, ...]] = ("github/token",)
 
     def fetch(
         self,

@@ -37,7 +37,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import ValidationError
 
@@ -214,6 +214,7 @@ class HackerNewsSource:
     """`hackernews`: stories and comments from hn.algolia.com (see the module docstring)."""
 
     name = "hackernews"
+    secret_names: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self.clock = clock

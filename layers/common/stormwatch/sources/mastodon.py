@@ -38,7 +38,7 @@ import re
 import time
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qs, quote, urlsplit
 
 from pydantic import ValidationError
@@ -141,6 +141,7 @@ class MastodonSource:
     """`mastodon`: see the module docstring."""
 
     name = "mastodon"
+    secret_names: ClassVar[tuple[str, ...]] = ()
 
     def __init__(
         self,

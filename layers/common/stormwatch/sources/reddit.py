@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from html import unescape
 from importlib import metadata
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import quote
 
 from pydantic import ValidationError
@@ -250,6 +250,11 @@ class RedditSource:
     """`reddit`: see the module docstring."""
 
     name = "reddit"
+    secret_names: ClassVar[tuple[str, ...]] = (
+        "reddit/client_id",
+        "reddit/client_secret",
+        "reddit/username",
+    )
 
     def __init__(
         self,

@@ -33,7 +33,7 @@ import xml.sax
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import feedparser
@@ -271,6 +271,7 @@ class RssSource:
     """`rss`: feeds, Google News search and Google Alerts (see the module docstring)."""
 
     name = "rss"
+    secret_names: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self.clock = clock

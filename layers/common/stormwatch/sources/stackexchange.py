@@ -35,7 +35,7 @@ import html
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import ValidationError
 
@@ -136,6 +136,7 @@ class StackExchangeSource(KeyedSource):
     """`stackexchange`: questions from `/2.3/search/advanced` (see the module docstring)."""
 
     name = "stackexchange"
+    secret_names: ClassVar[tuple[str, ...]] = ("stackexchange/key",)
 
     def fetch(
         self,

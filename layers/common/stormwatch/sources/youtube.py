@@ -35,7 +35,7 @@ import html
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
@@ -245,6 +245,7 @@ class YouTubeSource(KeyedSource):
     """`youtube`: videos and comments from the Data API v3 (see the module docstring)."""
 
     name = "youtube"
+    secret_names: ClassVar[tuple[str, ...]] = ("youtube/api_key",)
 
     def fetch(
         self,
