@@ -137,6 +137,46 @@ def test_each_recipient_gets_the_digest_in_their_own_language():
     ]
 
 
+class StoreWithGdeltTone(MemoryReportStore):
+    """The store after GDELT runs kept the topic's tone points (time, tone, articles)."""
+
+    def __init__(self, points):
+        super().__init__()
+        self.points = points
+
+    def get_source_state(self, source, key):
+        assert (source, key) == ("gdelt", "tone#acme-cloud")
+        return {"points": self.points}
+
+
+def test_the_digest_shows_gdelt_news_tone_beside_our_sentiment_in_each_language():
+    """Given a topic that collects from GDELT, with tone points inside and outside the period
+    When the digest goes out
+    Then each language shows one line with the article-weighted tone of the period and the
+    number of articles behind it (the point before the period is left out)."""
+    at = int(NOW.timestamp())
+    points = [[at - 3600, -3.0, 3], [at - 7200, 1.0, 1], [at - 30 * 3600, 9.0, 50]]
+    deliver = OnceOnly()
+    wl = watchlist(sources={"hackernews": {}, "gdelt": {}})
+    digest_run(wl, deliver, store=StoreWithGdeltTone(points))
+    by_recipient = {recipient: email for email, recipient in deliver.sent.values()}
+    english, german = by_recipient["comms@example.com"], by_recipient["presse@example.de"]
+    assert "GDELT news tone: -2.0 (4 articles;" in english.text
+    assert "GDELT news tone: -2.0 (4 articles;" in english.html
+    assert "GDELT-Nachrichtenton: -2,0 (4 Artikel;" in german.text
+
+
+def test_without_gdelt_or_without_tone_points_there_is_no_tone_line():
+    """Given a topic without GDELT, and one with GDELT but nothing kept yet
+    When their digests go out
+    Then neither shows a GDELT tone line (no invented number)."""
+    plain, empty = OnceOnly(), OnceOnly()
+    digest_run(watchlist(), plain)
+    digest_run(watchlist(sources={"gdelt": {}}), empty, store=StoreWithGdeltTone([]))
+    for deliver in (plain, empty):
+        assert all("GDELT" not in email.text for email, _ in deliver.sent.values())
+
+
 def test_retries_overlaps_and_a_replayed_schedule_send_each_digest_once_per_day():
     # Given the same digest asked for three times the same morning (a retry, an overlapping
     # invocation, a replayed schedule an hour later)

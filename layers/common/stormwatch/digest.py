@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from stormwatch.models import (
     Checkpoint,
     HourBucket,
+    NewsTone,
     ScoredMention,
     SentimentLabel,
     SourceNotice,
@@ -278,6 +279,8 @@ class DigestView(_Header):
     by_source: list[tuple[str, int]] = Field(default_factory=list)
     share_of_voice: list[VoiceRow] = Field(default_factory=list)
     sources: list[SourceRow] = Field(default_factory=list)
+    # GDELT's tone of the news about the topic in the period, a second opinion; None: not known
+    news_tone: NewsTone | None = None
 
     @property
     def week_delta_share(self) -> float | None:
@@ -381,6 +384,7 @@ def build_digest(
     known_authors: set[str] | frozenset[str] | None = None,
     competitors: list[tuple[str, str, int]] | None = None,
     language: str | None = None,
+    news_tone: NewsTone | None = None,
 ) -> DigestView:
     """The daily digest of one topic for the period [period_start, now).
 
@@ -388,7 +392,8 @@ def build_digest(
     `buckets` — the topic's hourly buckets of at least the 8 days up to `now` (the 7-day chart
     and the 7-day average); `known_authors` — author keys heard in the NEW_VOICE_DAYS before
     the period (new voices); `competitors` — (name, title, mentions in the period) of the
-    topics the watchlist marks as competitors (share of voice); `language` — the recipient's.
+    topics the watchlist marks as competitors (share of voice); `language` — the recipient's;
+    `news_tone` — GDELT's tone of the period's news (shown beside our sentiment).
     """
     zone = ZoneInfo(topic.digest.timezone)
     start, end = utc(period_start), utc(now)
@@ -464,6 +469,7 @@ def build_digest(
         by_source=sorted(by_source.items(), key=lambda kv: (-kv[1], kv[0]))[:SOURCES_CAP],
         share_of_voice=_share_of_voice(topic, buckets, in_period, start, end, competitors),
         sources=_source_rows(topic, in_period, sources, zone, start, buckets=buckets, end=end),
+        news_tone=news_tone,
     )
 
 

@@ -17,8 +17,9 @@ from stormwatch.digest import (
     build_digest,
     build_notice,
 )
-from stormwatch.models import RenderedEmail, SourceNotice, Surge, recipient_hash, utc
+from stormwatch.models import NewsTone, RenderedEmail, SourceNotice, Surge, recipient_hash, utc
 from stormwatch.render import render_alert, render_digest, render_notice
+from stormwatch.sources.gdelt import GdeltSource, tone_key, tone_over
 from stormwatch.watchlist import Topic, Watchlist
 
 DAY = timedelta(hours=24)
@@ -107,6 +108,7 @@ def send_digest(
             title = competitor.title
         competitors.append((name, title, store.count_between(name, start, end)))
     day = digest_day(topic, end)
+    news_tone = _news_tone(store, topic, start, end)
     for lang, recipients in _languages(topic, topic.digest.recipients).items():
         view = build_digest(
             topic,
@@ -122,6 +124,7 @@ def send_digest(
             known_authors=known,
             competitors=competitors,
             language=lang,
+            news_tone=news_tone,
         )
         email = render_digest(view, templates_dir, lang=lang)
         suffix = "" if lang == topic.digest.language else f"-{lang}"
@@ -129,6 +132,13 @@ def send_digest(
         for recipient in recipients:
             _deliver_digest(topic, day, email, recipient, deliver, outcome)
     return outcome
+
+
+def _news_tone(store: Any, topic: Topic, start: datetime, end: datetime) -> NewsTone | None:
+    """GDELT's tone of the period's news, when the topic collects from GDELT."""
+    if GdeltSource.name not in topic.sources.enabled():
+        return None
+    return tone_over(store.get_source_state(GdeltSource.name, tone_key(topic.name)), start, end)
 
 
 def _deliver_digest(
