@@ -111,6 +111,19 @@ def test_checkpoint_success_then_failure_keeps_cursor_and_counts_failures(dynamo
     assert store.get_checkpoint("hackernews", "acme").cursor == "1700000000"
 
 
+def test_a_refused_failure_is_stored_as_refused_until_an_ordinary_outcome(dynamodb, table):
+    """Given a run refused by the platform, then an ordinary failure, then a success
+    When the checkpoint is read after each
+    Then its health is refused, then degraded, then ok (the kind is per failure)."""
+    store = make_store(dynamodb, table)
+    store.record_failure("reddit", "acme", error="HTTP 403", at=NOW, kind="refused")
+    assert store.get_checkpoint("reddit", "acme").health() == "refused"
+    store.record_failure("reddit", "acme", error="HTTP 503", at=NOW)
+    assert store.get_checkpoint("reddit", "acme").health() == "degraded"
+    store.record_success("reddit", "acme", cursor=None, count=0, at=NOW)
+    assert store.get_checkpoint("reddit", "acme").health() == "ok"
+
+
 def test_surges_are_stored_once_and_found_again(dynamodb, table):
     store = make_store(dynamodb, table)
     surge = Surge(

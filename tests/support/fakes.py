@@ -46,13 +46,14 @@ class MemoryStore:
             }
         )
 
-    def record_failure(self, source, topic, *, error, at):
+    def record_failure(self, source, topic, *, error, at, kind=""):
         old = self.get_checkpoint(source, topic)
         self.checkpoint_rows[(source, topic)] = old.model_copy(
             update={
                 "last_run": at,
                 "last_error": error,
                 "last_error_at": at,
+                "last_error_kind": kind,
                 "last_count": 0,
                 "consecutive_failures": old.consecutive_failures + 1,
             }

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from stormwatch.collector import collect_source, collect_topic
+from stormwatch.http import AccessRefused, HttpError
 from stormwatch.models import FetchResult, Mention
 from stormwatch.watchlist import Topic
 
@@ -147,3 +148,34 @@ def test_spent_time_budget_skips_remaining_topics_without_touching_their_checkpo
     # Then both are reported as skipped for time and nothing was recorded as a failure
     assert all("time budget" in r.error for r in reports)
     assert store.checkpoint_rows == {}
+
+
+def test_a_refused_source_is_recorded_as_refused_not_just_failing():
+    """Given a source whose platform refuses the client (AccessRefused: HTTP 403, an app
+    without approval)
+    When the run fails
+    Then the checkpoint keeps its cursor and records the failure as "refused", which health
+    reports as such from the first run; a later success clears it."""
+    refused = AccessRefused("Reddit refused keyless access (HTTP 403)", status=403)
+    source = ScriptedSource(results=[refused, FetchResult(cursor="c2")])
+    store = MemoryStore()
+
+    report = collect_topic(source, topic(), store, http=None, now=NOW)
+
+    checkpoint = store.get_checkpoint("fake", "apple")
+    assert not report.ok and "HTTP 403" in report.error
+    assert checkpoint.last_error_kind == "refused"
+    assert checkpoint.health() == "refused"
+    collect_topic(source, topic(), store, http=None, now=NOW)
+    assert store.get_checkpoint("fake", "apple").health() == "ok"
+
+
+def test_an_ordinary_failure_is_not_refused():
+    """Given a source failing with an HTTP 503
+    When the run fails
+    Then it is an ordinary failure (degraded, then down), not "refused"."""
+    source = ScriptedSource(results=[HttpError("HTTP 503", status=503)])
+    store = MemoryStore()
+    collect_topic(source, topic(), store, http=None, now=NOW)
+    checkpoint = store.get_checkpoint("fake", "apple")
+    assert checkpoint.last_error_kind == "" and checkpoint.health() == "degraded"

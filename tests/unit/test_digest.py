@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from stormwatch.digest import (
@@ -15,8 +16,10 @@ from stormwatch.digest import (
     build_digest,
 )
 from stormwatch.models import Checkpoint, HourBucket, Mention, ScoredMention, Sentiment, Surge
+from stormwatch.render import render_digest
 from stormwatch.watchlist import Topic
 
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 NOW = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 DAY_START = NOW - timedelta(days=1)
 
@@ -574,6 +577,16 @@ def test_no_competitors_no_share_of_voice():
         ({"last_truncated": True, "last_notes": ["daily quota budget reached"]}, "degraded"),
         ({"last_run": NOW - timedelta(days=2)}, "down"),  # did not run at all in the period
         ({"last_run": None}, "never-run"),
+        # the platform refuses this client (Reddit without approval): not an outage to wait out
+        (
+            {"consecutive_failures": 1, "last_error": "HTTP 403", "last_error_kind": "refused"},
+            "refused",
+        ),
+        (
+            {"consecutive_failures": 5, "last_error": "HTTP 403", "last_error_kind": "refused"},
+            "refused",
+        ),
+        ({"consecutive_failures": 0, "last_error_kind": "refused"}, "ok"),  # it works again
     ],
 )
 def test_each_sources_state_for_the_period(checkpoint, status):
@@ -585,6 +598,30 @@ def test_each_sources_state_for_the_period(checkpoint, status):
     row = next(r for r in view.sources if r.source == "hackernews")
     assert row.status == status
     assert view.coverage == {"ok": 2} if status == "ok" else view.coverage[status] == 1
+
+
+def test_a_refused_source_is_named_at_the_top_as_needing_approval_not_as_down():
+    """Given Reddit refusing the keyless feed from a cloud IP range (HTTP 403)
+    When the digest is rendered in English and German
+    Then the top of the digest names Reddit as "needs approval / refused", and the coverage
+    counts it apart from sources that are down."""
+    refused = Checkpoint(
+        source="reddit",
+        topic="acme-cloud",
+        last_run=NOW,
+        last_error="Reddit refused keyless access (HTTP 403)",
+        last_error_at=NOW,
+        consecutive_failures=4,
+        last_error_kind="refused",
+    )
+    view = digest(sources=[refused, ok_checkpoint("hackernews")])
+    assert [r.source for r in view.source_problems] == ["reddit"]
+    assert view.coverage["refused"] == 1 and "down" not in view.coverage
+    english = render_digest(view, TEMPLATES, lang="en")
+    german = render_digest(view, TEMPLATES, lang="de")
+    assert "reddit: needs approval / refused" in english.text
+    assert "needs approval / refused" in english.html
+    assert "reddit: Freigabe nötig / abgewiesen" in german.text
 
 
 def test_a_sources_own_notes_are_shown_bounded():

@@ -13,7 +13,13 @@ from stormwatch.collector import collect_topic
 from stormwatch.http import HttpClient, HttpError, HttpResponse
 from stormwatch.secrets import MemorySourceState, StaticSecrets
 from stormwatch.sources import get_source
-from stormwatch.sources.reddit import RedditCursor, parse_post, reddit_queries, user_agent
+from stormwatch.sources.reddit import (
+    RSS_PACE_SECONDS,
+    RedditCursor,
+    parse_post,
+    reddit_queries,
+    user_agent,
+)
 from stormwatch.watchlist import Topic
 
 from tests.support.fakes import MemoryStore
@@ -342,6 +348,7 @@ def test_blocked_403_is_a_health_state_and_the_checkpoint_stays(monkeypatch):
     checkpoint = store.get_checkpoint("reddit", "acme-cloud")
     assert not report.ok and 'HTTP 403 "Blocked"' in report.error
     assert checkpoint.cursor == '{"high":1,"ids":[]}' and checkpoint.consecutive_failures == 1
+    assert checkpoint.health() == "refused"
     assert TOKEN not in report.error and "csecret" not in report.error
 
 
@@ -417,6 +424,123 @@ def test_without_credentials_the_keyless_search_rss_is_read():
     assert first.author == "spiritofmyrtle" and first.channel == "r/batteries"
     assert "submitted by" not in first.text and first.text.startswith("So I don’t know")
     assert any("keyless search RSS" in s for s in result.skipped)
+
+
+class SubredditFeeds:
+    """Reddit's keyless listing feeds: `/r/<sub>/new/.rss` from fixture files, or a status."""
+
+    def __init__(self, answers: dict[str, bytes | int]) -> None:
+        self.answers = answers
+        self.calls: list[tuple[str, dict, dict]] = []
+
+    def get(self, url, params=None, headers=None):
+        self.calls.append((url, dict(params or {}), dict(headers or {})))
+        answer = self.answers[url]
+        if isinstance(answer, int):
+            raise HttpError(f"GET {url} failed: HTTP {answer}", url=url, status=answer)
+        return HttpResponse(200, {"content-type": "application/atom+xml"}, answer, url)
+
+
+def feed_url(sub: str) -> str:
+    return f"https://www.reddit.com/r/{sub}/new/.rss"
+
+
+def feed(sub: str) -> bytes:
+    return (FIXTURES / f"subreddit_new_{sub}.atom").read_bytes()
+
+
+def test_without_credentials_topics_naming_subreddits_read_each_new_feed_politely():
+    """Given no credentials and a topic that names r/aws and r/sysadmin
+    When collected
+    Then each subreddit's /new/.rss is read once, paced apart, with the Reddit User-Agent and
+    no search; new posts become mentions (the lookback and the local query decide which)."""
+    http = SubredditFeeds({feed_url("aws"): feed("aws"), feed_url("sysadmin"): feed("sysadmin")})
+    sleeps: list[float] = []
+    store = MemoryStore()
+    reddit = source(secrets={}, sleep=sleeps.append)
+    reddit.clock = lambda: 100.0  # a clock that does not move: the pause is the full interval
+
+    report = collect_topic(reddit, topic(subreddits=["aws", "sysadmin"]), store, http, now=NOW)
+
+    assert [c[0] for c in http.calls] == [feed_url("aws"), feed_url("sysadmin")]
+    assert all("q" not in params for _, params, _ in http.calls)
+    assert all(h["User-Agent"].startswith("aws-lambda:stormwatch:") for _, _, h in http.calls)
+    assert sleeps == [RSS_PACE_SECONDS]
+    assert report.ok and report.fetched == 3  # the post from two days ago is before the lookback
+    assert report.not_matching == 1  # "Cold starts in Python 3.13"
+    titles = sorted(m.title for m in store.mentions.values())
+    assert titles == ["Acme Cloud outage megathread", "AcmeCloud down in eu-west?"]
+    megathread = next(m for m in store.mentions.values() if m.native_id == "t3_1x0bb01")
+    assert megathread.author == "pager_pat" and megathread.channel == "r/sysadmin"
+    assert "submitted by" not in megathread.text
+    assert any("subreddit feeds" in note for note in report.skipped)
+
+
+def test_a_second_run_reads_only_what_is_newer_than_the_checkpoint():
+    """Given a first keyless run over both feeds
+    When the same feeds are read again
+    Then nothing is returned twice."""
+    http = SubredditFeeds({feed_url("aws"): feed("aws"), feed_url("sysadmin"): feed("sysadmin")})
+    subject = topic(subreddits=["aws", "sysadmin"])
+    first = source(secrets={}, sleep=lambda s: None).fetch(subject, None, http, now=NOW)
+    again = source(secrets={}, sleep=lambda s: None).fetch(subject, first.cursor, http, now=NOW)
+    assert len(first.mentions) == 3 and again.mentions == []
+
+
+def test_one_refused_subreddit_feed_is_a_note_when_another_works():
+    """Given r/aws refused (403) and r/sysadmin readable
+    When collected
+    Then the run succeeds with r/sysadmin's posts, notes the refusal and says it is partial."""
+    http = SubredditFeeds({feed_url("aws"): 403, feed_url("sysadmin"): feed("sysadmin")})
+    result = source(secrets={}, sleep=lambda s: None).fetch(
+        topic(subreddits=["aws", "sysadmin"]), None, http, now=NOW
+    )
+    assert [m.native_id for m in result.mentions] == ["t3_1x0bb01"]
+    assert result.truncated
+    assert any("r/aws" in note and "403" in note for note in result.skipped)
+
+
+@pytest.mark.parametrize("subreddits", [["aws", "sysadmin"], []])
+def test_keyless_feeds_refused_from_a_cloud_network_mark_the_source_refused(subreddits):
+    """Given no credentials and Reddit refusing every keyless request with 403 (as it does
+    for cloud IP ranges)
+    When the collector runs the source
+    Then the run fails as "refused" (needs approval), not as an outage, naming the way out."""
+    answers = {feed_url(s): 403 for s in subreddits} | {"https://www.reddit.com/search.rss": 403}
+    store = MemoryStore()
+    report = collect_topic(
+        source(secrets={}, sleep=lambda s: None),
+        topic(subreddits=subreddits),
+        store,
+        SubredditFeeds(answers),
+        now=NOW,
+    )
+    checkpoint = store.get_checkpoint("reddit", "acme-cloud")
+    assert not report.ok and "HTTP 403" in report.error
+    assert "approv" in report.error
+    assert checkpoint.health() == "refused"
+
+
+def test_an_app_refused_at_the_token_endpoint_marks_the_source_refused():
+    """Given Reddit answering the OAuth token request with 401 invalid_client (an app that
+    is not approved, or revoked)
+    When collected
+    Then the source is "refused", and neither the client secret nor a token is in the error."""
+
+    class Refusing(FakeReddit):
+        def post(self, url, *, data=None, json=None, headers=None, auth=None):
+            raise HttpError(
+                f"POST {url} failed: HTTP 401",
+                url=url,
+                status=401,
+                body=b'{"error": "invalid_client"}',
+            )
+
+    store = MemoryStore()
+    report = collect_topic(source(), topic(), store, Refusing([]), now=NOW)
+    assert not report.ok and "HTTP 401" in report.error and "approv" in report.error
+    assert "csecret" not in report.error
+    assert store.get_checkpoint("reddit", "acme-cloud").health() == "refused"
 
 
 def test_user_agent_without_a_username_still_identifies_the_app():

@@ -13,7 +13,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from stormwatch.models import SOURCE_DOWN_AFTER_FAILURES, Checkpoint, Mention, SourceNotice
+from stormwatch.http import AccessRefused
+from stormwatch.models import (
+    SOURCE_DOWN_AFTER_FAILURES,
+    Checkpoint,
+    ErrorKind,
+    Mention,
+    SourceNotice,
+)
 from stormwatch.query import compile_topic
 from stormwatch.sources.base import published_problem
 from stormwatch.watchlist import Topic
@@ -74,7 +81,8 @@ def collect_topic(
         result = source.fetch(topic, checkpoint.cursor, http, now=now, deadline=deadline)
     except Exception as exc:  # any failure of a source is a health state, not a crash
         report.error = f"{type(exc).__name__}: {exc}"
-        _failed(store, checkpoint, report.error, now)
+        kind: ErrorKind = "refused" if isinstance(exc, AccessRefused) else ""
+        _failed(store, checkpoint, report.error, now, kind)
         return report
 
     matcher = compile_topic(topic)
@@ -124,11 +132,15 @@ def _plausible(mentions: list[Mention], now: datetime) -> tuple[list[Mention], l
     return kept, refused
 
 
-def _failed(store: Any, checkpoint: Checkpoint, error: str, now: datetime) -> None:
+def _failed(
+    store: Any, checkpoint: Checkpoint, error: str, now: datetime, kind: ErrorKind = ""
+) -> None:
     """Record the failure; the run that records the SOURCE_DOWN_AFTER_FAILURES-th failure in a
     row writes the outage's one notice (the counter is atomic, so exactly one run sees that
     number; a success resets it, and the next outage gets its own notice)."""
-    failures = store.record_failure(checkpoint.source, checkpoint.topic, error=error, at=now)
+    failures = store.record_failure(
+        checkpoint.source, checkpoint.topic, error=error, at=now, kind=kind
+    )
     if failures == SOURCE_DOWN_AFTER_FAILURES:
         store.put_notice(
             SourceNotice(

@@ -77,7 +77,7 @@ BUSIER_RATIO = 1.5
 QUIETER_RATIO = 0.5
 
 Verdict = Literal["quiet", "as_usual", "busier", "storm"]
-SourceStatus = Literal["ok", "degraded", "down", "never-run", "unknown"]
+SourceStatus = Literal["ok", "degraded", "down", "refused", "never-run", "unknown"]
 
 
 class _View(BaseModel):
@@ -293,7 +293,7 @@ class DigestView(_Header):
     def coverage(self) -> dict[str, int]:
         """How many sources were in each state, in a fixed order, zeros left out."""
         counts = Counter(row.status for row in self.sources)
-        order = ("ok", "degraded", "down", "never-run", "unknown")
+        order = ("ok", "degraded", "down", "refused", "never-run", "unknown")
         return {status: counts[status] for status in order if counts[status]}
 
     @property
@@ -313,9 +313,9 @@ class DigestView(_Header):
 
     @property
     def source_problems(self) -> list[SourceRow]:
-        """Sources down or unusually quiet: said at the top, so a quiet day is not trusted
-        blindly."""
-        return [r for r in self.sources if r.status == "down" or r.quiet]
+        """Sources down, refused or unusually quiet: said at the top, so a quiet day is not
+        trusted blindly."""
+        return [r for r in self.sources if r.status in ("down", "refused") or r.quiet]
 
     @property
     def sources_ok(self) -> int:
@@ -913,7 +913,7 @@ def _source_rows(
                 period_items=period_items,
             )
         )
-    order = {"down": 0, "degraded": 1, "never-run": 2, "unknown": 3, "ok": 4}
+    order = {"down": 0, "refused": 1, "degraded": 2, "never-run": 3, "unknown": 4, "ok": 5}
     rows.sort(key=lambda r: (order[r.status], -r.mentions, r.source))
     return rows[:SOURCES_CAP]
 

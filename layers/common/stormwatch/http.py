@@ -542,3 +542,10 @@ class ReplayHttpClient:
                 headers=rec.headers,
             )
         return HttpResponse(status=rec.status, headers=rec.headers, content=content, url=wanted)
+
+
+class AccessRefused(HttpError):
+    """The platform refuses this client, not a passing outage: an API app without the
+    platform's approval, or keyless access refused from this network (Reddit answers 403 to
+    cloud IP ranges). Health shows the source as "refused" (needs approval) from the first run,
+    so nobody waits for it to come back by itself."""

@@ -160,7 +160,10 @@ class ScoredMention(BaseModel):
 # a source is "down" for a topic after this many failed runs in a row (fewer: "degraded"); the
 # run that records the N-th failure writes a SourceNotice, which is mailed once
 SOURCE_DOWN_AFTER_FAILURES = 3
-SourceHealth = Literal["ok", "degraded", "down", "never-run"]
+# "refused": the platform refuses this client (an app without its approval, keyless access
+# refused from this network); waiting does not help, approval or credentials do
+SourceHealth = Literal["ok", "degraded", "down", "refused", "never-run"]
+ErrorKind = Literal["", "refused"]
 
 
 class Checkpoint(BaseModel):
@@ -174,6 +177,7 @@ class Checkpoint(BaseModel):
     last_error: str | None = None
     last_error_at: datetime | None = None
     consecutive_failures: int = 0
+    last_error_kind: ErrorKind = ""  # of the last failure; "refused": stormwatch.http.AccessRefused
     last_count: int = 0
     total_count: int = 0
     # the last successful run's own notes (e.g. "daily quota budget reached"), bounded, and
@@ -182,11 +186,14 @@ class Checkpoint(BaseModel):
     last_truncated: bool = False
 
     def health(self, since: datetime | None = None) -> SourceHealth:
-        """never-run / down (SOURCE_DOWN_AFTER_FAILURES failed runs in a row, or no run at all
-        since `since`) / degraded (failing, or the last run stopped before catching up) / ok.
+        """never-run / refused (failing because the platform refuses the client) / down
+        (SOURCE_DOWN_AFTER_FAILURES failed runs in a row, or no run at all since `since`) /
+        degraded (failing, or the last run stopped before catching up) / ok.
         The one rule for the digest's coverage, the notices and the tests."""
         if self.last_run is None:
             return "never-run"
+        if self.consecutive_failures and self.last_error_kind == "refused":
+            return "refused"
         if self.consecutive_failures >= SOURCE_DOWN_AFTER_FAILURES:
             return "down"
         if since is not None and utc(self.last_run) < since:

@@ -30,6 +30,7 @@ from stormwatch.events import deserialize_image as from_ddb
 from stormwatch.models import (
     AUTHOR_KEY_CHARS,
     Checkpoint,
+    ErrorKind,
     HourBucket,
     Mention,
     ScoredMention,
@@ -512,19 +513,23 @@ class Store:
             values[":cursor"] = _to_ddb(cursor)
         self._update_checkpoint(source, topic, expression, values, cursor is not None)
 
-    def record_failure(self, source: str, topic: str, *, error: str, at: datetime) -> int:
+    def record_failure(
+        self, source: str, topic: str, *, error: str, at: datetime, kind: ErrorKind = ""
+    ) -> int:
         """Note a failed run; the cursor stays where it was so the next run catches up.
+        `kind` "refused": the platform refuses the client (see Checkpoint.health).
 
         Returns the number of failed runs in a row, this one included (atomic: of concurrent
         runs exactly one sees each number)."""
         values = {
             ":at": _to_ddb(iso(at)),
             ":err": _to_ddb(error[:MAX_ERROR_CHARS]),
+            ":kind": _to_ddb(kind),
             ":one": _to_ddb(1),
             ":zero": _to_ddb(0),
         }
         expression = (
-            "SET last_run = :at, last_error = :err, last_error_at = :at,"
+            "SET last_run = :at, last_error = :err, last_error_at = :at, last_error_kind = :kind,"
             " last_count = :zero ADD consecutive_failures :one"
         )
         response = self._update_checkpoint(

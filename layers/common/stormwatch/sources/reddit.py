@@ -45,12 +45,13 @@ from urllib.parse import quote
 
 from pydantic import ValidationError
 
-from stormwatch.http import HttpError
+from stormwatch.http import AccessRefused, HttpError
 from stormwatch.models import FetchResult, Mention
 from stormwatch.query import search_terms
 from stormwatch.secrets import NoSecrets, Secrets, SourceState
 from stormwatch.sources.base import html_to_text, strip_tracking
 from stormwatch.sources.rss import FeedError, FeedSpec, parse_feed
+from stormwatch.sources.window import Pacer, json_error
 from stormwatch.watchlist import RedditOptions, Topic
 
 OAUTH_URL = "https://www.reddit.com/api/v1/access_token"
@@ -61,6 +62,22 @@ PAGE_SIZE = 100
 TOKEN_MARGIN_SECONDS = 300
 MAX_RATE_WAIT_SECONDS = 30.0
 STATE_KEY = "token"
+RSS_PACE_SECONDS = 6.0  # keyless: Reddit allows about 10 requests a minute per IP
+KEYLESS_SEARCH = "no Reddit credentials configured: using the keyless search RSS (first page only)"
+KEYLESS_SUBREDDITS = (
+    "no Reddit credentials configured: reading the subreddit feeds /r/<name>/new/.rss "
+    "(newest posts of each, first page only)"
+)
+KEYLESS_REFUSED = (
+    "Reddit refused keyless access (HTTP 403): it refuses unauthenticated requests from cloud "
+    "IP ranges such as AWS Lambda's; an API app approved by Reddit (Responsible Builder "
+    "Policy) is needed, see docs/sources.md#reddit"
+)
+APP_REFUSED = (
+    "Reddit refused the app's credentials (HTTP {status}{error}): new API apps need Reddit's "
+    "approval under its Responsible Builder Policy; check that the app is approved and that "
+    "client_id and client_secret are right"
+)
 
 
 def user_agent(username: str | None) -> str:
@@ -292,12 +309,21 @@ class RedditSource:
         return None
 
     def _new_token(self, http: Any, creds: tuple[str, str], ua: str, now_ts: float) -> str:
-        resp = http.post(
-            OAUTH_URL,
-            data={"grant_type": "client_credentials"},
-            headers={"User-Agent": ua},
-            auth=creds,
-        )
+        try:
+            resp = http.post(
+                OAUTH_URL,
+                data={"grant_type": "client_credentials"},
+                headers={"User-Agent": ua},
+                auth=creds,
+            )
+        except HttpError as exc:
+            if exc.status in (401, 403):
+                raise AccessRefused(
+                    APP_REFUSED.format(status=exc.status, error=_oauth_error(exc)),
+                    url=exc.url,
+                    status=exc.status,
+                ) from None
+            raise
         body = resp.json()
         token = body.get("access_token") if isinstance(body, dict) else None
         if not isinstance(token, str) or not token:
@@ -442,9 +468,9 @@ class RedditSource:
                     run.headers["Authorization"] = f"bearer {token}"
                     continue
                 if exc.status == 403:
-                    raise HttpError(
+                    raise AccessRefused(
                         f"Reddit refused the request (HTTP 403{_blocked(exc)}): the app or "
-                        "User-Agent may be blocked or lack API access",
+                        "User-Agent may be blocked or lack Reddit's approval for API access",
                         url=exc.url,
                         status=403,
                     ) from None
@@ -486,62 +512,96 @@ class RedditSource:
     def _fetch_rss(
         self, run: _Run, queries: list[str], state: RedditCursor, now: datetime
     ) -> FetchResult:
-        run.skipped.append(
-            "no Reddit credentials configured: using the keyless search RSS (first page only)"
-        )
-        since = (
-            datetime.fromtimestamp(state.high, tz=UTC)
-            if state.high is not None
-            else datetime.fromtimestamp(
-                now.timestamp() - run.opts.initial_lookback_hours * 3600, tz=UTC
-            )
-        )
-        newest = state.high
-        for query in queries:
-            if run.out_of_time():
+        """Without credentials: each named subreddit's /new/.rss, else the search RSS; the
+        first page of each, paced RSS_PACE_SECONDS apart."""
+        run.skipped.append(KEYLESS_SUBREDDITS if run.opts.subreddits else KEYLESS_SEARCH)
+        lookback = now.timestamp() - run.opts.initial_lookback_hours * 3600
+        since = state.high if state.high is not None else lookback
+        feeds = _keyless_feeds(run.opts, queries)
+        pacer = Pacer.for_client(run.http, RSS_PACE_SECONDS, sleep=self.sleep, clock=self.clock)
+        refused: list[str] = []
+        for label, url, params in feeds:
+            if not pacer.wait(run.deadline):
                 run.skipped.append("time budget used up; next run continues")
                 break
-            if run.opts.subreddits:
-                subs = "+".join(quote(s) for s in run.opts.subreddits)
-                url = f"{RSS_BASE}/r/{subs}/search.rss"
-                params = {"q": query, "sort": "new", "restrict_sr": "1", "limit": "100"}
-            else:
-                url = f"{RSS_BASE}/search.rss"
-                params = {"q": query, "sort": "new", "limit": "100"}
-            resp = run.http.get(url, params=params, headers=run.headers)
-            run.pages += 1
             try:
-                mentions, skipped, _ = parse_feed(
-                    resp.content,
-                    FeedSpec(url=url, kind="feed"),
-                    run.topic.name,
-                    now=now,
-                    content_type=resp.headers.get("content-type"),
-                    source=self.name,
-                )
-            except FeedError as exc:
-                raise HttpError(f"GET {url}: {exc}") from None
-            run.skipped.extend(skipped)
+                mentions = self._read_feed(run, url, params, now)
+            except AccessRefused as exc:
+                refused.append(label)
+                run.skipped.append(f"{label}: {exc}")
+                continue
             for mention in mentions:
                 ts = mention.published.timestamp()
-                if ts < since.timestamp() or (
-                    state.high is not None and ts == state.high and mention.native_id in state.ids
-                ):
+                if ts < since or (ts == state.high and mention.native_id in state.ids):
                     continue
-                mention = _rss_fixup(mention)
                 run.mentions.setdefault(mention.native_id, mention)
-                if ts <= now.timestamp():  # the cursor never moves past now
-                    newest = ts if newest is None else max(newest, ts)
-        ids = [m.native_id for m in run.mentions.values() if m.published.timestamp() == newest]
-        if newest == state.high:
-            ids = sorted(set(ids) | set(state.ids))
-        new_state = RedditCursor(high=newest if newest is not None else since.timestamp(), ids=ids)
-        return FetchResult(
-            mentions=sorted(run.mentions.values(), key=lambda m: (m.published, m.native_id)),
-            cursor=new_state.dump(),
-            pages=run.pages,
-            skipped=run.skipped,
-        )
+        if feeds and len(refused) == len(feeds):
+            raise AccessRefused(KEYLESS_REFUSED, status=403)
+        return _keyless_result(run, state, since, now.timestamp(), truncated=bool(refused))
+
+    def _read_feed(
+        self, run: _Run, url: str, params: dict[str, str], now: datetime
+    ) -> list[Mention]:
+        """One keyless feed's posts; AccessRefused when Reddit answers 403."""
+        try:
+            resp = run.http.get(url, params=params, headers=run.headers)
+        except HttpError as exc:
+            if exc.status == 403:
+                raise AccessRefused(
+                    f"Reddit refused the feed (HTTP 403{_blocked(exc)})", url=exc.url, status=403
+                ) from None
+            raise
+        run.pages += 1
+        try:
+            mentions, skipped, _ = parse_feed(
+                resp.content,
+                FeedSpec(url=url, kind="feed"),
+                run.topic.name,
+                now=now,
+                content_type=resp.headers.get("content-type"),
+                source=self.name,
+            )
+        except FeedError as exc:
+            raise HttpError(f"GET {url}: {exc}") from None
+        run.skipped.extend(skipped)
+        return [_rss_fixup(m) for m in mentions]
+
+
+def _keyless_feeds(
+    opts: RedditOptions, queries: list[str]
+) -> list[tuple[str, str, dict[str, str]]]:
+    """(label, url, params) of each keyless request: a subreddit's newest posts for every
+    named subreddit (the local query picks the mentions), else one search per query."""
+    if opts.subreddits:
+        return [
+            (f"r/{sub}", f"{RSS_BASE}/r/{quote(sub)}/new/.rss", {"limit": str(PAGE_SIZE)})
+            for sub in opts.subreddits
+        ]
+    params = {"sort": "new", "limit": str(PAGE_SIZE)}
+    return [("search", f"{RSS_BASE}/search.rss", {"q": q, **params}) for q in queries]
+
+
+def _keyless_result(
+    run: _Run, state: RedditCursor, since: float, now_ts: float, *, truncated: bool
+) -> FetchResult:
+    """The keyless run's result: the cursor at the newest post kept (and the ids there); the
+    cursor never moves past now (the collector judges a post dated in the future)."""
+    newest = max(
+        [ts for m in run.mentions.values() if (ts := m.published.timestamp()) <= now_ts]
+        + ([state.high] if state.high is not None else []),
+        default=None,
+    )
+    ids = [m.native_id for m in run.mentions.values() if m.published.timestamp() == newest]
+    if newest == state.high:
+        ids = sorted(set(ids) | set(state.ids))
+    new_state = RedditCursor(high=newest if newest is not None else since, ids=ids)
+    return FetchResult(
+        mentions=sorted(run.mentions.values(), key=lambda m: (m.published, m.native_id)),
+        cursor=new_state.dump(),
+        pages=run.pages,
+        skipped=run.skipped,
+        truncated=truncated,
+    )
 
 
 def _rss_fixup(mention: Mention) -> Mention:
@@ -570,3 +630,9 @@ def _merge(
 def _blocked(exc: HttpError) -> str:
     body = getattr(exc, "body", b"") or b""
     return ' "Blocked"' if b"blocked" in body[:2000].lower() else ""
+
+
+def _oauth_error(exc: HttpError) -> str:
+    """The OAuth error name of a refused token request (", invalid_client"); never a value."""
+    error = json_error(exc).get("error")
+    return f", {error}" if isinstance(error, str) and error.isidentifier() else ""
