@@ -164,6 +164,9 @@ def test_the_digest_shows_gdelt_news_tone_beside_our_sentiment_in_each_language(
     assert "GDELT news tone: -2.0 (4 articles;" in english.text
     assert "GDELT news tone: -2.0 (4 articles;" in english.html
     assert "GDELT-Nachrichtenton: -2,0 (4 Artikel;" in german.text
+    # GDELT's terms: any use cites the GDELT Project with a link
+    assert "The GDELT Project, https://www.gdeltproject.org/" in english.text
+    assert 'href="https://www.gdeltproject.org/"' in english.html
 
 
 def test_without_gdelt_or_without_tone_points_there_is_no_tone_line():

@@ -6,8 +6,15 @@ Credentials (SSM, see docs/sources.md)
     the source uses the application-only OAuth grant (``grant_type=client_credentials``) and
     searches ``https://oauth.reddit.com/search``; the token (valid ~24 h) is kept in the source
     state between runs and fetched again shortly before it expires or when a search says 401.
-    Without them it reads the keyless ``https://www.reddit.com/search.rss`` (one page, Reddit's
-    stricter unauthenticated limits) and notes the fallback in the run's skipped list.
+    Without them it reads keyless feeds and notes the fallback in the run's skipped list: each
+    named subreddit's ``/r/<name>/new/.rss``, else ``https://www.reddit.com/search.rss`` (first
+    page only, paced RSS_PACE_SECONDS apart for Reddit's unauthenticated limits).
+
+Refusals (`stormwatch.http.AccessRefused`, health "needs approval / refused")
+    Since late 2025 new API apps need Reddit's approval (Responsible Builder Policy), and Reddit
+    answers keyless requests from cloud IP ranges with 403. A 401/403 on the token request, a
+    403 on the OAuth search, or 403 on every keyless feed is a refusal, not an outage; one
+    refused feed among several is a note and a partial run.
 
 Query
     One search for the whole topic: its search terms ORed, phrases quoted
@@ -19,8 +26,7 @@ Rate limits
     Every response's ``x-ratelimit-remaining`` (a float string such as "997.0") and
     ``x-ratelimit-reset`` (seconds) are obeyed: when nothing remains the source waits for the
     reset if that fits in the time budget and is short, otherwise stops (``truncated``).
-    A 403 (Reddit answers "Blocked" to clients it refuses) fails the run with a clear message, so
-    the source shows as failing in health instead of crashing anything.
+    A 403 (Reddit answers "Blocked" to clients it refuses) fails the run as refused (above).
 
 Cursor
     ``{"high": <newest created_utc>, "ids": [fullnames at that second]}``, plus
