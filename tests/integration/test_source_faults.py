@@ -23,6 +23,7 @@ import responses
 from stormwatch.collector import collect_topic
 from stormwatch.http import HttpClient
 from stormwatch.secrets import StaticSecrets
+from stormwatch.sources.gdelt import GdeltSource
 from stormwatch.sources.github import GitHubSource
 from stormwatch.sources.hackernews import HackerNewsSource
 from stormwatch.sources.rss import RssSource
@@ -121,6 +122,21 @@ def yt_body(n: int, *, loop: bool = False) -> dict:
     return body
 
 
+def gdelt_body(n: int, *, loop: bool = False) -> dict:
+    count = 250 if loop else n  # a full answer (GDELT's maximum) claims more
+    articles = [
+        {
+            "url": f"https://news.example/acme/{i}",
+            "title": f"AcmeCloud outage article {i}",
+            "seendate": datetime.fromtimestamp(ts(min(i, n or 1)), UTC).strftime("%Y%m%dT%H%M%SZ"),
+            "domain": "news.example",
+            "language": "English",
+        }
+        for i in range(1, count + 1)
+    ]
+    return {"articles": articles} if articles else {}
+
+
 @dataclass
 class Case:
     name: str
@@ -175,6 +191,14 @@ CASES = [
         lambda loop: _json(yt_body(ITEMS, loop=loop)),
         ITEMS,
         {"youtube": {"max_comment_calls_per_run": 0}},
+    ),
+    Case(
+        "gdelt",
+        re.compile(r"https://api\.gdeltproject\.org/api/v2/doc/doc.*"),
+        lambda: GdeltSource(sleep=lambda s: None),
+        lambda loop: _json(gdelt_body(ITEMS, loop=loop)),
+        ITEMS,
+        {"gdelt": {"max_pages": 3, "tone": False}},
     ),
 ]
 
@@ -287,6 +311,7 @@ def test_an_empty_page_first_loses_nothing_when_the_items_appear(case, store):
         "stackexchange": _json(se_body(0)),
         "github": _json(gh_body(0)),
         "youtube": _json(yt_body(0)),
+        "gdelt": _json(gdelt_body(0)),
     }[case.name]
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         _serve(mock, case, (200, {"Content-Type": empty[0]}, empty[1]))

@@ -13,21 +13,16 @@ from pathlib import Path
 import pytest
 from stormwatch.events import CollectEvent, DigestEvent, StreamRecord
 from stormwatch.models import Mention, Surge
+from stormwatch.sources import REGISTRY
 
 from tests.infrastructure import cfn_template as cfn
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 
 # which function each sample event is for, and how it is parsed
+# (one collect event per registered source: the registry is the list of sources)
 TARGETS = {
-    "collect_hackernews.json": ("CollectFunction", "collect"),
-    "collect_rss.json": ("CollectFunction", "collect"),
-    "collect_reddit.json": ("CollectFunction", "collect"),
-    "collect_mastodon.json": ("CollectFunction", "collect"),
-    "collect_bluesky.json": ("CollectFunction", "collect"),
-    "collect_stackexchange.json": ("CollectFunction", "collect"),
-    "collect_youtube.json": ("CollectFunction", "collect"),
-    "collect_github.json": ("CollectFunction", "collect"),
+    **{f"collect_{name}.json": ("CollectFunction", "collect") for name in sorted(REGISTRY)},
     "score_mention_insert.json": ("ScoreFunction", "stream"),
     "report_digest.json": ("ReportFunction", "digest"),
     "report_digest_topic.json": ("ReportFunction", "digest"),
