@@ -277,6 +277,18 @@ def test_requests_are_paced_five_seconds_apart_but_replays_are_not():
     assert replay_sleeps == []
 
 
+def test_pacing_holds_across_topics_of_one_run():
+    """Given one collect invocation that runs two topics back to back (tone off)
+    When the second topic's first request follows the first topic's
+    Then it waits too: GDELT's five seconds are per client, not per topic."""
+    sleeps: list[float] = []
+    gdelt = source(None, sleeps)
+    http = FakeGdelt([article(1, NOW_I - 60)])
+    gdelt.fetch(topic(tone=False), None, http, now=NOW)
+    gdelt.fetch(topic(tone=False), None, http, now=NOW)
+    assert len(http.requests) == 2 and sleeps == [PACE_SECONDS]
+
+
 # --- tone ---
 
 

@@ -476,6 +476,19 @@ def test_without_credentials_topics_naming_subreddits_read_each_new_feed_politel
     assert any("subreddit feeds" in note for note in report.skipped)
 
 
+def test_keyless_pacing_holds_across_topics_of_one_run():
+    """Given one invocation collecting two topics that each name one subreddit, keyless
+    When the second topic's feed follows the first topic's
+    Then it waits the full interval: Reddit's limit is per client, not per topic."""
+    http = SubredditFeeds({feed_url("aws"): feed("aws"), feed_url("sysadmin"): feed("sysadmin")})
+    sleeps: list[float] = []
+    reddit = source(secrets={}, sleep=sleeps.append)
+    reddit.clock = lambda: 100.0
+    reddit.fetch(topic(subreddits=["aws"]), None, http, now=NOW)
+    reddit.fetch(topic(subreddits=["sysadmin"]), None, http, now=NOW)
+    assert len(http.calls) == 2 and sleeps == [RSS_PACE_SECONDS]
+
+
 def test_a_second_run_reads_only_what_is_newer_than_the_checkpoint():
     """Given a first keyless run over both feeds
     When the same feeds are read again

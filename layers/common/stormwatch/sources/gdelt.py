@@ -226,6 +226,15 @@ class GdeltSource:
         self.state = state
         self.clock = clock
         self.sleep = sleep
+        # one pacer for the life of the source (one invocation, every topic): GDELT's five
+        # seconds are per client, so the next topic's first request waits too
+        self._pacer: tuple[HttpGetter, Pacer] | None = None
+
+    def _pacer_for(self, http: HttpGetter) -> Pacer:
+        if self._pacer is None or self._pacer[0] is not http:
+            pacer = Pacer.for_client(http, PACE_SECONDS, sleep=self.sleep, clock=self.clock)
+            self._pacer = (http, pacer)
+        return self._pacer[1]
 
     def fetch(
         self,
@@ -240,7 +249,7 @@ class GdeltSource:
         now_i = int(now.timestamp())
         queries, skipped = build_queries(topic)
         old = WindowCursor.read(cursor, skipped)
-        pacer = Pacer.for_client(http, PACE_SECONDS, sleep=self.sleep, clock=self.clock)
+        pacer = self._pacer_for(http)
 
         def fetcher(query: str) -> Callable[[int, int | None, int], Page]:
             def fetch_page(lo: int, hi: int | None, _page: int) -> Page:

@@ -292,6 +292,8 @@ class RedditSource:
         self.clock = clock
         self.sleep = sleep
         self._token: dict[str, Any] | None = None  # when there is no state store
+        # keyless: one pacer for the life of the source, so every topic's feeds are paced
+        self._pacer: tuple[Any, Pacer] | None = None
 
     def __repr__(self) -> str:
         return "RedditSource()"
@@ -524,7 +526,7 @@ class RedditSource:
         lookback = now.timestamp() - run.opts.initial_lookback_hours * 3600
         since = state.high if state.high is not None else lookback
         feeds = _keyless_feeds(run.opts, queries)
-        pacer = Pacer.for_client(run.http, RSS_PACE_SECONDS, sleep=self.sleep, clock=self.clock)
+        pacer = self._pacer_for(run.http)
         refused: list[str] = []
         for label, url, params in feeds:
             if not pacer.wait(run.deadline):
@@ -544,6 +546,12 @@ class RedditSource:
         if feeds and len(refused) == len(feeds):
             raise AccessRefused(KEYLESS_REFUSED, status=403)
         return _keyless_result(run, state, since, now.timestamp(), truncated=bool(refused))
+
+    def _pacer_for(self, http: Any) -> Pacer:
+        if self._pacer is None or self._pacer[0] is not http:
+            pacer = Pacer.for_client(http, RSS_PACE_SECONDS, sleep=self.sleep, clock=self.clock)
+            self._pacer = (http, pacer)
+        return self._pacer[1]
 
     def _read_feed(
         self, run: _Run, url: str, params: dict[str, str], now: datetime
