@@ -277,6 +277,17 @@ def test_requests_are_paced_five_seconds_apart_but_replays_are_not():
     assert replay_sleeps == []
 
 
+def test_an_old_cursor_asks_no_further_back_than_gdelts_three_months():
+    """Given a cursor from 200 days ago (the source was off for months)
+    When the next run asks
+    Then its window starts inside GDELT's rolling three months."""
+    http = FakeGdelt()
+    old = WindowCursor(high=NOW_I - 200 * 86400).dump()
+    source().fetch(topic(tone=False), old, http, now=NOW)
+    start = _epoch(http.requests[0]["startdatetime"])
+    assert NOW_I - 90 * 86400 < start < NOW_I - 89 * 86400
+
+
 def test_pacing_holds_across_topics_of_one_run():
     """Given one collect invocation that runs two topics back to back (tone off)
     When the second topic's first request follows the first topic's

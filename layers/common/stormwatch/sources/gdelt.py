@@ -62,6 +62,7 @@ PACE_SECONDS = 5.5  # GDELT: one request every five seconds, with a margin
 OVERLAP_SECONDS = 1800  # GDELT indexes in 15-minute batches; re-read two of them
 TERMS_PER_QUERY = 10
 MIN_TERM_CHARS = 3
+WINDOW_DAYS = 90  # GDELT searches a rolling three months; nothing older can be asked for
 TONE_HOURS = 48
 TONE_STATE_DAYS = 3
 SEENDATE = "%Y%m%dT%H%M%SZ"
@@ -250,11 +251,13 @@ class GdeltSource:
         queries, skipped = build_queries(topic)
         old = WindowCursor.read(cursor, skipped)
         pacer = self._pacer_for(http)
+        oldest = now_i - WINDOW_DAYS * 86400 + 3600
 
         def fetcher(query: str) -> Callable[[int, int | None, int], Page]:
             def fetch_page(lo: int, hi: int | None, _page: int) -> Page:
                 if not pacer.wait(deadline):
                     return Page(more=True, stop="time budget used up", requested=False)
+                lo = max(lo, oldest)  # an old cursor cannot reach behind GDELT's window
                 return self._page(http, query, topic.name, lo, hi if hi is not None else now_i)
 
             return fetch_page
