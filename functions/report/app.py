@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
@@ -14,18 +14,21 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
     DynamoDBRecord,
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from stormwatch.channels.base import Channel, JsonPoster
+from stormwatch.channels.registry import ChannelParts, build_channels
 from stormwatch.config import cached_watchlist
 from stormwatch.events import DigestEvent, StreamRecord
 from stormwatch.mailer import Mailer
 from stormwatch.models import now_utc
 from stormwatch.reporting import (
+    DeliveryFailed,
     ReportOutcome,
     due_topics,
-    send_alert,
+    notify,
     send_digest,
-    send_notice,
 )
 from stormwatch.runtime import aws_client, make_deliver
+from stormwatch.secrets import NoSecrets, Secrets, SsmSecrets
 from stormwatch.settings import ReportSettings
 from stormwatch.store import Store, notice_from_item, surge_from_item
 
@@ -43,6 +46,16 @@ class Deps:
     clock: Any = now_utc
     # the local runner keeps every rendered e-mail to write it under out/
     keep_rendered: list | None = None
+    # chat webhook URLs and signing secrets (SSM), the SNS client for SMS, the HTTP poster
+    secrets: Secrets = field(default_factory=NoSecrets)
+    sns: Any = None
+    poster: JsonPoster = field(default_factory=JsonPoster)
+
+    def channels(self) -> dict[str, Channel]:
+        return build_channels(ChannelParts(self.mailer, self.secrets, self.poster, self.sns))
+
+    def deliver(self, context: Any) -> Any:
+        return make_deliver(self.channels(), self.dynamodb, self.settings.table_name, context)
 
 
 @cache
@@ -55,7 +68,14 @@ def _default_deps() -> Deps:
         settings.sender_address,
         configuration_set=settings.ses_configuration_set or None,
     )
-    return Deps(settings=settings, store=store, mailer=mailer, dynamodb=dynamodb)
+    return Deps(
+        settings=settings,
+        store=store,
+        mailer=mailer,
+        dynamodb=dynamodb,
+        secrets=SsmSecrets(settings.ssm_prefix),
+        sns=aws_client("sns"),
+    )
 
 
 deps_factory = _default_deps
@@ -69,7 +89,7 @@ def _digests(event: dict[str, Any], deps: Deps, context: Any) -> ReportOutcome:
         topics = [watchlist.topic(request.topic)]
     else:
         topics = watchlist.topics if request.force else due_topics(watchlist, when)
-    deliver = make_deliver(deps.mailer, deps.dynamodb, deps.settings.table_name, context)
+    deliver = deps.deliver(context)
     outcome = ReportOutcome()
     for topic in topics:
         send_digest(
@@ -82,22 +102,24 @@ def _digests(event: dict[str, Any], deps: Deps, context: Any) -> ReportOutcome:
             settings_url=deps.settings.settings_url,
             outcome=outcome,
             watchlist=watchlist,
+            health=deps.store,
         )
+    if outcome.failures:
+        # every topic had its turn; fail now so the retry sends what is missing (only that)
+        raise DeliveryFailed(outcome.failures)
     return outcome
 
 
 def _alerts(event: dict[str, Any], deps: Deps, context: Any) -> tuple[ReportOutcome, dict]:
     watchlist = cached_watchlist(str(deps.settings.watchlist_path))
-    deliver = make_deliver(deps.mailer, deps.dynamodb, deps.settings.table_name, context)
     outcome = ReportOutcome()
-
-    # what send_alert and send_notice both need
-    email_options: dict[str, Any] = {
-        "deliver": deliver,
+    options: dict[str, Any] = {
+        "deliver": deps.deliver(context),
         "templates_dir": deps.settings.templates_dir,
         "watchlist_name": watchlist.name,
         "settings_url": deps.settings.settings_url,
         "outcome": outcome,
+        "health": deps.store,
     }
 
     def alert_record(record: DynamoDBRecord) -> None:
@@ -116,7 +138,11 @@ def _alerts(event: dict[str, Any], deps: Deps, context: Any) -> tuple[ReportOutc
             # retry would not change that
             logger.warning("item for a topic not in the watchlist", extra={"topic": item.topic})
             return
-        (send_notice if is_notice else send_alert)(topic, item, **email_options)
+        failed_before = len(outcome.failures)
+        notify(topic, item, now=deps.clock(), **options)
+        if len(outcome.failures) > failed_before:
+            # the record is retried (the delivered targets are repeats then, not resent)
+            raise DeliveryFailed(outcome.failures[failed_before:])
 
     processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
     with processor(records=event["Records"], handler=alert_record, lambda_context=context):
@@ -137,6 +163,10 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         metrics.add_metric(name="DigestSent", unit=MetricUnit.Count, value=outcome.sent)
     if deps.keep_rendered is not None:
         deps.keep_rendered.extend(outcome.rendered)
+    if outcome.failures:
+        metrics.add_metric(
+            name="DeliveryFailed", unit=MetricUnit.Count, value=len(outcome.failures)
+        )
     logger.info("report done", extra={"sent": outcome.sent, "repeats": outcome.repeats})
     return {
         **response,
@@ -150,6 +180,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
                 "message_id": d.message_id,
                 "repeat": d.repeat,
                 "subject": d.subject,
+                "channel": d.channel,
             }
             for d in outcome.deliveries
         ],

@@ -6,6 +6,8 @@ through the real handlers, exactly as `stormwatch demo` runs it.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from stormwatch import local
 from stormwatch.cycle import DEMO_NOW, CycleConfig, run_cycle
@@ -50,16 +52,41 @@ def test_demo_outage_burst_raises_one_alert_for_acme_cloud(demo_run):
     result, _, _ = demo_run
     # Then exactly one surge episode is raised, for acme-cloud, and its alert is mailed
     assert [s["topic"] for s in result.surges] == ["acme-cloud"]
-    alerts = [d for d in result.deliveries if d["kind"] == "alert"]
+    alerts = [d for d in result.deliveries if d["kind"] == "alert" and d["channel"] == "email"]
     assert len(alerts) == 1 and alerts[0]["topic"] == "acme-cloud"
+    # and goes to each chat, webhook and SMS channel of the demo watchlist once
+    chat = sorted(d["channel"] for d in result.deliveries if d["channel"] != "email")
+    assert chat == ["slack", "sms", "teams", "webhook"]
+
+
+def test_the_demo_writes_what_each_channel_received_under_out_channels(demo_run):
+    # Given the demo's alert delivered to Slack, Teams and the webhook on the local receiver
+    # and to SMS on the embedded SNS
+    result, _, out = demo_run
+    channels = out / "channels"
+    # Then each channel's message is written, one each
+    assert result.channels_received == {"slack": 1, "sms": 1, "teams": 1, "webhook": 1}
+    slack = json.loads((channels / "slack.json").read_text())[0]
+    assert slack["blocks"][0]["type"] == "header" and "FIRESTORM" in slack["text"]
+    teams = json.loads((channels / "teams.json").read_text())[0]
+    assert teams["attachments"][0]["contentType"] == "application/vnd.microsoft.card.adaptive"
+    # And the webhook arrived signed, with its headers, and the signature verifies
+    webhook = json.loads((channels / "webhook.json").read_text())[0]
+    assert webhook["signature_valid"] is True
+    assert webhook["headers"]["Stormwatch-Signature"].startswith("t=")
+    assert webhook["body"]["type"] == "surge.alert" and webhook["body"]["version"] == "1"
+    # And the text message is one short line naming the tier and the topic
+    (line,) = (channels / "sms.txt").read_text().splitlines()
+    assert line.startswith("+447700900123: [stormwatch] FIRESTORM: AcmeCloud")
+    assert len(line.split(": ", 1)[1]) <= 160
 
 
 def test_each_topic_gets_a_digest_accepted_by_ses_and_written_to_out(demo_run):
     result, _, out = demo_run
     digests = [d for d in result.deliveries if d["kind"] == "digest"]
     assert sorted(d["topic"] for d in digests) == ["acme-cloud", "deutsche-bahn"]
-    # SES on the endpoint accepted every message the cycle sent
-    assert result.ses_accepted == len(result.deliveries)
+    # SES on the endpoint accepted every e-mail the cycle sent
+    assert result.ses_accepted == sum(1 for d in result.deliveries if d["channel"] == "email")
     # And both parts of each digest are in out/, with real mentions from the replay
     for topic in ("acme-cloud", "deutsche-bahn"):
         html = next(out.glob(f"digest-{topic}-*.html")).read_text()

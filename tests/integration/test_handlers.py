@@ -6,14 +6,19 @@ import copy
 import json
 import os
 import time
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import boto3
 import pytest
+from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 from stormwatch import local
+from stormwatch.channels.base import JsonPoster
 from stormwatch.cycle import DEMO_NOW, CycleConfig, wire_handlers
 from stormwatch.models import SourceNotice
 from stormwatch.store import Store
+
+from tests.support.fakes import RecordingSession
 
 SENDER = "stormwatch@example.com"
 
@@ -36,7 +41,10 @@ def wired(table, tmp_path):
         replay_dir=local.repo_path("demo", "recordings"),
         clock=lambda: DEMO_NOW,
     )
-    yield wire_handlers(config)
+    # chat webhooks answer from memory (no sockets); SMS goes to moto's SNS
+    session = RecordingSession()
+    wired = wire_handlers(config, poster=JsonPoster(session, allow_loopback=True))
+    yield {**wired, "chat": session}
     os.environ.clear()
     os.environ.update(saved)
 
@@ -44,6 +52,13 @@ def wired(table, tmp_path):
 def invoke(wired, function: str, payload: dict) -> dict:
     context = local.FakeLambdaContext(f"stormwatch-{function}")
     return wired["handlers"][function].lambda_handler(payload, context)
+
+
+def sms_messages() -> list:
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.sns.models import sns_backends
+
+    return list(sns_backends[DEFAULT_ACCOUNT_ID]["eu-central-1"].sms_messages.values())
 
 
 def ses_messages() -> list:
@@ -132,10 +147,39 @@ def test_surge_insert_sends_the_alert_once(wired, table):
     # When the report handler gets it twice (a retry)
     first = invoke(wired, "report", stream_event)
     second = invoke(wired, "report", stream_event)
-    # Then the alert went out once to the topic's alert recipients
+    # Then the alert went out once to the topic's alert recipients and each of its channels
     assert first["batchItemFailures"] == [] and first["sent"] >= 1
     assert second["sent"] == 0 and second["repeats"] == first["sent"]
-    assert len(ses_messages()) == first["sent"]
+    by_channel = Counter(d["channel"] for d in first["deliveries"])
+    assert len(ses_messages()) == by_channel["email"] == 1
+    # (a warning: Slack, Teams and the webhook take every tier the demo gives them, SMS too)
+    assert by_channel == {"email": 1, "slack": 1, "teams": 1, "webhook": 1, "sms": 1}
+    assert len(wired["chat"].posts) == 3
+
+
+def test_a_failing_chat_channel_blocks_no_other_and_is_retried_alone(wired, table):
+    # Given Slack answers 500 on every attempt (the retries with backoff included)
+    wired["chat"].script = [500, 500, 500]
+    stream_event = event("report_surge_insert.json")
+    local.put_stream_images(stream_event, table)
+    # When the report handler gets the surge, the record fails (a batch of one: the invocation)
+    with pytest.raises(BatchProcessingError, match="via slack"):
+        invoke(wired, "report", stream_event)
+    # Then e-mail, Teams, the webhook and SMS went out all the same
+    assert len(ses_messages()) == 1 and len(sms_messages()) == 1
+    posted = [post.url.rsplit("/", 1)[-1] for post in wired["chat"].posts]
+    assert posted == ["slack"] * 3 + ["teams", "webhook"]  # Slack tried 3 times, with backoff
+    # And the store says Slack is failing, since now
+    (health,) = [h for h in wired["store"].channel_health("acme-cloud") if h.failing]
+    assert health.channel == "slack" and health.consecutive_failures == 1
+    assert "HTTP 500" in health.last_error
+    # When the stream retries the record and Slack is back
+    again = invoke(wired, "report", stream_event)
+    # Then only Slack is sent; the others are repeats, and Slack is healthy again
+    sent = [d["channel"] for d in again["deliveries"] if not d["repeat"]]
+    assert sent == ["slack"] and again["batchItemFailures"] == []
+    assert len(ses_messages()) == 1 and len(sms_messages()) == 1
+    assert not any(h.failing for h in wired["store"].channel_health("acme-cloud"))
 
 
 def test_idempotency_records_expire_with_the_table_ttl(wired, table):
@@ -173,12 +217,15 @@ def test_a_source_down_notice_insert_sends_one_short_email(wired, table):
     # When the report handler gets it twice (a retry)
     first = invoke(wired, "report", stream_event)
     second = invoke(wired, "report", stream_event)
-    # Then one "source down" e-mail per alert recipient went out, once
+    # Then one "source down" e-mail per alert recipient went out, once, and the notice went to
+    # the chat channels that take notices (Slack, Teams, webhook; SMS does not by default)
     assert first["batchItemFailures"] == [] and first["sent"] >= 1
     assert {d["kind"] for d in first["deliveries"]} == {"notice"}
     assert all("source down: reddit" in d["subject"] for d in first["deliveries"])
     assert second["sent"] == 0 and second["repeats"] == first["sent"]
-    assert len(ses_messages()) == first["sent"]
+    channels = sorted(d["channel"] for d in first["deliveries"])
+    assert channels == ["email", "slack", "teams", "webhook"]
+    assert len(ses_messages()) == 1 and sms_messages() == []
 
 
 def test_a_surge_for_a_topic_no_longer_watched_is_dropped_not_retried(wired, table):

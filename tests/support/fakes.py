@@ -82,3 +82,52 @@ class ScriptedSource:
         if isinstance(result, Exception):
             raise result
         return result
+
+
+@dataclass
+class PostedRequest:
+    url: str
+    body: bytes
+    headers: dict[str, str]
+
+
+class RecordingSession:
+    """A requests.Session stand-in for chat webhooks: keeps each POST and answers with the
+    next scripted status (200 once the script runs out); an exception in the script is raised."""
+
+    def __init__(self, script: list[int | Exception] | None = None):
+        self.posts: list[PostedRequest] = []
+        self.script = list(script or [])
+
+    def post(self, url, *, data, headers, timeout, allow_redirects):
+        import requests
+
+        assert allow_redirects is False and timeout
+        self.posts.append(PostedRequest(url, data, dict(headers)))
+        step = self.script.pop(0) if self.script else 200
+        if isinstance(step, Exception):
+            raise step
+        response = requests.Response()
+        response.status_code = step
+        response._content = b"ok" if step < 300 else b"invalid_payload"
+        return response
+
+
+class OnceOnly:
+    """A deliver() with the contract of runtime.make_deliver: each key sends at most once.
+
+    `sent[key]` is (the e-mail in the target's language, the target's address); `targets`
+    and `notifications` keep what each key was sent with."""
+
+    def __init__(self):
+        self.sent: dict = {}
+        self.targets: dict = {}
+        self.notifications: dict = {}
+
+    def __call__(self, key, notification, target):
+        if key in self.sent:
+            return f"id-{key}", True
+        self.sent[key] = (notification.email_for(target.language), target.address)
+        self.targets[key] = target
+        self.notifications[key] = notification
+        return f"id-{key}", False

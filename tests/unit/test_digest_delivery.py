@@ -11,14 +11,15 @@ from stormwatch.models import (
     Checkpoint,
     HourBucket,
     Mention,
-    RenderedEmail,
     ScoredMention,
     Sentiment,
     Surge,
     recipient_hash,
 )
-from stormwatch.reporting import send_alert, send_digest
+from stormwatch.reporting import notify, send_digest
 from stormwatch.watchlist import Watchlist
+
+from tests.support.fakes import OnceOnly
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 NOW = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)  # 09:00 in Berlin
@@ -90,18 +91,8 @@ class MemoryReportStore:
     def count_between(self, topic, start, end):
         return sum(b.count for b in self.buckets.get(topic, []) if start <= b.hour < end)
 
-
-class OnceOnly:
-    """A deliver() with the contract of runtime.make_deliver: each key sends at most once."""
-
-    def __init__(self):
-        self.sent: dict[str, tuple[RenderedEmail, str]] = {}
-
-    def __call__(self, key, email, recipient):
-        if key in self.sent:
-            return f"id-{key}", True
-        self.sent[key] = (email, recipient)
-        return f"id-{key}", False
+    def channel_health(self, topic):
+        return []
 
 
 def digest_run(wl: Watchlist, deliver, store=None, now=NOW):
@@ -228,7 +219,7 @@ def surge(tier: str, minutes: int = 0, **kw) -> Surge:
 
 
 def alert_run(wl, event, deliver):
-    return send_alert(
+    return notify(
         wl.topic("acme-cloud"),
         event,
         deliver=deliver,

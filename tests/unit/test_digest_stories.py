@@ -19,8 +19,10 @@ from stormwatch.models import (
     Surge,
 )
 from stormwatch.render import render_alert, render_digest, render_notice
-from stormwatch.reporting import send_notice
+from stormwatch.reporting import notify
 from stormwatch.watchlist import Topic
+
+from tests.support.fakes import OnceOnly
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 NOW = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
@@ -201,17 +203,6 @@ def test_an_alert_on_incomplete_data_says_which_source_is_failing_since_when():
     )
 
 
-class OnceOnly:
-    def __init__(self):
-        self.sent: dict[str, tuple] = {}
-
-    def __call__(self, key, email, recipient):
-        if key in self.sent:
-            return f"id-{key}", True
-        self.sent[key] = (email, recipient)
-        return f"id-{key}", False
-
-
 def test_a_source_down_notice_is_mailed_once_per_recipient_in_their_language():
     # Given a notice for reddit and two recipients, one reading German
     topic = make_topic(
@@ -227,8 +218,8 @@ def test_a_source_down_notice_is_mailed_once_per_recipient_in_their_language():
     )
     deliver = OnceOnly()
     # When the report function handles it twice (a stream retry)
-    first = send_notice(topic, notice, deliver=deliver, templates_dir=TEMPLATES, watchlist_name="w")
-    again = send_notice(topic, notice, deliver=deliver, templates_dir=TEMPLATES, watchlist_name="w")
+    first = notify(topic, notice, deliver=deliver, templates_dir=TEMPLATES, watchlist_name="w")
+    again = notify(topic, notice, deliver=deliver, templates_dir=TEMPLATES, watchlist_name="w")
     # Then each recipient got exactly one e-mail, keyed by the notice
     assert first.sent == 2 and again.sent == 0 and again.repeats == 2
     assert all(

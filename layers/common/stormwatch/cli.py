@@ -53,10 +53,12 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def _finish(result: Any) -> int:
     accepted = result.ses_accepted
-    sent = sum(1 for d in result.deliveries if not d["repeat"])
+    sent = sum(1 for d in result.deliveries if not d["repeat"] and d["channel"] == "email")
+    chat = sum(1 for d in result.deliveries if not d["repeat"] and d["channel"] != "email")
     print(
         f"done in {result.seconds:.1f} s: {sum(c['new'] for c in result.collected)} new mentions, "
-        f"{result.scored} scored, {len(result.surges)} surge(s), {sent} e-mail(s) sent"
+        f"{result.scored} scored, {len(result.surges)} surge(s), {sent} e-mail(s) and "
+        f"{chat} chat/webhook/SMS message(s) sent"
         + (f", {accepted} accepted by SES on the endpoint" if accepted >= 0 else "")
     )
     for failure in result.failures:
@@ -66,7 +68,7 @@ def _finish(result: Any) -> int:
 
 def cmd_invoke(args: argparse.Namespace) -> int:
     """Run one handler with an event file, like `sam local invoke -e`, without Docker."""
-    from stormwatch.cycle import CycleConfig, wire_handlers
+    from stormwatch.cycle import CycleConfig, wire_handlers, write_channels
     from stormwatch.store import Store  # noqa: F401 - imported for side effects of wiring
 
     event = json.loads(Path(args.event).read_text(encoding="utf-8"))
@@ -78,10 +80,10 @@ def cmd_invoke(args: argparse.Namespace) -> int:
             out_dir=config.out_dir,
             endpoint=args.endpoint,
         )
-    with local.aws_endpoint(args.endpoint):
+    with local.aws_endpoint(args.endpoint), local.ChannelReceiver() as receiver:
         local.ensure_table(config.table_name)
         local.ensure_sender(config.sender)
-        wired = wire_handlers(config)
+        wired = wire_handlers(config, receiver.url)
         if "Records" in event:
             local.put_stream_images(event, config.table_name)
         handler = wired["handlers"][args.function]
@@ -89,6 +91,8 @@ def cmd_invoke(args: argparse.Namespace) -> int:
             event, local.FakeLambdaContext(f"stormwatch-{args.function}")
         )
         files = local.write_emails(wired["rendered"], config.out_dir)
+        sms = local.sms_accepted() if args.endpoint is None else []
+        files += write_channels(receiver.requests, sms, config.out_dir / "channels")[0]
     print(json.dumps(response, indent=2, default=str))
     for path in files:
         print(f"wrote {path}", file=sys.stderr)

@@ -7,6 +7,7 @@ chosen here, the composition root of the local world.
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Callable
@@ -55,6 +56,8 @@ class CycleResult:
     surges: list[dict[str, Any]] = field(default_factory=list)
     deliveries: list[dict[str, Any]] = field(default_factory=list)
     ses_accepted: int = 0
+    # what the local Slack/Teams/webhook receiver and the embedded SNS got, by channel
+    channels_received: dict[str, int] = field(default_factory=dict)
     files: list[Path] = field(default_factory=list)
     seconds: float = 0.0
     failures: list[str] = field(default_factory=list)
@@ -103,8 +106,36 @@ def local_secrets(*, replay: bool) -> Any:
     return StaticSecrets.from_file(path) if path else NoSecrets()
 
 
-def wire_handlers(config: CycleConfig) -> dict[str, Any]:
-    """Import the three handlers and give them local collaborators."""
+# the local webhook receiver checks signatures with this; never valid anywhere
+DEMO_SIGNING_SECRET = "demo-signing-secret-not-real"  # noqa: S105
+
+
+class LocalChannelSecrets:
+    """A local run's secrets, plus the chat channels' parameters: each channels/<kind>/... URL
+    not set otherwise points at the local receiver, each signing secret is the demo's."""
+
+    def __init__(self, base: Any, receiver_url: str) -> None:
+        self._base = base
+        self._receiver_url = receiver_url
+
+    def get(self, name: str) -> str | None:
+        value = self._base.get(name)
+        if value or not name.startswith("channels/"):
+            return value
+        if name.endswith("secret"):
+            return DEMO_SIGNING_SECRET
+        return f"{self._receiver_url}/{name.split('/')[1]}"
+
+    def __repr__(self) -> str:
+        return f"LocalChannelSecrets({self._base!r})"
+
+
+def wire_handlers(
+    config: CycleConfig, receiver_url: str = "http://127.0.0.1:9", poster: Any = None
+) -> dict[str, Any]:
+    """Import the three handlers and give them local collaborators; chat channels post to
+    `receiver_url` (the demo's local receiver) through `poster` (tests pass a recording one)."""
+    from stormwatch.channels.base import JsonPoster
     from stormwatch.http import HttpClient, ReplayHttpClient
     from stormwatch.mailer import Mailer
     from stormwatch.runtime import aws_client
@@ -128,12 +159,13 @@ def wire_handlers(config: CycleConfig) -> dict[str, Any]:
             # feeds on this machine only with the explicit override (never in Lambda)
             allow_private_targets=netguard.private_targets_allowed(),
         )
+    secrets = local_secrets(replay=config.replay_dir is not None)
     collect = handlers["collect"].Deps(
         settings=collect_settings,
         store=store,
         http=http,
         clock=config.clock,
-        secrets=local_secrets(replay=config.replay_dir is not None),
+        secrets=secrets,
     )
     score = handlers["score"].Deps(settings=Settings(), store=store, clock=config.clock)
     report_settings = ReportSettings()
@@ -145,6 +177,9 @@ def wire_handlers(config: CycleConfig) -> dict[str, Any]:
         mailer=Mailer(aws_client("sesv2"), config.sender),
         clock=config.clock,
         keep_rendered=rendered,
+        secrets=LocalChannelSecrets(secrets, receiver_url),
+        sns=aws_client("sns"),
+        poster=poster or JsonPoster(allow_loopback=True),
     )
     handlers["collect"].deps_factory = lambda: collect
     handlers["score"].deps_factory = lambda: score
@@ -156,7 +191,7 @@ def run_cycle(config: CycleConfig, *, echo: Callable[[str], None] = print) -> Cy
     started = time.monotonic()
     result = CycleResult()
     watchlist = load_watchlist(config.watchlist_path)
-    with local.aws_endpoint(config.endpoint) as endpoint:
+    with local.aws_endpoint(config.endpoint) as endpoint, local.ChannelReceiver() as receiver:
         result.endpoint = endpoint
         echo(
             f"• endpoint {endpoint} "
@@ -164,7 +199,7 @@ def run_cycle(config: CycleConfig, *, echo: Callable[[str], None] = print) -> Cy
         )
         stream_arn = local.ensure_table(config.table_name)
         local.ensure_sender(config.sender)
-        wired = wire_handlers(config)
+        wired = wire_handlers(config, receiver.url)
         handlers, store = wired["handlers"], wired["store"]
         stream = local.StreamReader(stream_arn)
         now = config.clock()
@@ -252,15 +287,61 @@ def run_cycle(config: CycleConfig, *, echo: Callable[[str], None] = print) -> Cy
         )
         result.deliveries.extend(response["deliveries"])
         for delivery in result.deliveries:
+            channel = delivery.get("channel", "email")
+            where = "SES" if channel == "email" else channel
             echo(
-                f"• e-mail   {delivery['kind']:<6} {delivery['topic']:<16} → recipient "
-                f"{delivery['recipient']} accepted by SES as {delivery['message_id']}"
+                f"• {channel:<8} {delivery['kind']:<6} {delivery['topic']:<16} → target "
+                f"{delivery['recipient']} accepted by {where} as {delivery['message_id']}"
                 f"{' (repeat, not sent again)' if delivery['repeat'] else ''}"
             )
         result.ses_accepted = local.ses_accepted(config.sender) if config.endpoint is None else -1
         result.files = local.write_emails(wired["rendered"], config.out_dir)
+        sms = local.sms_accepted() if config.endpoint is None else []
+        channel_files, result.channels_received = write_channels(
+            receiver.requests, sms, config.out_dir / "channels"
+        )
+        result.files += channel_files
+        for name, count in result.channels_received.items():
+            echo(f"• channel  {name:<8} received {count} message(s)")
     result.seconds = time.monotonic() - started
     for path in result.files:
-        if path.suffix == ".html":
+        if path.suffix == ".html" or path.parent.name == "channels":
             echo(f"• wrote    {path}")
     return result
+
+
+def write_channels(
+    requests: list[Any], sms: list[tuple[str, str]], out_dir: Path
+) -> tuple[list[Path], dict[str, int]]:
+    """out/channels/: slack.json and teams.json (the message bodies), webhook.json (headers,
+    body and whether its signature verifies), sms.txt (number and text, one per line)."""
+    from stormwatch.channels.webhook import SIGNATURE_HEADER, SignatureError, verify_signature
+
+    by_channel: dict[str, list[Any]] = {}
+    for request in requests:
+        name = request.path.strip("/")
+        body = json.loads(request.body.decode("utf-8"))
+        if name == "webhook":
+            try:
+                verify_signature(
+                    DEMO_SIGNING_SECRET, request.headers.get(SIGNATURE_HEADER), request.body
+                )
+                valid = True
+            except SignatureError:
+                valid = False
+            body = {"headers": request.headers, "signature_valid": valid, "body": body}
+        by_channel.setdefault(name, []).append(body)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    files = []
+    for name, bodies in sorted(by_channel.items()):
+        path = out_dir / f"{name}.json"
+        path.write_text(json.dumps(bodies, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        files.append(path)
+    if sms:
+        path = out_dir / "sms.txt"
+        path.write_text("".join(f"{number}: {text}\n" for number, text in sms), encoding="utf-8")
+        files.append(path)
+    counts = {name: len(bodies) for name, bodies in sorted(by_channel.items())}
+    if sms:
+        counts["sms"] = len(sms)
+    return files, counts

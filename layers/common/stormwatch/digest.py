@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field
 
 from stormwatch.models import (
+    ChannelHealth,
     Checkpoint,
     HourBucket,
     NewsTone,
@@ -234,6 +235,15 @@ class SourceRow(_View):
     period_items: int | None = None
 
 
+class ChannelRow(_View):
+    """A delivery channel of the topic that is failing (stormwatch.models.ChannelHealth)."""
+
+    channel: str  # its label: "Slack", "SMS"
+    failing_since: datetime | None = None  # in the digest's time zone
+    failures: int = 0
+    last_error: str = ""
+
+
 class Playbook(_View):
     owner: str = ""
     first_steps: list[str] = Field(default_factory=list)
@@ -281,6 +291,8 @@ class DigestView(_Header):
     sources: list[SourceRow] = Field(default_factory=list)
     # GDELT's tone of the news about the topic in the period, a second opinion; None: not known
     news_tone: NewsTone | None = None
+    # delivery channels failing now ("Slack delivery failing since …")
+    failing_channels: list[ChannelRow] = Field(default_factory=list)
 
     @property
     def week_delta_share(self) -> float | None:
@@ -385,6 +397,7 @@ def build_digest(
     competitors: list[tuple[str, str, int]] | None = None,
     language: str | None = None,
     news_tone: NewsTone | None = None,
+    channels: list[ChannelHealth] | None = None,
 ) -> DigestView:
     """The daily digest of one topic for the period [period_start, now).
 
@@ -394,6 +407,7 @@ def build_digest(
     the period (new voices); `competitors` — (name, title, mentions in the period) of the
     topics the watchlist marks as competitors (share of voice); `language` — the recipient's;
     `news_tone` — GDELT's tone of the period's news (shown beside our sentiment).
+    `channels` — the health of the topic's delivery channels (coverage).
     """
     zone = ZoneInfo(topic.digest.timezone)
     start, end = utc(period_start), utc(now)
@@ -470,7 +484,24 @@ def build_digest(
         share_of_voice=_share_of_voice(topic, buckets, in_period, start, end, competitors),
         sources=_source_rows(topic, in_period, sources, zone, start, buckets=buckets, end=end),
         news_tone=news_tone,
+        failing_channels=_failing_channels(channels or [], zone),
     )
+
+
+def _failing_channels(health: list[ChannelHealth], zone: ZoneInfo) -> list[ChannelRow]:
+    # imported here: the channels render these views, so they import this module first
+    from stormwatch.channels.registry import channel_label
+
+    return [
+        ChannelRow(
+            channel=clean_text(channel_label(h.channel), NAME_CHARS),
+            failing_since=utc(h.failing_since).astimezone(zone) if h.failing_since else None,
+            failures=max(0, h.consecutive_failures),
+            last_error=clean_text(h.last_error, ERROR_CHARS),
+        )
+        for h in sorted(health, key=lambda h: h.channel)[:SOURCES_CAP]
+        if h.failing
+    ]
 
 
 def _one_per_story(ranked: list[ScoredMention], story_of: dict[int, int]) -> list[ScoredMention]:

@@ -168,6 +168,11 @@ STRINGS: dict[str, dict[str, str]] = {
             "Check its credentials (SSM parameters), quota and terms (README, Sources) and the "
             "collect function's logs."
         ),
+        # chat, webhook and SMS deliveries (stormwatch.channels)
+        "link_mention": "Top mention",
+        "link_settings": "Alert settings",
+        "channel_failing_since": "{channel} delivery failing since {since}",
+        "chat_mentions": "Top mentions",
     },
     "de": {
         "digest": "Tagesbericht",
@@ -332,6 +337,10 @@ STRINGS: dict[str, dict[str, str]] = {
             "Zugangsdaten (SSM-Parameter), Kontingent und Nutzungsbedingungen (README, Sources) "
             "und die Logs der collect-Funktion prüfen."
         ),
+        "link_mention": "Wichtigste Erwähnung",
+        "link_settings": "Einstellungen",
+        "channel_failing_since": "Zustellung über {channel} scheitert seit {since}",
+        "chat_mentions": "Wichtigste Erwähnungen",
     },
 }
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, ClassVar
 
 import boto3
 
@@ -361,6 +361,83 @@ def write_emails(rendered: list[tuple[str, Any]], out_dir: Path) -> list[Path]:
     return paths
 
 
+@dataclass
+class ReceivedRequest:
+    """One POST the local channel receiver got: what Slack, Teams or a webhook would see."""
+
+    path: str
+    headers: dict[str, str]
+    body: bytes
+    received: float  # time.monotonic() when it arrived
+
+
+class ChannelReceiver:
+    """A tiny HTTP server on 127.0.0.1 standing in for Slack, Teams and a webhook receiver.
+
+    It answers as they do (Slack: 200 "ok"; a Teams workflow: 202; a webhook: 200) and keeps
+    every request, so the demo can write what each channel received under out/channels/."""
+
+    ANSWERS: ClassVar[dict[str, tuple[int, bytes]]] = {
+        "/slack": (200, b"ok"),
+        "/teams": (202, b""),
+        "/webhook": (200, b"{}"),
+    }
+    MAX_BODY = 1_000_000
+
+    def __init__(self) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.requests: list[ReceivedRequest] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                import time
+
+                length = min(int(self.headers.get("Content-Length") or 0), receiver.MAX_BODY)
+                body = self.rfile.read(length)
+                receiver.requests.append(
+                    ReceivedRequest(self.path, dict(self.headers), body, time.monotonic())
+                )
+                status, answer = receiver.ANSWERS.get(self.path, (404, b"unknown channel"))
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return  # the demo prints its own summary
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def __enter__(self) -> ChannelReceiver:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+
+def sms_accepted() -> list[tuple[str, str]]:
+    """(phone number, message) of every SMS the embedded SNS accepted (moto, in process)."""
+    try:
+        from moto.core import DEFAULT_ACCOUNT_ID
+        from moto.sns.models import sns_backends
+    except ImportError:
+        return []
+    backend = sns_backends[DEFAULT_ACCOUNT_ID][os.environ.get("AWS_DEFAULT_REGION", LOCAL_REGION)]
+    return [(number, message) for number, message, *_ in backend.sms_messages.values()]
+
+
 def ses_accepted(sender: str) -> int:
     """How many messages the embedded SES accepted (moto keeps them in process)."""
     try:
@@ -373,7 +450,9 @@ def ses_accepted(sender: str) -> int:
 
 
 __all__ = [
+    "ChannelReceiver",
     "FakeLambdaContext",
+    "ReceivedRequest",
     "StreamReader",
     "aws_endpoint",
     "batches",
@@ -385,5 +464,6 @@ __all__ = [
     "repo_path",
     "seed_demo_baseline",
     "ses_accepted",
+    "sms_accepted",
     "write_emails",
 ]

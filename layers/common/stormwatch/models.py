@@ -274,6 +274,24 @@ class SourceNotice(BaseModel):
         return f"N#{iso(self.detected_at)}#{self.source}"
 
 
+class ChannelHealth(BaseModel):
+    """How a topic's deliveries through one channel (slack, sms, ...) went lately. Stored at
+    T#<topic> / CH#<channel>; the digest's coverage says "Slack delivery failing since …"."""
+
+    topic: str
+    channel: str
+    last_success: datetime | None = None
+    last_failure: datetime | None = None
+    # the first failure after the last success; None while the channel works
+    failing_since: datetime | None = None
+    consecutive_failures: int = 0
+    last_error: str = ""
+
+    @property
+    def failing(self) -> bool:
+        return self.consecutive_failures > 0
+
+
 class RenderedEmail(BaseModel):
     """A finished e-mail: what the mailer sends and what `out/` keeps."""
 

@@ -12,11 +12,15 @@ import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from stormwatch import local
 from stormwatch.models import RenderedEmail, now_utc
 from stormwatch.watchlist import Topic, Watchlist
+
+if TYPE_CHECKING:
+    from stormwatch.channels.base import Target
+    from stormwatch.notification import Notification
 
 ALERT_LOOKBACK = timedelta(days=7)
 
@@ -32,18 +36,19 @@ class Preview:
     notes: list[str] = field(default_factory=list)
 
 
-def _no_send(key: str, email: RenderedEmail, recipient: str) -> tuple[str, bool]:
+def _no_send(key: str, notification: Notification, target: Target) -> tuple[str, bool]:
     raise AssertionError("preview never delivers")  # there are no recipients to deliver to
 
 
 def _quiet(topic: Topic, lang: str | None) -> Topic:
-    """The topic without recipients, in the chosen language (the topic's own by default)."""
+    """The topic without recipients or channels, in the chosen language (the topic's own by
+    default)."""
     language = lang or topic.digest.language
     digest = topic.digest.model_copy(
         update={"recipients": [], "recipient_languages": {}, "language": language}
     )
     alerts = topic.alerts.model_copy(
-        update={"recipients": [], "recipient_languages": {}, "enabled": True}
+        update={"recipients": [], "recipient_languages": {}, "enabled": True, "channels": []}
     )
     return topic.model_copy(update={"digest": digest, "alerts": alerts})
 
@@ -165,7 +170,7 @@ def _render_one(
     outcome: Any,
     preview: Preview,
 ) -> None:
-    from stormwatch.reporting import send_alert, send_digest
+    from stormwatch.reporting import notify, send_digest
 
     quiet = _quiet(topic, lang)
     if kind == "digest":
@@ -185,7 +190,7 @@ def _render_one(
     if surge is None:
         preview.notes.append(f"no surge stored for {topic.name} in the last 7 days")
         return
-    send_alert(
+    notify(
         quiet,
         surge,
         deliver=_no_send,

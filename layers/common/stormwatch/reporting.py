@@ -6,27 +6,51 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, Protocol
 from zoneinfo import ZoneInfo
 
+from stormwatch.channels.base import ChannelError, Target
 from stormwatch.digest import (
     CHART_HOURS,
     NEW_VOICE_DAYS,
     WEEK,
+    AlertView,
+    DigestView,
+    NoticeView,
     build_alert,
     build_digest,
     build_notice,
 )
-from stormwatch.models import NewsTone, RenderedEmail, SourceNotice, Surge, recipient_hash, utc
+from stormwatch.models import (
+    NewsTone,
+    RenderedEmail,
+    SourceNotice,
+    Surge,
+    SurgeTier,
+    now_utc,
+    utc,
+)
+from stormwatch.notification import Notification, links_for
 from stormwatch.render import render_alert, render_digest, render_notice
 from stormwatch.sources.gdelt import GdeltSource, tone_key, tone_over
 from stormwatch.watchlist import Topic, Watchlist
 
 DAY = timedelta(hours=24)
+ERROR_CHARS = 300  # of a failed delivery's error, as kept and recorded
 
-# deliver(key, email, recipient) -> (message_id, repeat): sends once per key, however often
-# it is called (Powertools idempotency in Lambda, see functions/report)
-Deliver = Callable[[str, RenderedEmail, str], tuple[str, bool]]
+
+class ChannelHealthLog(Protocol):
+    """Where each delivery's outcome per (topic, channel) is noted (stormwatch.store.Store)."""
+
+    def record_channel_result(
+        self, topic: str, channel: str, *, at: datetime, error: str | None
+    ) -> None: ...
+
+
+# deliver(key, notification, target) -> (delivery id, repeat): sends once per key, however
+# often it is called, through the target's channel (Powertools idempotency in Lambda, see
+# stormwatch.runtime.make_deliver)
+Deliver = Callable[[str, Notification, Target], tuple[str, bool]]
 
 
 @dataclass
@@ -37,12 +61,40 @@ class Delivery:
     message_id: str
     repeat: bool
     subject: str
+    channel: str = "email"
+
+
+@dataclass
+class FailedDelivery:
+    """A (notification, channel, target) that did not go out; the others still did."""
+
+    kind: str
+    topic: str
+    channel: str
+    target: str  # the target's ref: no address, number or URL
+    error: str
+
+
+class DeliveryFailed(Exception):
+    """Some deliveries did not go out (the others did); raised so the invocation is retried.
+    The message names channel, target ref and error only: no address, number or URL."""
+
+    def __init__(self, failures: list[FailedDelivery]) -> None:
+        self.failures = failures
+        super().__init__(
+            "; ".join(
+                f"{f.kind} {f.topic} via {f.channel} ({f.target}): {f.error}" for f in failures
+            )
+        )
 
 
 @dataclass
 class ReportOutcome:
     deliveries: list[Delivery] = field(default_factory=list)
     rendered: list[tuple[str, RenderedEmail]] = field(default_factory=list)  # (name, email)
+    failures: list[FailedDelivery] = field(default_factory=list)
+    # the notifications that went (or were due) to chat channels, for the local demo
+    notifications: list[Notification] = field(default_factory=list)
 
     @property
     def sent(self) -> int:
@@ -79,6 +131,7 @@ def send_digest(
     settings_url: str = "",
     outcome: ReportOutcome | None = None,
     watchlist: Watchlist | None = None,
+    health: ChannelHealthLog | None = None,
 ) -> ReportOutcome:
     """Build, render (once per recipient language) and deliver one topic's daily digest.
 
@@ -107,10 +160,14 @@ def send_digest(
                 continue
             title = competitor.title
         competitors.append((name, title, store.count_between(name, start, end)))
+    channels = store.channel_health(topic.name)  # how its delivery channels fared
     day = digest_day(topic, end)
     news_tone = _news_tone(store, topic, start, end)
+    views: dict[str, DigestView] = {}
+    emails: dict[str, RenderedEmail] = {}
+    targets: list[Target] = []
     for lang, recipients in _languages(topic, topic.digest.recipients).items():
-        view = build_digest(
+        views[lang] = build_digest(
             topic,
             now=end,
             period_start=start,
@@ -125,12 +182,23 @@ def send_digest(
             competitors=competitors,
             language=lang,
             news_tone=news_tone,
+            channels=channels,
         )
-        email = render_digest(view, templates_dir, lang=lang)
+        emails[lang] = render_digest(views[lang], templates_dir, lang=lang)
         suffix = "" if lang == topic.digest.language else f"-{lang}"
-        outcome.rendered.append((f"digest-{topic.name}-{day}{suffix}", email))
-        for recipient in recipients:
-            _deliver_digest(topic, day, email, recipient, deliver, outcome)
+        outcome.rendered.append((f"digest-{topic.name}-{day}{suffix}", emails[lang]))
+        targets += [Target(channel="email", address=r, language=lang) for r in recipients]
+    # the key is (topic, local day, recipient): the language does not change what is sent
+    # once, so a retry after a language change still sends nothing twice
+    first = next(iter(views))
+    notification = Notification(
+        kind="digest",
+        key=f"digest#{topic.name}#{day}",
+        topic=topic.name,
+        view=views[first],
+        emails=emails,
+    )
+    _deliver_all(notification, targets, deliver, outcome, health, now)
     return outcome
 
 
@@ -141,115 +209,158 @@ def _news_tone(store: Any, topic: Topic, start: datetime, end: datetime) -> News
     return tone_over(store.get_source_state(GdeltSource.name, tone_key(topic.name)), start, end)
 
 
-def _deliver_digest(
+def notify(
     topic: Topic,
-    day: str,
-    email: RenderedEmail,
-    recipient: str,
-    deliver: Deliver,
-    outcome: ReportOutcome,
-) -> None:
-    """The key is (topic, local day, recipient): the language does not change what is sent
-    once, so a retry after a language change still sends nothing twice."""
-    key = f"digest#{topic.name}#{day}#{recipient_hash(recipient)}"
-    message_id, repeat = deliver(key, email, recipient)
-    outcome.deliveries.append(
-        Delivery("digest", topic.name, recipient_hash(recipient), message_id, repeat, email.subject)
-    )
-
-
-def send_alert(
-    topic: Topic,
-    surge: Surge,
+    item: Surge | SourceNotice,
     *,
     deliver: Deliver,
     templates_dir: Path,
     watchlist_name: str,
     settings_url: str = "",
     outcome: ReportOutcome | None = None,
+    health: ChannelHealthLog | None = None,
+    now: datetime | None = None,
 ) -> ReportOutcome:
+    """A surge alert or a "source down" notice, to every target of the topic's alerts: the
+    alert recipients by e-mail (each in their language) and the topic's chat/webhook/SMS
+    channels whose tier filter lets it through. Once per (item, channel, target)."""
     outcome = outcome or ReportOutcome()
     if not topic.alerts.enabled:
         return outcome
-    stamp = surge.detected_at.strftime("%Y%m%dT%H%M%S")
-
-    def render(lang: str) -> RenderedEmail:
-        view = build_alert(
-            topic, surge, watchlist_name=watchlist_name, settings_url=settings_url, language=lang
-        )
-        return render_alert(view, templates_dir, lang=lang)
-
-    _send_to_alert_recipients(
-        topic,
-        "alert",
-        render,
-        name=f"alert-{topic.name}-{stamp}-{surge.tier}",
-        key=f"alert#{topic.name}#{surge.sort_key}#{surge.tier}",
-        deliver=deliver,
-        outcome=outcome,
-    )
-    return outcome
-
-
-def send_notice(
-    topic: Topic,
-    notice: SourceNotice,
-    *,
-    deliver: Deliver,
-    templates_dir: Path,
-    watchlist_name: str,
-    settings_url: str = "",
-    outcome: ReportOutcome | None = None,
-) -> ReportOutcome:
-    """The "source down" e-mail, to the alert recipients, once per (notice, recipient)."""
-    outcome = outcome or ReportOutcome()
-    if not topic.alerts.enabled:
-        return outcome
-    stamp = notice.detected_at.strftime("%Y%m%dT%H%M%S")
-
-    def render(lang: str) -> RenderedEmail:
-        view = build_notice(
-            topic, notice, watchlist_name=watchlist_name, settings_url=settings_url, language=lang
-        )
-        return render_notice(view, templates_dir, lang=lang)
-
-    _send_to_alert_recipients(
-        topic,
-        "notice",
-        render,
-        name=f"notice-{topic.name}-{notice.source}-{stamp}",
-        key=f"notice#{topic.name}#{notice.sort_key}",
-        deliver=deliver,
-        outcome=outcome,
-    )
-    return outcome
-
-
-def _send_to_alert_recipients(
-    topic: Topic,
-    kind: str,
-    render: Callable[[str], RenderedEmail],
-    *,
-    name: str,
-    key: str,
-    deliver: Deliver,
-    outcome: ReportOutcome,
-) -> None:
-    """Render the e-mail once per language the alert recipients read (the topic's language
-    first, and always, for the preview) and send it once per recipient. `name` is the rendered
-    e-mail's name and `key` the delivery key, each without the language/recipient part."""
+    event = _event(topic, item, watchlist_name, settings_url, templates_dir)
     recipients = topic.alerts.recipients or topic.digest.recipients
     emails: dict[str, RenderedEmail] = {}
     for lang in _languages(topic, recipients, alert=True):
-        emails[lang] = render(lang)
+        emails[lang] = event.render(event.build(lang), lang)
         suffix = "" if lang == topic.digest.language else f"-{lang}"
-        outcome.rendered.append((f"{name}{suffix}", emails[lang]))
-    for recipient in recipients:
-        email = emails[topic.language_for(recipient, alert=True)]
-        message_id, repeat = deliver(f"{key}#{recipient_hash(recipient)}", email, recipient)
-        outcome.deliveries.append(
-            Delivery(kind, topic.name, recipient_hash(recipient), message_id, repeat, email.subject)
+        outcome.rendered.append((f"{event.name}{suffix}", emails[lang]))
+    view = event.build(topic.digest.language)  # what chat, webhook and SMS say
+    notification = Notification(
+        kind=event.kind,
+        key=event.key,
+        topic=topic.name,
+        tier=event.tier,
+        view=view,
+        emails=emails,
+        links=links_for(view),
+    )
+    targets = [
+        Target(channel="email", address=r, language=topic.language_for(r, alert=True))
+        for r in recipients
+    ]
+    chat = _channel_targets(topic, notification)
+    if chat:
+        outcome.notifications.append(notification)
+    _deliver_all(notification, targets + chat, deliver, outcome, health, now)
+    return outcome
+
+
+@dataclass(frozen=True)
+class _Event:
+    """How one kind of alert item becomes a notification."""
+
+    kind: Literal["alert", "notice"]
+    key: str  # without channel and target
+    name: str  # of the rendered e-mail, without language
+    tier: SurgeTier | None
+    build: Callable[[str], AlertView | NoticeView]
+    render: Callable[[Any, str], RenderedEmail]
+
+
+def _event(
+    topic: Topic,
+    item: Surge | SourceNotice,
+    watchlist_name: str,
+    settings_url: str,
+    templates_dir: Path,
+) -> _Event:
+    options = {"watchlist_name": watchlist_name, "settings_url": settings_url}
+    stamp = item.detected_at.strftime("%Y%m%dT%H%M%S")
+    if isinstance(item, Surge):
+        return _Event(
+            kind="alert",
+            key=f"alert#{topic.name}#{item.sort_key}#{item.tier}",
+            name=f"alert-{topic.name}-{stamp}-{item.tier}",
+            tier=item.tier,
+            build=lambda lang: build_alert(topic, item, language=lang, **options),
+            render=lambda view, lang: render_alert(view, templates_dir, lang=lang),
         )
+    return _Event(
+        kind="notice",
+        key=f"notice#{topic.name}#{item.sort_key}",
+        name=f"notice-{topic.name}-{item.source}-{stamp}",
+        tier=None,
+        build=lambda lang: build_notice(topic, item, language=lang, **options),
+        render=lambda view, lang: render_notice(view, templates_dir, lang=lang),
+    )
+
+
+def _channel_targets(topic: Topic, notification: Notification) -> list[Target]:
+    """The topic's chat/webhook/SMS targets that want this notification (kind and tier)."""
+    return [
+        Target(
+            channel=settings.kind,
+            address=address,
+            secret=settings.secret_parameter,
+            language=notification.view.language,
+        )
+        for settings in topic.alerts.channels
+        if settings.wants(notification.kind, notification.tier)
+        for address in settings.addresses
+    ]
+
+
+def delivery_key(notification: Notification, target: Target) -> str:
+    """E-mail keeps the key it always had (key#recipient), so deliveries remembered before
+    chat channels existed still count; other channels add their kind."""
+    if target.channel == "email":
+        return f"{notification.key}#{target.ref}"
+    return f"{notification.key}#{target.channel}#{target.ref}"
+
+
+def _deliver_all(
+    notification: Notification,
+    targets: list[Target],
+    deliver: Deliver,
+    outcome: ReportOutcome,
+    health: ChannelHealthLog | None,
+    now: datetime | None,
+) -> None:
+    """Every target gets its try: a failing one is noted in `outcome.failures` and in the
+    channel's health, and the rest go on (the caller fails the invocation afterwards so the
+    failed ones are retried; the delivered ones are then repeats)."""
+    errors: dict[str, str | None] = {}  # channel -> last error, None: delivered
+    for target in targets:
+        try:
+            message_id, repeat = deliver(delivery_key(notification, target), notification, target)
+        except Exception as exc:  # one failing channel never blocks another
+            error = f"{type(exc).__name__}: {exc}"[:ERROR_CHARS]
+            outcome.failures.append(
+                FailedDelivery(
+                    notification.kind, notification.topic, target.channel, target.ref, error
+                )
+            )
+            if isinstance(exc, ChannelError):
+                errors[target.channel] = error
+            continue
+        subject = notification.email_for(target.language).subject if notification.emails else ""
+        outcome.deliveries.append(
+            Delivery(
+                notification.kind,
+                notification.topic,
+                target.ref,
+                message_id,
+                repeat,
+                subject,
+                target.channel,
+            )
+        )
+        if not repeat:
+            errors.setdefault(target.channel, None)
+    if health is not None:
+        at = now or now_utc()
+        for channel, error in errors.items():
+            health.record_channel_result(notification.topic, channel, at=at, error=error)
 
 
 def _languages(topic: Topic, recipients: list[str], *, alert: bool = False) -> dict[str, list[str]]:

@@ -5,6 +5,8 @@ boto3 reads AWS_ENDPOINT_URL itself, so the same code talks to AWS or to the loc
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import boto3
@@ -15,7 +17,8 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 from botocore.config import Config
 
-from stormwatch.models import RenderedEmail
+from stormwatch.channels.base import Channel, Target, send_with_retries
+from stormwatch.notification import Notification
 from stormwatch.reporting import Deliver
 
 _BOTO_CONFIG = Config(
@@ -30,11 +33,17 @@ def aws_client(service: str) -> Any:
 
 
 def make_deliver(
-    mailer: Any, dynamodb_client: Any, table_name: str, lambda_context: Any = None
+    channels: Mapping[str, Channel],
+    dynamodb_client: Any,
+    table_name: str,
+    lambda_context: Any = None,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> Deliver:
-    """Deliver each (key, recipient) once with Powertools idempotency records in our table.
+    """Deliver each (key, channel, target) once with Powertools idempotency records in our
+    table, through the target's channel, retrying a retryable failure with backoff.
 
-    A retry after success returns the stored message id without sending; a concurrent second
+    A retry after success returns the stored delivery id without sending; a concurrent second
     attempt raises IdempotencyAlreadyInProgressError (the invocation fails and is retried
     later); a failed send deletes the record so the retry sends.
     """
@@ -65,16 +74,18 @@ def make_deliver(
         key_prefix="stormwatch-delivery",
     )
     def send_once(delivery: dict[str, Any]) -> dict[str, Any]:
-        email = RenderedEmail.model_validate(delivery["email"])
-        message_id = mailer.send(email, delivery["recipient"])
+        notification = Notification.model_validate(delivery["notification"])
+        target = Target.model_validate(delivery["target"])
+        channel = channels[target.channel]
+        message_id = send_with_retries(lambda: channel.send(notification, target), sleep=sleep)
         return {"message_id": message_id, "repeat": False}
 
-    def deliver(key: str, email: RenderedEmail, recipient: str) -> tuple[str, bool]:
+    def deliver(key: str, notification: Notification, target: Target) -> tuple[str, bool]:
         result = send_once(
             delivery={
-                "key": f"{key}",
-                "recipient": recipient,
-                "email": email.model_dump(),
+                "key": key,
+                "notification": notification.model_dump(mode="json"),
+                "target": target.model_dump(mode="json"),
             }
         )
         return result["message_id"], bool(result.get("repeat"))

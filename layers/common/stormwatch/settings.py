@@ -37,3 +37,6 @@ class ReportSettings(Settings):
     ses_configuration_set: str = Field(default="", validation_alias="SES_CONFIGURATION_SET")
     # where "change settings / unsubscribe" in the footer points
     settings_url: str = Field(default="", validation_alias="SETTINGS_URL")
+    # SSM Parameter Store path under which the chat channels' URLs and secrets live
+    # (<prefix>/channels/..., named per topic in the watchlist's alerts.channels)
+    ssm_prefix: str = Field(default="/stormwatch/dev", validation_alias="SSM_PREFIX")

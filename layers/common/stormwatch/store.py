@@ -6,6 +6,7 @@ One table, keys `pk`/`sk` (see docs/architecture in the README):
     T#<topic>    H#<yyyy-mm-ddThh>             hourly bucket (counts, author set)
     T#<topic>    S#<detected ISO>              surge episode / escalation
     T#<topic>    N#<detected ISO>#<source>     notice: a source went down (one per outage)
+    T#<topic>    CH#<channel>                  delivery channel health (slack, sms, ...)
     SRC#<source> C#<topic>                     checkpoint + source health
     SRC#<source> STATE#<key>                   source state (e.g. a login session), JSON
 
@@ -29,6 +30,7 @@ from botocore.exceptions import ClientError
 from stormwatch.events import deserialize_image as from_ddb
 from stormwatch.models import (
     AUTHOR_KEY_CHARS,
+    ChannelHealth,
     Checkpoint,
     ErrorKind,
     HourBucket,
@@ -578,6 +580,49 @@ class Store:
             }
         )
         return self._put_new(item)
+
+    # ---- delivery channel health ----------------------------------------------------------
+
+    def record_channel_result(
+        self, topic: str, channel: str, *, at: datetime, error: str | None
+    ) -> None:
+        """Note one delivery outcome: a success clears the failure streak; a failure keeps the
+        first failure's time as `failing_since` (the digest: "Slack failing since …")."""
+        values: dict[str, Any] = {
+            ":at": _to_ddb(iso(at)),
+            ":topic": _to_ddb(topic),
+            ":channel": _to_ddb(channel),
+        }
+        if error is None:
+            expression = (
+                "SET topic = :topic, #channel = :channel, last_success = :at,"
+                " consecutive_failures = :zero REMOVE failing_since"
+            )
+            values[":zero"] = _to_ddb(0)
+        else:
+            expression = (
+                "SET topic = :topic, #channel = :channel, last_failure = :at, last_error = :err,"
+                " failing_since = if_not_exists(failing_since, :at)"
+                " ADD consecutive_failures :one"
+            )
+            values[":err"] = _to_ddb(error[:MAX_ERROR_CHARS])
+            values[":one"] = _to_ddb(1)
+        self._db.update_item(
+            TableName=self.table_name,
+            Key={"pk": {"S": topic_pk(topic)}, "sk": {"S": f"CH#{channel}"}},
+            UpdateExpression=expression,
+            ExpressionAttributeValues=values,
+            ExpressionAttributeNames={"#channel": "channel"},
+        )
+
+    def channel_health(self, topic: str) -> list[ChannelHealth]:
+        items = self._query(topic_pk(topic), "CH#", "CH#~")
+        return [
+            ChannelHealth.model_validate(
+                {k: v for k, v in item.items() if k in ChannelHealth.model_fields}
+            )
+            for item in items
+        ]
 
     # ---- source state (not per topic): e.g. a login session kept between runs ------------
     # SRC#<source> / STATE#<key>; the value is stored as a JSON string (no float→Decimal

@@ -7,10 +7,18 @@ into messages naming the file, line, topic and field.
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from stormwatch import netguard
 
@@ -265,6 +273,115 @@ class DigestSettings(_Strict):
         return value
 
 
+Tier = Literal["watch", "warning", "firestorm"]
+ALL_TIERS: tuple[Tier, ...] = ("watch", "warning", "firestorm")
+# SSM parameter names of channel secrets (webhook URLs, signing secrets), relative to the
+# stage's prefix; all under channels/ so the report function may read exactly that path
+CHANNEL_PARAMETER = re.compile(
+    r"^channels/[a-z0-9][a-z0-9_-]{0,62}(/[a-z0-9][a-z0-9_-]{0,62}){0,3}$"
+)
+# E.164: '+', a country code that does not start with 0, at most 15 digits in all
+E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
+
+
+def _parameter_name(value: str) -> str:
+    if not CHANNEL_PARAMETER.match(value):
+        raise ValueError(
+            "must be the name of an SSM parameter under channels/, e.g. channels/slack/comms "
+            f"(the URL itself never goes into the watchlist), got {value!r}"
+        )
+    return value
+
+
+ParameterName = Annotated[str, AfterValidator(_parameter_name)]
+
+
+class _ChannelSettings(_Strict):
+    """What every chat/SMS channel of a topic has: which tiers it hears of, and whether
+    "source down" notices go there too."""
+
+    tiers: list[Tier] = Field(default_factory=lambda: list(ALL_TIERS), min_length=1)
+    notices: bool = True
+
+    def wants(self, kind: str, tier: str | None) -> bool:
+        """Whether an alert of `tier` (kind "alert") or a notice goes to this channel."""
+        if kind == "notice":
+            return self.notices
+        return kind == "alert" and tier in self.tiers
+
+    @property
+    def addresses(self) -> list[str]:
+        """Where this channel delivers: SSM parameter names of URLs, or phone numbers."""
+        raise NotImplementedError
+
+    @property
+    def secret_parameter(self) -> str | None:
+        return None
+
+
+class SlackSettings(_ChannelSettings):
+    kind: Literal["slack"]
+    # SSM parameter holding the incoming-webhook URL
+    url_parameter: ParameterName
+
+    @property
+    def addresses(self) -> list[str]:
+        return [self.url_parameter]
+
+
+class TeamsSettings(_ChannelSettings):
+    kind: Literal["teams"]
+    # SSM parameter holding the Workflows "When a Teams webhook request is received" URL
+    url_parameter: ParameterName
+
+    @property
+    def addresses(self) -> list[str]:
+        return [self.url_parameter]
+
+
+class WebhookSettings(_ChannelSettings):
+    kind: Literal["webhook"]
+    url_parameter: ParameterName
+    # SSM parameter holding the HMAC-SHA256 signing secret (docs/channels.md)
+    signing_secret_parameter: ParameterName
+
+    @property
+    def addresses(self) -> list[str]:
+        return [self.url_parameter]
+
+    @property
+    def secret_parameter(self) -> str | None:
+        return self.signing_secret_parameter
+
+
+class SmsSettings(_ChannelSettings):
+    kind: Literal["sms"]
+    numbers: list[str] = Field(min_length=1, max_length=10)
+    # a text message at 3 a.m. is for the worst case only, unless a topic says otherwise
+    tiers: list[Tier] = Field(default_factory=lambda: ["firestorm"], min_length=1)
+    notices: bool = False
+
+    @field_validator("numbers")
+    @classmethod
+    def _e164(cls, numbers: list[str]) -> list[str]:
+        cleaned = [n.replace(" ", "").replace("-", "") for n in numbers]
+        for number in cleaned:
+            if not E164.match(number):
+                raise ValueError(f"phone number must be E.164, like +447700900123: {number!r}")
+        return cleaned
+
+    @property
+    def addresses(self) -> list[str]:
+        return self.numbers
+
+
+# the channel kinds a watchlist may name; stormwatch.channels.registry must implement each
+# (tests/unit/test_channel_registry.py holds the two, and template.yaml, against each other)
+ChannelSettings = Annotated[
+    SlackSettings | TeamsSettings | WebhookSettings | SmsSettings, Field(discriminator="kind")
+]
+
+
 class AlertSettings(_Strict):
     enabled: bool = True
     recipients: list[EmailStr] = Field(default_factory=list)
@@ -272,6 +389,8 @@ class AlertSettings(_Strict):
     sensitivity: Literal["fewer", "balanced", "more"] = "balanced"
     min_count: int = Field(default=5, ge=1)
     cooldown_hours: int = Field(default=6, ge=1, le=168)
+    # chat, webhook and SMS deliveries besides the e-mail (docs/channels.md)
+    channels: list[ChannelSettings] = Field(default_factory=list, max_length=20)
 
     _objects = model_validator(mode="before")(_recipient_objects)
 

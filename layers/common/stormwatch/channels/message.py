@@ -1,0 +1,155 @@
+"""The words of a chat message, once for Slack and Teams: plain text, not yet escaped.
+
+`chat_message` reads a Notification's alert or notice view (already cleaned and bounded) and
+says it in the topic's language with stormwatch.i18n. Each chat channel escapes these strings for
+its own markup (`stormwatch.channels.text`); `sms_line` is the one-line text message.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from stormwatch.digest import AlertView, NoticeView
+from stormwatch.i18n import fmt_compact, fmt_datetime, fmt_percent, strings
+from stormwatch.models import clean_text
+from stormwatch.notification import Notification
+
+MENTIONS_CAP = 5
+STEPS_CAP = 10
+SMS_CHARS = 160  # one GSM-7 segment; longer texts are split and cost more
+SMS_TITLE_CHARS = 40
+
+
+class ChatMention(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    text: str
+    url: str | None = None
+    source: str = ""
+
+
+class ChatLink(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    label: str
+    url: str
+
+
+class ChatMessage(BaseModel):
+    """What a chat message says, in order; every string is plain, unescaped text."""
+
+    model_config = ConfigDict(frozen=True)
+
+    headline: str
+    intro: str
+    facts: list[tuple[str, str]] = Field(default_factory=list)
+    mentions_title: str = ""
+    mentions: list[ChatMention] = Field(default_factory=list)
+    steps_title: str = ""
+    steps: list[str] = Field(default_factory=list)
+    statement_title: str = ""
+    statement: str = ""
+    links: list[ChatLink] = Field(default_factory=list)
+    footer: str = ""
+
+
+def chat_message(notification: Notification) -> ChatMessage:
+    view = notification.view
+    s = strings(view.language)
+    links = [ChatLink(label=s[f"link_{link.purpose}"], url=link.url) for link in notification.links]
+    footer = f"{s['footer']} “{view.watchlist_name}”"
+    if isinstance(view, AlertView):
+        return _alert_message(view, s, links, footer)
+    if isinstance(view, NoticeView):
+        return _notice_message(view, s, links, footer)
+    raise ValueError(f"chat channels carry alerts and notices, not {notification.kind}")
+
+
+def _alert_message(
+    view: AlertView, s: dict[str, str], links: list[ChatLink], footer: str
+) -> ChatMessage:
+    g, lang = view.surge, view.language
+    ratio = f" ({fmt_compact(g.ratio, lang)} {s['times_usual']})" if g.ratio is not None else ""
+    facts = [
+        (s["detected"], fmt_datetime(g.detected_at, lang)),
+        (
+            s["mentions_now_vs_usual"],
+            f"{fmt_compact(g.observed, lang)} {s['per_hour']}, {s['expected']} "
+            f"{fmt_compact(g.expected, lang)}{ratio}",
+        ),
+        (
+            s["negative_share_now"],
+            f"{fmt_percent(g.negative_share, lang)} / {s['usual']} "
+            f"{fmt_percent(g.usual_negative_share, lang)}",
+        ),
+        (s["complete"], s["complete_yes"] if g.complete else s["complete_no"]),
+    ]
+    if view.top_terms:
+        facts.append((s["top_terms"], ", ".join(view.top_terms)))
+    mentions = [
+        ChatMention(text=m.title or m.text or m.url or "–", url=m.url, source=m.source)
+        for m in view.samples[:MENTIONS_CAP]
+    ]
+    playbook = view.playbook
+    tier = s[f"tier_{g.tier}"].upper()
+    escalated = (
+        f" ({s['escalated_from']} {s['tier_' + view.escalated_from]})"
+        if (view.escalated_from)
+        else ""
+    )
+    return ChatMessage(
+        headline=f"{tier}{escalated} · {s['alert']}: {view.topic_title}",
+        intro=s["alert_escalation"] if g.escalation else s["alert_intro"],
+        facts=facts,
+        mentions_title=s["chat_mentions"],
+        mentions=mentions,
+        steps_title=s["first_steps"] if playbook.first_steps else "",
+        steps=playbook.first_steps[:STEPS_CAP],
+        statement_title=s["holding_statement"] if playbook.holding_statement else "",
+        statement=playbook.holding_statement,
+        links=links,
+        footer=footer,
+    )
+
+
+def _notice_message(
+    view: NoticeView, s: dict[str, str], links: list[ChatLink], footer: str
+) -> ChatMessage:
+    lang = view.language
+    since = fmt_datetime(view.since, lang) if view.since else s["no_success_yet"]
+    facts = [
+        (s["notice_detected"], fmt_datetime(view.detected_at, lang)),
+        (s["notice_since"], since),
+        (s["runs_in_a_row"], str(view.failures)),
+    ]
+    if view.last_error:
+        facts.append((s["last_error"], view.last_error))
+    return ChatMessage(
+        headline=f"{s['notice']}: {view.source} · {view.topic_title}",
+        intro=s["notice_intro"].format(source=view.source, n=view.failures),
+        facts=facts,
+        links=links,
+        footer=footer,
+    )
+
+
+def sms_line(notification: Notification) -> str:
+    """One short line: tier (or "source down"), topic, the headline number, a link if any."""
+    view = notification.view
+    s = strings(view.language)
+    title = clean_text(view.topic_title, SMS_TITLE_CHARS).replace("\n", " ")
+    if isinstance(view, AlertView):
+        g = view.surge
+        what = (
+            f"{s['tier_' + g.tier].upper()}: {title}, {fmt_compact(g.observed, view.language)}"
+            f"/{s['hours']} vs {fmt_compact(g.expected, view.language)}"
+        )
+    elif isinstance(view, NoticeView):
+        what = f"{s['notice']}: {clean_text(view.source, 30)} ({title})"
+    else:
+        raise ValueError(f"SMS carries alerts and notices, not {notification.kind}")
+    line = f"[stormwatch] {what}"
+    link = notification.links[0].url if notification.links else ""
+    if link and len(line) + 1 + len(link) <= SMS_CHARS:
+        line = f"{line} {link}"
+    return line[:SMS_CHARS]
