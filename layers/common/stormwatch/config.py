@@ -41,7 +41,10 @@ def _node_at(root: yaml.Node | None, loc: tuple[Any, ...]) -> yaml.Node | None:
     deepest = root
     for part in loc:
         if isinstance(node, yaml.MappingNode) and isinstance(part, str):
-            node = next((v for k, v in node.value if getattr(k, "value", None) == part), None)
+            found = next((v for k, v in node.value if getattr(k, "value", None) == part), None)
+            if found is None and _is_tag(node, part):
+                continue  # a tagged union's tag (alerts.channels: "slack") is no key
+            node = found
         elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
             node = node.value[part] if part < len(node.value) else None
         else:
@@ -50,6 +53,10 @@ def _node_at(root: yaml.Node | None, loc: tuple[Any, ...]) -> yaml.Node | None:
             break
         deepest = node
     return deepest
+
+
+def _is_tag(node: yaml.MappingNode, part: str) -> bool:
+    return any(getattr(k, "value", None) == "kind" and v.value == part for k, v in node.value)
 
 
 def _topic_name(raw: Any, loc: tuple[Any, ...]) -> str | None:

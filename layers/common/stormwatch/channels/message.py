@@ -18,6 +18,7 @@ MENTIONS_CAP = 5
 STEPS_CAP = 10
 SMS_CHARS = 160  # one GSM-7 segment; longer texts are split and cost more
 SMS_TITLE_CHARS = 40
+SMS_LINK_PURPOSES = ("settings",)  # the storm page, once there is one, first
 
 
 class ChatMention(BaseModel):
@@ -149,7 +150,8 @@ def sms_line(notification: Notification) -> str:
     else:
         raise ValueError(f"SMS carries alerts and notices, not {notification.kind}")
     line = f"[stormwatch] {what}"
-    link = notification.links[0].url if notification.links else ""
+    # only a link of our own: a third-party URL in a text message reads like phishing
+    link = next((x.url for x in notification.links if x.purpose in SMS_LINK_PURPOSES), "")
     if link and len(line) + 1 + len(link) <= SMS_CHARS:
         line = f"{line} {link}"
     return line[:SMS_CHARS]

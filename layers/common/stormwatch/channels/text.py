@@ -56,11 +56,12 @@ def slack_plain(text: str, limit: int) -> str:
 
 
 def slack_link(url: str, label: str, limit: int) -> str:
-    """`<url|label>` with the label escaped; a URL that could break out of the link syntax
-    (it holds `|`, `<`, `>` or a space, which safe links never do) is left out."""
-    if any(ch in url for ch in "|<> \n"):
+    """`<url|label>`: the label escaped, the URL's `|` percent-encoded and `&` escaped (Slack's
+    rule for URLs in mrkdwn); a URL with characters a safe link never has is left out."""
+    if any(ch in url for ch in "<> \n"):
         return slack_text(label, limit)
-    return f"<{url}|{slack_text(label, limit)}>"
+    href = url.replace("|", "%7C").replace("&", "&amp;")
+    return f"<{href}|{slack_text(label, limit)}>"
 
 
 def teams_text(text: str, limit: int) -> str:
