@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
 .PHONY: demo run test lint unit integration sam check clean \
-        bench bench-sentiment bench-surge bench-pipeline train-sentiment
+        bench bench-sentiment bench-surge bench-pipeline bench-channels train-sentiment
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $$(scripts/find-python.sh) -m venv $(VENV)
@@ -54,7 +54,10 @@ bench-surge: $(STAMP)
 bench-pipeline: $(STAMP)
 	$(PY) bench/pipeline.py
 
-bench: bench-sentiment bench-surge bench-pipeline
+bench-channels: $(STAMP)
+	$(PY) bench/channel_latency.py
+
+bench: bench-sentiment bench-surge bench-pipeline bench-channels
 
 clean:
 	rm -rf out .aws-sam .pytest_cache .ruff_cache

@@ -50,7 +50,7 @@ print(json.dumps({
     "marks": marks,
     "total": time.monotonic() - t0,
     "mentions": result.scored,
-    "emails": len(result.deliveries),
+    "emails": sum(1 for d in result.deliveries if d["channel"] == "email"),
     "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
 }))
 """
