@@ -248,3 +248,63 @@ def test_hostile_text_reaches_the_email_escaped_too(alert):
     # the e-mail suite covers this; here only that the chat notification carries the e-mail
     assert "<script>" not in alert.email_for("en").html
     assert HOSTILE_TEXT  # the fixtures are in use
+
+
+# --- the e-mail suite's hostile inputs, in every chat channel ---------------------------------
+
+BAD_URLS = [
+    "javascript:alert(1)",
+    "JaVaScRiPt:alert(1)",
+    "data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==",
+    "vbscript:msgbox(1)",
+    "//evil.example/relative",
+    'https://ok.example/"onmouseover="alert(1)',
+]
+HUGE = "A" * 100_000
+CSS_ZW = "</style><style>body{display:none}</style> ac\u200dme\u200b"
+
+
+@pytest.fixture(scope="module")
+def worst():
+    """Every bad URL, 100 kB texts and names, CSS break-outs and zero-width characters."""
+    samples = [
+        {"title": f"{HUGE} {CSS_ZW}", "text": HUGE, "url": url, "author": HUGE, "source": HUGE}
+        for url in BAD_URLS
+    ]
+    surge = hostile_surge(
+        sample_mentions=samples, evidence={"top_terms": [HUGE] * 20, "reasons": [HUGE]}
+    )
+    return notification_for(surge)
+
+
+def urls(value) -> list[str]:
+    found = []
+    if isinstance(value, dict):
+        for key, v in value.items():
+            if key == "url" and isinstance(v, str):
+                found.append(v)
+            found += urls(v)
+    elif isinstance(value, list):
+        for v in value:
+            found += urls(v)
+    return found
+
+
+def test_bad_urls_never_become_links_in_any_channel(worst):
+    payloads = [slack_payload(worst), teams_payload(worst), webhook_payload(worst, "x")]
+    for payload in payloads:
+        for url in urls(payload):
+            assert re.match(r"^https?://[^\s\"<>]+$", url), url
+    # (Slack's mrkdwn links too: only <https://…|…>; text like "javascript:" stays text)
+    for text in mrkdwn_texts(payloads[0]):
+        assert not re.search(r"<(?!https?://)[^&]", text)
+
+
+def test_huge_texts_keep_every_message_small(worst):
+    # Slack and Teams refuse (or cut) big messages; a text message is one segment
+    assert len(json.dumps(slack_payload(worst))) < 40_000
+    assert len(json.dumps(teams_payload(worst))) < 28_000
+    assert len(json.dumps(webhook_payload(worst, "x"))) < 64_000
+    assert len(sms_line(worst)) <= SMS_CHARS
+    for text in strings(slack_payload(worst)) + strings(teams_payload(worst)):
+        assert "\u200b" not in text and "\u200d" not in text
