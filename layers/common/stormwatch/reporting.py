@@ -138,31 +138,13 @@ def send_digest(
     Reads, all bounded Queries on the topic's partition (and its competitors'): the period's
     mentions, the period's surges, the hourly buckets of the chart, the previous day and the
     7-day average (8 days), the author sets of the 30 days before (new voices), and the
-    competitors' bucket counts. `watchlist` gives the competitors' display names."""
+    competitors' bucket counts, and the health of its delivery channels (coverage). `watchlist`
+    gives the competitors' display names."""
     outcome = outcome or ReportOutcome()
     end = utc(now).replace(minute=0, second=0, microsecond=0)
     start = end - DAY
-    mentions = store.mentions_between(topic.name, start, end)
-    surges = store.surges_between(topic.name, start, end)
-    sources = store.checkpoints(topic.name, topic.sources.enabled())
-    first_hour = min(end - timedelta(hours=CHART_HOURS), start - WEEK)
-    buckets = store.buckets_between(topic.name, first_hour, end - timedelta(hours=1))
-    # the previous day from its hourly buckets (24 items, not a day of mentions); the same
-    # counting as the 7-day average next to it
-    previous = sum(b.count for b in buckets if start - DAY <= utc(b.hour) < start)
-    known = store.authors_between(topic.name, start - timedelta(days=NEW_VOICE_DAYS), start)
-    competitors = []
-    for name in topic.competitors:
-        title = name
-        if watchlist is not None:
-            competitor = watchlist.find(name)
-            if competitor is None:
-                continue
-            title = competitor.title
-        competitors.append((name, title, store.count_between(name, start, end)))
-    channels = store.channel_health(topic.name)  # how its delivery channels fared
+    inputs = _digest_inputs(topic, store, start, end, watchlist)
     day = digest_day(topic, end)
-    news_tone = _news_tone(store, topic, start, end)
     views: dict[str, DigestView] = {}
     emails: dict[str, RenderedEmail] = {}
     targets: list[Target] = []
@@ -171,18 +153,10 @@ def send_digest(
             topic,
             now=end,
             period_start=start,
-            mentions=mentions,
-            previous_count=previous,
-            surges=surges,
-            sources=sources,
             watchlist_name=watchlist_name,
             settings_url=settings_url,
-            buckets=buckets,
-            known_authors=known,
-            competitors=competitors,
             language=lang,
-            news_tone=news_tone,
-            channels=channels,
+            **inputs,
         )
         emails[lang] = render_digest(views[lang], templates_dir, lang=lang)
         suffix = "" if lang == topic.digest.language else f"-{lang}"
@@ -207,6 +181,38 @@ def _news_tone(store: Any, topic: Topic, start: datetime, end: datetime) -> News
     if GdeltSource.name not in topic.sources.enabled():
         return None
     return tone_over(store.get_source_state(GdeltSource.name, tone_key(topic.name)), start, end)
+
+
+def _digest_inputs(
+    topic: Topic, store: Any, start: datetime, end: datetime, watchlist: Watchlist | None
+) -> dict[str, Any]:
+    """What build_digest reads from the store, for the period [start, end)."""
+    first_hour = min(end - timedelta(hours=CHART_HOURS), start - WEEK)
+    buckets = store.buckets_between(topic.name, first_hour, end - timedelta(hours=1))
+    competitors = []
+    for name in topic.competitors:
+        title = name
+        if watchlist is not None:
+            competitor = watchlist.find(name)
+            if competitor is None:
+                continue
+            title = competitor.title
+        competitors.append((name, title, store.count_between(name, start, end)))
+    return {
+        "mentions": store.mentions_between(topic.name, start, end),
+        # the previous day from its hourly buckets (24 items, not a day of mentions); the same
+        # counting as the 7-day average next to it
+        "previous_count": sum(b.count for b in buckets if start - DAY <= utc(b.hour) < start),
+        "surges": store.surges_between(topic.name, start, end),
+        "sources": store.checkpoints(topic.name, topic.sources.enabled()),
+        "buckets": buckets,
+        "known_authors": store.authors_between(
+            topic.name, start - timedelta(days=NEW_VOICE_DAYS), start
+        ),
+        "competitors": competitors,
+        "channels": store.channel_health(topic.name),  # how its delivery channels fared
+        "news_tone": _news_tone(store, topic, start, end),
+    }
 
 
 def notify(
