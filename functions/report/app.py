@@ -21,6 +21,7 @@ from stormwatch.events import DigestEvent, StreamRecord
 from stormwatch.mailer import Mailer
 from stormwatch.models import now_utc
 from stormwatch.reporting import (
+    Deliver,
     DeliveryFailed,
     ReportOutcome,
     due_topics,
@@ -54,7 +55,7 @@ class Deps:
     def channels(self) -> dict[str, Channel]:
         return build_channels(ChannelParts(self.mailer, self.secrets, self.poster, self.sns))
 
-    def deliver(self, context: Any) -> Any:
+    def deliver(self, context: Any) -> Deliver:
         return make_deliver(self.channels(), self.dynamodb, self.settings.table_name, context)
 
 
