@@ -45,14 +45,6 @@ class Notification(BaseModel):
     def email_for(self, language: str) -> RenderedEmail:
         return self.emails.get(language) or self.emails[self.view.language]
 
-    @property
-    def alert(self) -> AlertView | None:
-        return self.view if isinstance(self.view, AlertView) else None
-
-    @property
-    def notice(self) -> NoticeView | None:
-        return self.view if isinstance(self.view, NoticeView) else None
-
 
 def links_for(view: AlertView | NoticeView | DigestView) -> list[Link]:
     """The links every channel offers with a notification: the most telling mention (alerts)

@@ -7,7 +7,7 @@ into messages naming the file, line, topic and field.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -21,6 +21,7 @@ from pydantic import (
 )
 
 from stormwatch import netguard
+from stormwatch.models import SurgeTier
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 
@@ -273,8 +274,8 @@ class DigestSettings(_Strict):
         return value
 
 
-Tier = Literal["watch", "warning", "firestorm"]
-ALL_TIERS: tuple[Tier, ...] = ("watch", "warning", "firestorm")
+Tier = SurgeTier
+ALL_TIERS: tuple[Tier, ...] = get_args(SurgeTier)
 # SSM parameter names of channel secrets (webhook URLs, signing secrets), relative to the
 # stage's prefix; all under channels/ so the report function may read exactly that path
 CHANNEL_PARAMETER = re.compile(

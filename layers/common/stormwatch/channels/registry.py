@@ -28,7 +28,7 @@ class ChannelParts:
     mailer: Mailer
     secrets: Secrets
     poster: JsonPoster
-    sns: Any  # a boto3 SNS client (made on first use of SMS is not needed: creating is free)
+    sns: Any  # a boto3 SNS client (creating one makes no AWS call)
 
 
 @dataclass(frozen=True)
