@@ -131,3 +131,8 @@ class OnceOnly:
         self.targets[key] = target
         self.notifications[key] = notification
         return f"id-{key}", False
+
+
+def public_dns(host: str) -> list[str]:
+    """A resolver for tests (no network): every host is one public address."""
+    return ["93.184.215.14"]

@@ -30,7 +30,7 @@ from tests.support.channels import (
     make_topic,
     notification_for,
 )
-from tests.support.fakes import OnceOnly, RecordingSession
+from tests.support.fakes import OnceOnly, RecordingSession, public_dns
 
 CHANNELS = [
     {"kind": "slack", "url_parameter": "channels/slack/comms"},
@@ -174,7 +174,7 @@ def test_retries_are_bounded_and_a_permanent_failure_is_not_retried():
     [(500, True), (503, True), (429, True), (400, False), (404, False), (302, False)],
 )
 def test_http_answers_are_sorted_into_retry_or_not_and_the_url_stays_secret(answer, retryable):
-    poster = JsonPoster(RecordingSession([answer]))
+    poster = JsonPoster(RecordingSession([answer]), resolve=public_dns)
     with pytest.raises(ChannelError) as caught:
         poster.post("https://hooks.slack.com/services/T0/B0/SECRETTOKEN", b"{}")
     assert caught.value.retryable is retryable
@@ -182,7 +182,9 @@ def test_http_answers_are_sorted_into_retry_or_not_and_the_url_stays_secret(answ
 
 
 def test_a_network_error_is_retryable_and_does_not_leak_the_url():
-    poster = JsonPoster(RecordingSession([requests.ConnectionError("https://x/SECRETTOKEN")]))
+    poster = JsonPoster(
+        RecordingSession([requests.ConnectionError("https://x/SECRETTOKEN")]), resolve=public_dns
+    )
     with pytest.raises(ChannelError) as caught:
         poster.post("https://hooks.slack.com/services/T0/B0/SECRETTOKEN", b"{}")
     assert caught.value.retryable and "SECRETTOKEN" not in str(caught.value)
@@ -199,12 +201,22 @@ def test_a_network_error_is_retryable_and_does_not_leak_the_url():
         "https://[::1]/x",
         "https://user:pw@hooks.example.com/x",
         "file:///etc/passwd",
-        "https://metadata.google.internal/x",
     ],
 )
 def test_webhook_urls_must_be_https_on_a_public_host(url):
     with pytest.raises(ChannelError):
-        check_webhook_url(url)
+        check_webhook_url(url, resolve=public_dns)
+
+
+def test_a_webhook_host_that_resolves_to_a_private_address_is_refused_without_its_path():
+    # Given a public-looking name whose DNS points into the VPC (netguard, as for sources)
+    def inside(host):
+        return ["10.0.0.5"]
+
+    poster = JsonPoster(RecordingSession(), resolve=inside)
+    with pytest.raises(ChannelError) as caught:
+        poster.post("https://hooks.example.com/services/SECRETTOKEN", b"{}")
+    assert "hooks.example.com" in str(caught.value) and "SECRETTOKEN" not in str(caught.value)
 
 
 def test_only_the_local_demo_may_post_to_loopback_over_http():
@@ -214,7 +226,7 @@ def test_only_the_local_demo_may_post_to_loopback_over_http():
 
 
 def test_a_missing_ssm_parameter_is_a_clear_permanent_failure():
-    channel = SlackChannel(NoSecrets(), JsonPoster(RecordingSession()))
+    channel = SlackChannel(NoSecrets(), JsonPoster(RecordingSession(), resolve=public_dns))
     target = Target(channel="slack", address="channels/slack/comms")
     with pytest.raises(ChannelError, match="channels/slack/comms") as caught:
         channel.send(notification_for(hostile_surge()), target)
@@ -224,7 +236,7 @@ def test_a_missing_ssm_parameter_is_a_clear_permanent_failure():
 def test_slack_posts_the_block_kit_message_to_the_url_from_ssm():
     session = RecordingSession()
     secrets = StaticSecrets({"channels/slack/comms": "https://hooks.slack.com/services/T/B/X"})
-    channel = SlackChannel(secrets, JsonPoster(session))
+    channel = SlackChannel(secrets, JsonPoster(session, resolve=public_dns))
     ident = channel.send(
         notification_for(hostile_surge()), Target(channel="slack", address="channels/slack/comms")
     )

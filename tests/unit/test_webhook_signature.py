@@ -20,7 +20,7 @@ from stormwatch.channels.webhook import (
 from stormwatch.secrets import StaticSecrets
 
 from tests.support.channels import hostile_surge, notification_for
-from tests.support.fakes import RecordingSession
+from tests.support.fakes import RecordingSession, public_dns
 
 SECRET = "whsec_test_not_real"
 BODY = b'{"version": "1", "type": "surge.alert"}'
@@ -92,7 +92,7 @@ def test_the_channel_signs_exactly_the_bytes_it_posts_with_id_and_event_headers(
     secrets = StaticSecrets(
         {"channels/webhook/ops": "https://hooks.example.com/in", "channels/webhook/key": SECRET}
     )
-    channel = WebhookChannel(secrets, JsonPoster(session), clock=lambda: T)
+    channel = WebhookChannel(secrets, JsonPoster(session, resolve=public_dns), clock=lambda: T)
     notification = notification_for(hostile_surge())
     target = Target(
         channel="webhook", address="channels/webhook/ops", secret="channels/webhook/key"

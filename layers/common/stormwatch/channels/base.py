@@ -9,7 +9,6 @@ times. Error messages never carry a webhook URL (it is a credential) or a phone 
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import random
 import time
 import uuid
@@ -19,6 +18,9 @@ from urllib.parse import urlsplit
 
 import requests
 from pydantic import BaseModel, ConfigDict
+
+from stormwatch import netguard
+from stormwatch.netguard import Resolver, resolve_host
 
 if TYPE_CHECKING:
     from stormwatch.notification import Notification
@@ -106,24 +108,23 @@ def secret_value(secrets: Secrets, name: str | None, what: str) -> str:
     return value
 
 
-def check_webhook_url(url: str, *, allow_loopback: bool = False) -> str:
-    """An https URL on a public host, or ChannelError. `allow_loopback` lets the local demo
-    post to its receiver on http://127.0.0.1. (The full SSRF guard, with DNS resolution, is
-    stormwatch.http's job; this refuses the obvious.)"""
+def check_webhook_url(
+    url: str, *, allow_loopback: bool = False, resolve: Resolver | None = resolve_host
+) -> str:
+    """An https URL without credentials whose host is, and resolves to, public addresses only
+    (stormwatch.netguard, as for source fetches), or ChannelError. `allow_loopback` lets the
+    local demo post to its receiver on http://127.0.0.1; nothing in Lambda sets it."""
     parts = urlsplit(url.strip())
     host = (parts.hostname or "").rstrip(".").lower()
     if allow_loopback and parts.scheme in ("http", "https") and host in ("127.0.0.1", "::1"):
         return url.strip()
     if parts.scheme != "https" or not host or parts.username or parts.password:
         raise ChannelError("the webhook URL must be https://host/... without credentials")
-    if host == "localhost" or host.endswith((".localhost", ".internal", ".local")):
-        raise ChannelError(f"the webhook host {host} is not public")
     try:
-        address = ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return url.strip()
-    if not address.is_global:
-        raise ChannelError(f"the webhook host {host} is not a public address")
+        netguard.check_url(url.strip(), resolve=resolve)
+    except netguard.RefusedTarget as exc:
+        # the message names the host, never the path (a webhook's path is its credential)
+        raise ChannelError(f"webhook host refused: {str(exc).split(':')[0]}") from None
     return url.strip()
 
 
@@ -132,13 +133,18 @@ class JsonPoster:
     bounded timeouts, status codes sorted into retryable or not."""
 
     def __init__(
-        self, session: requests.Session | None = None, *, allow_loopback: bool = False
+        self,
+        session: requests.Session | None = None,
+        *,
+        allow_loopback: bool = False,
+        resolve: Resolver | None = resolve_host,
     ) -> None:
         self._session = session or requests.Session()
         self.allow_loopback = allow_loopback
+        self._resolve = resolve
 
     def post(self, url: str, body: bytes, headers: dict[str, str] | None = None) -> None:
-        checked = check_webhook_url(url, allow_loopback=self.allow_loopback)
+        checked = check_webhook_url(url, allow_loopback=self.allow_loopback, resolve=self._resolve)
         host = urlsplit(checked).hostname
         request_headers = {
             "Content-Type": "application/json; charset=utf-8",
