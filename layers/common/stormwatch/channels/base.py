@@ -124,7 +124,8 @@ def check_webhook_url(
         netguard.check_url(url.strip(), resolve=resolve)
     except netguard.RefusedTarget as exc:
         # the message names the host, never the path (a webhook's path is its credential)
-        raise ChannelError(f"webhook host refused: {str(exc).split(':')[0]}") from None
+        reason = str(exc).rsplit(": refused", 1)[0]
+        raise ChannelError(f"webhook host refused: {reason}") from None
     return url.strip()
 
 
