@@ -122,11 +122,14 @@ def test_digest_is_sent_once_per_topic_day_and_recipient_even_when_retried(wired
     # When the forced digest for one topic is invoked twice (a retry)
     first = invoke(wired, "report", event("report_digest_topic.json"))
     second = invoke(wired, "report", event("report_digest_topic.json"))
-    # Then it went to each recipient once, and the retry was recognised as a repeat
-    assert first["sent"] == 1 and first["repeats"] == 0
-    assert second["sent"] == 0 and second["repeats"] == 1
+    # Then it went to each recipient once, its summary to Slack once, and the retry was
+    # recognised as a repeat
+    assert [d["channel"] for d in first["deliveries"]] == ["email", "slack"]
+    assert first["sent"] == 2 and first["repeats"] == 0
+    assert second["sent"] == 0 and second["repeats"] == 2
     assert second["deliveries"][0]["message_id"] == first["deliveries"][0]["message_id"]
-    assert len(ses_messages()) == 1
+    assert len(ses_messages()) == 1 and len(wired["chat"].posts) == 1
+    assert b"Daily digest: AcmeCloud" in wired["chat"].posts[0].body
 
 
 def test_hourly_dispatcher_sends_only_the_topics_whose_local_hour_it_is(wired):
@@ -183,17 +186,18 @@ def test_a_failing_chat_channel_blocks_no_other_and_is_retried_alone(wired, tabl
 
 
 def test_idempotency_records_expire_with_the_table_ttl(wired, table):
-    # Given a digest has been sent
+    # Given a digest has been sent (by e-mail, and its summary to Slack)
     invoke(wired, "report", event("report_digest_topic.json"))
-    # Then its idempotency record carries expires_at, the table's TTL attribute, days ahead
+    # Then each idempotency record carries expires_at, the table's TTL attribute, days ahead
     items = boto3.client("dynamodb").query(
         TableName=table,
         KeyConditionExpression="pk = :pk",
         ExpressionAttributeValues={":pk": {"S": "IDEMPOTENCY#delivery"}},
     )["Items"]
-    assert len(items) == 1
-    expires = datetime.fromtimestamp(int(items[0]["expires_at"]["N"]), UTC)
-    assert expires > datetime.now(UTC) + timedelta(days=2)
+    assert len(items) == 2
+    for item in items:
+        expires = datetime.fromtimestamp(int(item["expires_at"]["N"]), UTC)
+        assert expires > datetime.now(UTC) + timedelta(days=2)
 
 
 def test_a_source_down_notice_insert_sends_one_short_email(wired, table):

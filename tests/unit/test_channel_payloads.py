@@ -308,3 +308,105 @@ def test_huge_texts_keep_every_message_small(worst):
     assert len(sms_line(worst)) <= SMS_CHARS
     for text in strings(slack_payload(worst)) + strings(teams_payload(worst)):
         assert "\u200b" not in text and "\u200d" not in text
+
+
+# --- the digest's one-paragraph summary -------------------------------------------------------
+
+
+def digest_notification(lang: str = "en"):
+    """The digest notification send_digest builds, with hostile mentions needing a reply."""
+    from datetime import timedelta
+
+    from stormwatch.models import Mention, ScoredMention, Sentiment
+    from stormwatch.reporting import send_digest
+
+    from tests.support.channels import NOW, TEMPLATES
+    from tests.support.fakes import OnceOnly
+
+    mentions = [
+        ScoredMention(
+            mention=Mention(
+                topic="acme-cloud",
+                source="hackernews",
+                native_id=str(i),
+                published=NOW - timedelta(hours=3, minutes=i),
+                title=f"{HOSTILE_TEXT} story {i}",
+                url=f"https://news.example/{i}",
+            ),
+            sentiment=Sentiment(label="negative", score=-0.8),
+        )
+        for i in range(4)
+    ]
+
+    class Store:
+        def mentions_between(self, *a):
+            return mentions
+
+        def surges_between(self, *a):
+            return []
+
+        def checkpoints(self, topic, sources):
+            return []
+
+        def buckets_between(self, *a):
+            return []
+
+        def authors_between(self, *a):
+            return set()
+
+        def count_between(self, *a):
+            return 0
+
+        def channel_health(self, topic):
+            return []
+
+    deliver = OnceOnly()
+    channels = [{"kind": "slack", "url_parameter": "channels/slack/x", "digest": True}]
+    topic = make_topic(channels)
+    topic = topic.model_copy(update={"digest": topic.digest.model_copy(update={"language": lang})})
+    send_digest(
+        topic,
+        store=Store(),
+        deliver=deliver,
+        templates_dir=TEMPLATES,
+        now=NOW,
+        watchlist_name="w",
+    )
+    assert sorted(t.channel for t in deliver.targets.values()) == ["email", "slack"]
+    return next(iter(deliver.notifications.values()))
+
+
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [
+        ("en", "4 mentions in the 24 hours to 25 Nov 2026, 09:00 (Europe/Berlin)"),
+        ("de", "4 Erwähnungen in den 24 Stunden bis 25.11.2026 09:00 (Europe/Berlin)"),
+    ],
+)
+def test_the_digest_summary_says_the_day_in_one_paragraph_in_the_topics_language(lang, words):
+    n = digest_notification(lang)
+    payload = slack_payload(n)
+    intro = payload["blocks"][1]["text"]["text"]
+    assert words in intro and "\n" not in intro
+    assert "100 %" in intro  # negative share of the scored ones
+    # the mentions that need a reply follow, as safe links with escaped titles
+    text = json.dumps(payload)
+    assert "<https://news.example/0|" in text and "&lt;!channel&gt;" in text
+    for t in mrkdwn_texts(payload):
+        assert not SLACK_ACTIVE.findall(re.sub(r"<https://news\.example/[^|>]*\|", "", t))
+
+
+def test_the_digest_summary_in_teams_webhook_and_sms():
+    n = digest_notification()
+    card = json.dumps(teams_payload(n))
+    assert "Daily digest: AcmeCloud" in card
+    for block in teams_payload(n)["attachments"][0]["content"]["body"]:
+        for run in block["inlines"]:
+            assert "<" not in run["text"]
+    payload = webhook_payload(n, "0f0e0d0c-0000-5000-8000-000000000000")
+    jsonschema.validate(payload, SCHEMA)
+    assert payload["type"] == "digest.summary" and payload["digest"]["mentions"] == 4
+    # copies of one story are one entry (syndication), as in the e-mail
+    assert len(payload["digest"]["needs_a_reply"]) == 1
+    line = sms_line(n)
+    assert line.startswith("[stormwatch] Daily digest: AcmeCloud, 4 mentions") and len(line) <= 160

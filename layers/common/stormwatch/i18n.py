@@ -173,6 +173,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "link_settings": "Alert settings",
         "channel_failing_since": "{channel} delivery failing since {since}",
         "chat_mentions": "Top mentions",
+        "digest_summary": (
+            "{mentions} in the 24 hours to {end} ({change}); {negative} of the scored ones "
+            "negative. Verdict: {verdict}. Surges: {surges}. Sources working: {ok} of {total}."
+        ),
     },
     "de": {
         "digest": "Tagesbericht",
@@ -341,6 +345,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "link_settings": "Einstellungen",
         "channel_failing_since": "Zustellung über {channel} scheitert seit {since}",
         "chat_mentions": "Wichtigste Erwähnungen",
+        "digest_summary": (
+            "{mentions} in den 24 Stunden bis {end} ({change}); davon {negative} negativ. "
+            "Einschätzung: {verdict}. Anstiege: {surges}. Quellen funktionieren: {ok} von {total}."
+        ),
     },
 }
 

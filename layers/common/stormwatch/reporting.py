@@ -145,11 +145,9 @@ def send_digest(
     start = end - DAY
     inputs = _digest_inputs(topic, store, start, end, watchlist)
     day = digest_day(topic, end)
-    views: dict[str, DigestView] = {}
-    emails: dict[str, RenderedEmail] = {}
-    targets: list[Target] = []
-    for lang, recipients in _languages(topic, topic.digest.recipients).items():
-        views[lang] = build_digest(
+
+    def build(lang: str) -> DigestView:
+        return build_digest(
             topic,
             now=end,
             period_start=start,
@@ -158,21 +156,28 @@ def send_digest(
             language=lang,
             **inputs,
         )
+
+    views: dict[str, DigestView] = {}
+    emails: dict[str, RenderedEmail] = {}
+    targets: list[Target] = []
+    for lang, recipients in _languages(topic, topic.digest.recipients).items():
+        views[lang] = build(lang)
         emails[lang] = render_digest(views[lang], templates_dir, lang=lang)
         suffix = "" if lang == topic.digest.language else f"-{lang}"
         outcome.rendered.append((f"digest-{topic.name}-{day}{suffix}", emails[lang]))
         targets += [Target(channel="email", address=r, language=lang) for r in recipients]
     # the key is (topic, local day, recipient): the language does not change what is sent
     # once, so a retry after a language change still sends nothing twice
-    first = next(iter(views))
+    view = views.get(topic.digest.language) or build(topic.digest.language)  # what chat says
     notification = Notification(
         kind="digest",
         key=f"digest#{topic.name}#{day}",
         topic=topic.name,
-        view=views[first],
+        view=view,
         emails=emails,
+        links=links_for(view),
     )
-    _deliver_all(notification, targets, deliver, outcome, health, now)
+    _deliver_all(topic, notification, targets, deliver, outcome, health, now)
     return outcome
 
 
@@ -254,10 +259,7 @@ def notify(
         Target(channel="email", address=r, language=topic.language_for(r, alert=True))
         for r in recipients
     ]
-    chat = _channel_targets(topic, notification)
-    if chat:
-        outcome.notifications.append(notification)
-    _deliver_all(notification, targets + chat, deliver, outcome, health, now)
+    _deliver_all(topic, notification, targets, deliver, outcome, health, now)
     return outcome
 
 
@@ -325,18 +327,23 @@ def delivery_key(notification: Notification, target: Target) -> str:
 
 
 def _deliver_all(
+    topic: Topic,
     notification: Notification,
-    targets: list[Target],
+    email_targets: list[Target],
     deliver: Deliver,
     outcome: ReportOutcome,
     health: ChannelHealthLog | None,
     now: datetime | None,
 ) -> None:
-    """Every target gets its try: a failing one is noted in `outcome.failures` and in the
-    channel's health, and the rest go on (the caller fails the invocation afterwards so the
-    failed ones are retried; the delivered ones are then repeats)."""
+    """The e-mail targets and the topic's channels that want the notification each get their
+    try: a failing one is noted in `outcome.failures` and in the channel's health, and the rest
+    go on (the caller fails the invocation afterwards so the failed ones are retried; the
+    delivered ones are then repeats)."""
+    chat = _channel_targets(topic, notification)
+    if chat:
+        outcome.notifications.append(notification)
     errors: dict[str, str | None] = {}  # channel -> last error, None: delivered
-    for target in targets:
+    for target in email_targets + chat:
         try:
             message_id, repeat = deliver(delivery_key(notification, target), notification, target)
         except Exception as exc:  # one failing channel never blocks another

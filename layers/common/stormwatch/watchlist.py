@@ -299,15 +299,20 @@ ParameterName = Annotated[str, AfterValidator(_parameter_name)]
 
 class _ChannelSettings(_Strict):
     """What every chat/SMS channel of a topic has: which tiers it hears of, and whether
-    "source down" notices go there too."""
+    "source down" notices and a summary of the daily digest go there too."""
 
     tiers: list[Tier] = Field(default_factory=lambda: list(ALL_TIERS), min_length=1)
     notices: bool = True
+    # a one-paragraph summary of the daily digest, when the digest goes out
+    digest: bool = False
 
     def wants(self, kind: str, tier: str | None) -> bool:
-        """Whether an alert of `tier` (kind "alert") or a notice goes to this channel."""
+        """Whether an alert of `tier` (kind "alert"), a notice or the digest summary goes to
+        this channel."""
         if kind == "notice":
             return self.notices
+        if kind == "digest":
+            return self.digest
         return kind == "alert" and tier in self.tiers
 
     @property

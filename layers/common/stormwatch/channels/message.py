@@ -1,6 +1,6 @@
 """The words of a chat message, once for Slack and Teams: plain text, not yet escaped.
 
-`chat_message` reads a Notification's alert or notice view (already cleaned and bounded) and
+`chat_message` reads a Notification's alert, notice or digest view (already cleaned and bounded) and
 says it in the topic's language with stormwatch.i18n. Each chat channel escapes these strings for
 its own markup (`stormwatch.channels.text`); `sms_line` is the one-line text message.
 """
@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from stormwatch.digest import AlertView, NoticeView
-from stormwatch.i18n import fmt_compact, fmt_datetime, fmt_percent, strings
+from stormwatch.digest import AlertView, DigestView, NoticeView
+from stormwatch.i18n import count_noun, fmt_compact, fmt_datetime, fmt_percent, strings
 from stormwatch.models import clean_text
 from stormwatch.notification import Notification
 
 MENTIONS_CAP = 5
+DIGEST_MENTIONS_CAP = 3  # "needs a reply", in the digest summary
 STEPS_CAP = 10
 SMS_CHARS = 160  # one GSM-7 segment; longer texts are split and cost more
 SMS_TITLE_CHARS = 40
@@ -63,7 +64,7 @@ def chat_message(notification: Notification) -> ChatMessage:
         return _alert_message(view, s, links, footer)
     if isinstance(view, NoticeView):
         return _notice_message(view, s, links, footer)
-    raise ValueError(f"chat channels carry alerts and notices, not {notification.kind}")
+    return _digest_message(view, s, links, footer)
 
 
 def _alert_message(
@@ -134,6 +135,42 @@ def _notice_message(
     )
 
 
+def digest_summary(view: DigestView) -> str:
+    """The digest in one paragraph: volume and change, negative share, verdict, surges,
+    sources working."""
+    s, lang = strings(view.language), view.language
+    if view.delta_share is not None:
+        change = f"{fmt_percent(view.delta_share, lang, signed=True)} {s['vs_previous']}"
+    else:
+        change = s["new_since_zero"]
+    return s["digest_summary"].format(
+        mentions=count_noun(view.count, lang),
+        end=fmt_datetime(view.period_end, lang),
+        change=change,
+        negative=fmt_percent(view.sentiment.negative_share, lang),
+        verdict=s[f"verdict_{view.verdict}"],
+        surges=view.surges_total,
+        ok=view.sources_ok,
+        total=len(view.sources),
+    )
+
+
+def _digest_message(
+    view: DigestView, s: dict[str, str], links: list[ChatLink], footer: str
+) -> ChatMessage:
+    return ChatMessage(
+        headline=f"{s['digest']}: {view.topic_title}",
+        intro=digest_summary(view),
+        mentions_title=s["most_negative"],
+        mentions=[
+            ChatMention(text=m.title or m.text or m.url or "–", url=m.url, source=m.source)
+            for m in view.most_negative[:DIGEST_MENTIONS_CAP]
+        ],
+        links=links,
+        footer=footer,
+    )
+
+
 def sms_line(notification: Notification) -> str:
     """One short line: tier (or "source down"), topic, the headline number, a link if any."""
     view = notification.view
@@ -148,7 +185,10 @@ def sms_line(notification: Notification) -> str:
     elif isinstance(view, NoticeView):
         what = f"{s['notice']}: {clean_text(view.source, 30)} ({title})"
     else:
-        raise ValueError(f"SMS carries alerts and notices, not {notification.kind}")
+        what = (
+            f"{s['digest']}: {title}, {count_noun(view.count, view.language)}, "
+            f"{fmt_percent(view.sentiment.negative_share, view.language)} {s['negative']}"
+        )
     line = f"[stormwatch] {what}"
     # only a link of our own: a third-party URL in a text message reads like phishing
     link = next((x.url for x in notification.links if x.purpose in SMS_LINK_PURPOSES), "")

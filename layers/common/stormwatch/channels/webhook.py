@@ -22,7 +22,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from stormwatch.channels.base import JsonPoster, Target, delivery_id, secret_value
-from stormwatch.digest import AlertView, MentionItem, NoticeView
+from stormwatch.channels.message import digest_summary
+from stormwatch.digest import AlertView, DigestView, MentionItem, NoticeView
 from stormwatch.models import iso
 
 if TYPE_CHECKING:
@@ -34,7 +35,7 @@ SIGNATURE_HEADER = "Stormwatch-Signature"
 DELIVERY_HEADER = "Stormwatch-Delivery"
 EVENT_HEADER = "Stormwatch-Event"
 TOLERANCE_SECONDS = 300
-EVENT_TYPES = {"alert": "surge.alert", "notice": "source.down"}
+EVENT_TYPES = {"alert": "surge.alert", "notice": "source.down", "digest": "digest.summary"}
 
 
 class SignatureError(ValueError):
@@ -71,7 +72,7 @@ class WebhookChannel:
 
 def sign(secret: str, body: bytes, timestamp: int) -> str:
     """The Stormwatch-Signature header value for `body` sent at `timestamp` (unix seconds)."""
-    return f"t={timestamp},v1={_digest(secret, body, timestamp)}"
+    return f"t={timestamp},v1={_hmac(secret, body, timestamp)}"
 
 
 def verify_signature(
@@ -90,7 +91,7 @@ def verify_signature(
     if not header:
         raise SignatureError("no signature header")
     timestamp, signatures = _parse(header)
-    expected = _digest(secret, body, timestamp)
+    expected = _hmac(secret, body, timestamp)
     if not any(hmac.compare_digest(expected, candidate) for candidate in signatures):
         raise SignatureError("signature does not match the body")
     current = time.time() if now is None else now
@@ -99,7 +100,7 @@ def verify_signature(
     return timestamp
 
 
-def _digest(secret: str, body: bytes, timestamp: int) -> str:
+def _hmac(secret: str, body: bytes, timestamp: int) -> str:
     signed = str(timestamp).encode() + b"." + body
     return hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
 
@@ -140,8 +141,24 @@ def webhook_payload(notification: Notification, ident: str) -> dict[str, Any]:
             "last_error": view.last_error,
         }
     else:
-        raise ValueError(f"webhooks carry alerts and notices, not {notification.kind}")
+        payload["digest"] = _digest_payload(view)
     return payload
+
+
+def _digest_payload(view: DigestView) -> dict[str, Any]:
+    return {
+        "period_start": iso(view.period_start),
+        "period_end": iso(view.period_end),
+        "mentions": view.count,
+        "previous_day": view.previous_count,
+        "negative_share": view.sentiment.negative_share,
+        "verdict": view.verdict,
+        "surges": view.surges_total,
+        "sources_working": view.sources_ok,
+        "sources_total": len(view.sources),
+        "summary": digest_summary(view),
+        "needs_a_reply": [_mention(m) for m in view.most_negative],
+    }
 
 
 def _alert(view: AlertView) -> dict[str, Any]:
