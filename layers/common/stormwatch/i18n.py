@@ -174,7 +174,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "channel_failing_since": "{channel} delivery failing since {since}",
         "chat_mentions": "Top mentions",
         "digest_summary": (
-            "{mentions} in the 24 hours to {end} ({change}); {negative} of the scored ones "
+            "{mentions} in the 24 hours to {end}: {change}; {negative} of the scored ones "
             "negative. Verdict: {verdict}. Surges: {surges}. Sources working: {ok} of {total}."
         ),
     },
@@ -346,7 +346,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "channel_failing_since": "Zustellung über {channel} scheitert seit {since}",
         "chat_mentions": "Wichtigste Erwähnungen",
         "digest_summary": (
-            "{mentions} in den 24 Stunden bis {end} ({change}); davon {negative} negativ. "
+            "{mentions} in den 24 Stunden bis {end}: {change}; davon {negative} negativ. "
             "Einschätzung: {verdict}. Anstiege: {surges}. Quellen funktionieren: {ok} von {total}."
         ),
     },
