@@ -410,3 +410,19 @@ def test_the_digest_summary_in_teams_webhook_and_sms():
     assert len(payload["digest"]["needs_a_reply"]) == 1
     line = sms_line(n)
     assert line.startswith("[stormwatch] Daily digest: AcmeCloud, 4 mentions") and len(line) <= 160
+
+
+def test_chat_shows_the_tiers_own_playbook_steps_and_says_so():
+    # Given a playbook with its own steps for a firestorm
+    topic = make_topic(
+        playbook={
+            "first_steps": ["Default step"],
+            "tiers": {"firestorm": {"first_steps": ["Call the CEO's office now"]}},
+        }
+    )
+    n = notification_for(hostile_surge("firestorm"), topic)
+    # Then Slack and Teams list the firestorm steps, titled as the tier's own
+    for payload in (slack_payload(n), teams_payload(n)):
+        text = json.dumps(payload, ensure_ascii=False)
+        assert "First steps (firestorm: steps for this tier)" in text
+        assert "Call the CEO" in text and "Default step" not in text

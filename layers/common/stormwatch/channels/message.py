@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from stormwatch.digest import AlertView, DigestView, NoticeView
+from stormwatch.digest import AlertView, DigestView, MentionItem, NoticeView
 from stormwatch.i18n import count_noun, fmt_compact, fmt_datetime, fmt_percent, strings
 from stormwatch.models import clean_text
 from stormwatch.notification import Notification
@@ -88,30 +88,31 @@ def _alert_message(
     ]
     if view.top_terms:
         facts.append((s["top_terms"], ", ".join(view.top_terms)))
-    mentions = [
-        ChatMention(text=m.title or m.text or m.url or "–", url=m.url, source=m.source)
-        for m in view.samples[:MENTIONS_CAP]
-    ]
     playbook = view.playbook
     tier = s[f"tier_{g.tier}"].upper()
-    escalated = (
-        f" ({s['escalated_from']} {s['tier_' + view.escalated_from]})"
-        if (view.escalated_from)
-        else ""
-    )
+    escalated = ""
+    if view.escalated_from:
+        escalated = f" ({s['escalated_from']} {s['tier_' + view.escalated_from]})"
+    steps_title = s["first_steps"]
+    if playbook.tier:  # the playbook's own steps for this tier, not its defaults
+        steps_title += f" ({s['tier_' + playbook.tier]}: {s['playbook_for_tier']})"
     return ChatMessage(
         headline=f"{tier}{escalated} · {s['alert']}: {view.topic_title}",
         intro=s["alert_escalation"] if g.escalation else s["alert_intro"],
         facts=facts,
         mentions_title=s["chat_mentions"],
-        mentions=mentions,
-        steps_title=s["first_steps"] if playbook.first_steps else "",
+        mentions=[_chat_mention(m) for m in view.samples[:MENTIONS_CAP]],
+        steps_title=steps_title if playbook.first_steps else "",
         steps=playbook.first_steps[:STEPS_CAP],
         statement_title=s["holding_statement"] if playbook.holding_statement else "",
         statement=playbook.holding_statement,
         links=links,
         footer=footer,
     )
+
+
+def _chat_mention(m: MentionItem) -> ChatMention:
+    return ChatMention(text=m.title or m.text or m.url or "–", url=m.url, source=m.source)
 
 
 def _notice_message(
@@ -162,10 +163,7 @@ def _digest_message(
         headline=f"{s['digest']}: {view.topic_title}",
         intro=digest_summary(view),
         mentions_title=s["most_negative"],
-        mentions=[
-            ChatMention(text=m.title or m.text or m.url or "–", url=m.url, source=m.source)
-            for m in view.most_negative[:DIGEST_MENTIONS_CAP]
-        ],
+        mentions=[_chat_mention(m) for m in view.most_negative[:DIGEST_MENTIONS_CAP]],
         links=links,
         footer=footer,
     )
