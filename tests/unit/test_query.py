@@ -187,3 +187,74 @@ def test_matching_is_fast_enough_for_every_collected_item():
         matcher.matches(text)
     per_check = (time.perf_counter() - start) / runs
     assert per_check < 200e-6
+
+
+# ------------------------------------------------------------------------- inflected forms
+
+
+def german(**fields) -> Topic:
+    return topic(languages=["de"], **fields)
+
+
+def test_a_german_phrase_matches_its_inflected_forms():
+    """Given the phrase "deutsche bahn" in a German topic
+    When a text declines it ("der Deutschen Bahn")
+    Then it matches, and matched_terms names the phrase as written."""
+    matcher = compile_topic(german(phrases=["deutsche bahn"]))
+
+    assert matcher.matches("Ärger mit der Deutschen Bahn")
+    assert matcher.matched_terms("Ärger mit der Deutschen Bahn") == ["deutsche bahn"]
+    assert matcher.matches("DEUTSCHE BAHN")
+    assert not matcher.matches("Die deutsche Post und die Bahn")  # not in a row
+
+
+def test_german_terms_match_plurals_and_genitives_but_not_compounds():
+    """Given the terms "bahn" and "lufthansa" in a German topic
+    When texts use a plural, a genitive, or a compound
+    Then plural and genitive match; the compound "Bahnhof" does not."""
+    matcher = compile_topic(german(terms=["bahn", "lufthansa"]))
+
+    assert matcher.matches("Die Bahnen fallen aus")
+    assert matcher.matches("Lufthansas Piloten streiken")
+    assert not matcher.matches("Treffpunkt am Bahnhof")
+    assert not matcher.matches("Der Bahnhofs-Kiosk")
+
+
+def test_a_prefix_query_is_what_matches_compounds():
+    """Given `bahn*` in a German topic
+    When a compound is checked
+    Then it matches: the query asked for any word starting with "bahn"."""
+    assert compile_topic(german(query="bahn*")).matches("Treffpunkt am Bahnhof")
+
+
+@pytest.mark.parametrize(
+    ("lang", "term", "text"),
+    [
+        ("fr", "grève", "Les grèves continuent à la SNCF"),
+        ("es", "huelga", "Nuevas huelgas de Renfe"),
+        ("it", "sciopero", "Scioperi dei treni domani"),
+        ("pt", "greve", "As greves no metrô"),
+    ],
+)
+def test_romance_language_topics_match_plurals(lang, term, text):
+    """Given a topic in French, Spanish, Italian or Portuguese
+    When a text uses the plural of its term
+    Then it matches."""
+    assert compile_topic(topic(terms=[term], languages=[lang])).matches(text)
+
+
+def test_an_english_topic_keeps_exact_word_forms():
+    """Given a topic with the default language (English)
+    When a German inflected form is checked
+    Then it does not match: inflection applies to the topic's own languages only."""
+    assert not compile_topic(topic(terms=["bahn"])).matches("Die Bahnen fallen aus")
+
+
+def test_exclusions_also_veto_inflected_forms():
+    """Given a German topic that excludes "streik"
+    When the plural "Streiks" occurs
+    Then the exclusion vetoes the match."""
+    matcher = compile_topic(german(terms=["bahn"], exclude=["streik"]))
+
+    assert matcher.matches("Die Bahn fährt")
+    assert not matcher.matches("Die Bahn und die Streiks")

@@ -8,7 +8,12 @@ re-checked here before it is stored. Matching is on whole words:
   but not "applauded" or "pineapple";
 * a phrase ("acme cloud", or a term containing spaces or punctuation such as "e-mail") matches
   its words in a row;
-* a trailing `*` makes the last word a prefix: `bahn*` matches "Bahnhof".
+* a trailing `*` makes the last word a prefix: `bahn*` matches "Bahnhof";
+* inflected forms match in the topic's `languages` among de, es, fr, it and pt
+  (:mod:`stormwatch.inflection`): the phrase "deutsche bahn" matches "der Deutschen Bahn", the
+  term "bahn" matches "Bahnen", "lufthansa" matches "Lufthansas". Compounds do not: "bahn"
+  never matches "Bahnhof" unless the query says `bahn*`. An English-only topic (the default)
+  matches word forms exactly, as written.
 
 A topic without `query` matches when any of its terms or phrases occurs. With `query` the
 expression decides instead, in this syntax (operators in capitals; lower-case "and"/"or"/"not"
@@ -25,15 +30,17 @@ are ordinary words)::
 
 Texts are normalised once into " word word word " and every leaf becomes a substring test on
 that string (" word " for a word, " word" for a prefix), which keeps a check in the tens of µs.
+Only when that fails is the text reduced to dictionary forms, once per language and text, and
+the leaf's dictionary forms looked for in it (bench/match_speed.py measures the cost).
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from stormwatch.inflection import INFLECTED_LANGUAGES, dictionary_words, fold
 from stormwatch.watchlist import Topic
 
 __all__ = [
@@ -54,11 +61,7 @@ _WORD = re.compile(r"\w+")
 
 
 def _words(text: str) -> list[str]:
-    if text.isascii():
-        return _WORD.findall(text.lower())
-    folded = unicodedata.normalize("NFKD", text.casefold())
-    folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
-    return _WORD.findall(folded)
+    return _WORD.findall(fold(text))
 
 
 def normalize(text: str) -> str:
@@ -261,14 +264,39 @@ def _leaves(node: Node, positive: bool = True) -> list[tuple[Leaf, bool]]:
     return out
 
 
-def _compile(node: Node) -> Callable[[str], bool]:
+class _Text:
+    """A text normalised once; its dictionary forms per language are worked out on demand."""
+
+    __slots__ = ("_forms", "raw", "words")
+
+    def __init__(self, raw: str) -> None:
+        self.raw = raw
+        self.words = normalize(raw)
+        self._forms: dict[str, str] = {}
+
+    def forms(self, lang: str) -> str:
+        hay = self._forms.get(lang)
+        if hay is None:
+            hay = self._forms[lang] = " " + " ".join(dictionary_words(self.raw, lang)) + " "
+        return hay
+
+
+def _leaf_test(leaf: Leaf, langs: tuple[str, ...]) -> Callable[[_Text], bool]:
+    """The leaf as written, or (not for a prefix) its dictionary forms in one of ``langs``."""
+    needle = leaf.needle
+    if leaf.prefix or not langs:
+        return lambda text: needle in text.words
+    forms = tuple((lang, " " + " ".join(dictionary_words(leaf.raw, lang)) + " ") for lang in langs)
+    return lambda text: needle in text.words or any(f in text.forms(lang) for lang, f in forms)
+
+
+def _compile(node: Node, langs: tuple[str, ...] = ()) -> Callable[[_Text], bool]:
     if isinstance(node, Leaf):
-        needle = node.needle
-        return lambda hay: needle in hay
+        return _leaf_test(node, langs)
     if isinstance(node, Not):
-        inner = _compile(node.child)
+        inner = _compile(node.child, langs)
         return lambda hay: not inner(hay)
-    parts = tuple(_compile(child) for child in node.children)
+    parts = tuple(_compile(child, langs) for child in node.children)
     if isinstance(node, And):
         return lambda hay: all(p(hay) for p in parts)
     return lambda hay: any(p(hay) for p in parts)
@@ -285,29 +313,34 @@ def _dedupe(leaves: list[Leaf]) -> list[Leaf]:
 
 
 class TopicMatcher:
-    """A compiled topic: `matches(text)` and `matched_terms(text)`."""
+    """A compiled topic: `matches(text)` and `matched_terms(text)`.
 
-    def __init__(self, include: Node, exclude: list[Leaf]) -> None:
+    `langs` are the languages whose inflected forms match (a subset of INFLECTED_LANGUAGES);
+    empty: word forms match exactly as written."""
+
+    def __init__(self, include: Node, exclude: list[Leaf], langs: tuple[str, ...] = ()) -> None:
         self.include = include
         self.exclude = exclude
-        self._include = _compile(include)
-        self._exclude_needles = tuple(leaf.needle for leaf in exclude)
+        self.langs = langs
+        self._include = _compile(include, langs)
+        self._excluded = tuple(_leaf_test(leaf, langs) for leaf in exclude)
         self.positive = _dedupe([leaf for leaf, pos in _leaves(include) if pos])
         if not self.positive:
             raise QueryError("the query needs at least one word or phrase that is not negated")
+        self._positive = tuple((leaf.raw, _leaf_test(leaf, langs)) for leaf in self.positive)
 
-    def _hay_matches(self, hay: str) -> bool:
-        return self._include(hay) and not any(n in hay for n in self._exclude_needles)
+    def _text_matches(self, text: _Text) -> bool:
+        return self._include(text) and not any(test(text) for test in self._excluded)
 
     def matches(self, text: str) -> bool:
-        return self._hay_matches(normalize(text or ""))
+        return self._text_matches(_Text(text or ""))
 
     def matched_terms(self, text: str) -> list[str]:
         """The terms/phrases (as written in the topic) found in a matching text; [] otherwise."""
-        hay = normalize(text or "")
-        if not self._hay_matches(hay):
+        hay = _Text(text or "")
+        if not self._text_matches(hay):
             return []
-        return [leaf.raw for leaf in self.positive if leaf.needle in hay]
+        return [raw for raw, test in self._positive if test(hay)]
 
     def search_terms(self) -> list[str]:
         """What to ask a source's search for: the positive words/phrases, as written.
@@ -329,8 +362,9 @@ def compile_topic(topic: Topic) -> TopicMatcher:
         leaves = [make_leaf(t, where=f"topic {topic.name!r}: ") for t in topic.search_terms]
         include = leaves[0] if len(leaves) == 1 else Or(tuple(leaves))
     exclude = [make_leaf(t, where=f"topic {topic.name!r}: exclude ") for t in topic.exclude]
+    langs = tuple(lang for lang in INFLECTED_LANGUAGES if lang in topic.languages)
     try:
-        return TopicMatcher(include, exclude)
+        return TopicMatcher(include, exclude, langs)
     except QueryError as exc:
         raise QueryError(f"topic {topic.name!r}: {exc}") from exc
 
