@@ -27,6 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import langid_model
 import sentiment_data as data
 
 DOC = data.REPO / "docs/benchmarks.md"
@@ -218,40 +219,78 @@ def model_meta(lang: str) -> dict:
 
 
 def langid_rows(quick: bool) -> list[dict]:
-    """Detection accuracy on English and German tweets from test splits, by length."""
+    """Routing per language on splits the language-ID model was not trained on, by length."""
     from stormwatch.sentiment import detect_language
 
-    en = data.tweeteval("test").texts
-    de = data.potts("test").texts + data.germeval_dev().texts
+    sets = langid_model.evaluation_sets()
     if quick:
-        en, de = en[:500], de[:500]
-    rows = []
-    for label, cut in (("as posted", None), ("first 5 words", 5), ("first 3 words", 3)):
-        counts = {"en": [0, 0], "de": [0, 0]}
-        t0 = time.process_time()
-        n = 0
-        for lang, texts in (("en", en), ("de", de)):
-            for text in texts:
-                if cut:
-                    text = " ".join(text.split()[:cut])
-                got = detect_language(text)
-                n += 1
-                counts[lang][0] += got == lang
-                counts[lang][1] += 1
-        us = (time.process_time() - t0) / n * 1e6
-        rows.append(
-            {
-                "texts": label,
-                "en": counts["en"][0] / counts["en"][1],
-                "de": counts["de"][0] / counts["de"][1],
-                "all": (counts["en"][0] + counts["de"][0]) / n,
-                "n": n,
-                "us": us,
-            }
-        )
-        r = rows[-1]
-        print(f"langid {label:<14} en {r['en']:.3f} de {r['de']:.3f} all {r['all']:.3f} {us:.0f}µs")
+        sets = {name: (lang, texts[:300]) for name, (lang, texts) in sets.items()}
+    t0 = time.process_time()
+    rows = langid_model.routing(detect_language, sets)
+    n = sum(r["n"] for r in rows)
+    for r in rows:
+        r["us"] = (time.process_time() - t0) / n * 1e6
+        cut = "as posted" if r["cut"] is None else f"first {r['cut']} words"
+        print(f"langid {r['set']:<18} {cut:<14} right {r['right']:.3f} und {r['unknown']:.3f}")
     return rows
+
+
+UMSAB_LANGS = ("fr", "it", "es", "pt", "ar")
+
+
+def umsab_lines() -> list[str]:
+    """French, Italian, Spanish, Portuguese, Arabic: the held-out numbers the training wrote."""
+    lines = [
+        "",
+        "### French, Italian, Spanish, Portuguese, Arabic (UMSAB)",
+        "",
+        "Written by `bench/train_sentiment.py` into each model's metadata: C, character n-grams "
+        "and the decision bias were chosen by 5-fold cross-validation on the UMSAB train split "
+        "(1,839 tweets); *val* is the UMSAB validation split (324 tweets) scored by a model "
+        "fitted on train only, so never trained or tuned on; *CV* is the 5-fold held-out score "
+        "on train before the bias. The shipped model is then refitted on train + val. The UMSAB "
+        "test splits are kept aside and never read.",
+        "",
+        "| language | split | accuracy | macro-F1 | macro-recall | neg P | neg R |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for lang in UMSAB_LANGS:
+        for name, m in model_meta(lang).get("heldout", {}).items():
+            lines.append(
+                f"| {lang} | {name} | {m['accuracy']:.3f} | {m['macro_f1']:.3f} "
+                f"| {m['macro_recall']:.3f} | {m['neg_precision']:.3f} | {m['neg_recall']:.3f} |"
+            )
+    return lines
+
+
+def langid_lines(rows: list[dict]) -> list[str]:
+    lines = [
+        "",
+        "### Language detection: share routed to the right model",
+        "",
+        "Sets the language-ID model was not trained on (`bench/langid_model.py`): TweetEval val "
+        "(en), UMSAB val of each language (its German val is left out of the German training "
+        "text), PotTS dev and GermEval-2017 dev (de). *und*: the text could not be placed and is "
+        "left unscored. Romanised Hindi (UMSAB hi) has no model: it should not land on one, but "
+        "mostly reads as English (code-mixed).",
+        "",
+        "| set | language | n | as posted | first 5 words | first 3 words | und (as posted) "
+        "| most frequent wrong (as posted) |",
+        "|---|---|---:|---:|---:|---:|---:|---|",
+    ]
+    by_set: dict[str, dict] = {}
+    for r in rows:
+        by_set.setdefault(r["set"], {})[r["cut"]] = r
+    for name, cuts in by_set.items():
+        full = cuts[None]
+        lines.append(
+            f"| {name} | {full['lang']} | {full['n']} | {full['right']:.3f} "
+            f"| {cuts[5]['right']:.3f} | {cuts[3]['right']:.3f} | {full['unknown']:.3f} "
+            f"| {full['top_wrong'] or '–'} |"
+        )
+    if rows:
+        lines += ["", f"Detection costs {rows[0]['us']:.0f} µs per text (CPU time, warm)."]
+    return lines
 
 
 def speed() -> dict:
@@ -303,8 +342,20 @@ def speed() -> dict:
         out[key] = len(de_texts) / (time.process_time() - t0)
         out[key.replace("texts_per_s", "chars")] = sum(map(len, de_texts)) / len(de_texts)
     out["chars_en"] = sum(map(len, texts)) / len(texts)
+    others = []
+    for lang in UMSAB_LANGS:
+        tweets = data.umsab(lang, "val").texts
+        others += tweets
+        analyzer_x = get_analyzer(lang)
+        for t in tweets:
+            analyzer_x.analyze(t)
+        t0 = time.process_time()
+        for _ in range(3):
+            for t in tweets:
+                analyzer_x.analyze(t)
+        out[f"texts_per_s_{lang}"] = 3 * len(tweets) / (time.process_time() - t0)
     de_texts = data.potts("test").texts + data.germeval_dev().texts
-    mixed = texts[:5000] + de_texts
+    mixed = texts[:5000] + de_texts + others
     t0 = time.process_time()
     for t in mixed:
         analyze(t)
@@ -354,8 +405,9 @@ def render(rows: list[dict], lang_rows: list[dict], sp: dict, quick: bool) -> st
         "Splits: the English model was trained on the SemEval 2013-2016 pool minus TweetEval val "
         "and tuned (C, decision bias) on TweetEval val; the German model was trained on "
         + "; ".join(de_meta.get("trained_on", ["?"]))
-        + " and tuned on PotTS dev. Test sets below were never used for training or tuning "
-        "unless the row says so.",
+        + "; tuned: "
+        + de_meta.get("tuned_on", "?")
+        + ". Test sets below were never used for training or tuning unless the row says so.",
         "",
         "| data set | n | split | analyzer | accuracy | macro-F1 | macro-recall | neg P | neg R "
         "| µs/text |",
@@ -394,21 +446,7 @@ def render(rows: list[dict], lang_rows: list[dict], sp: dict, quick: bool) -> st
                     f"{m['macro_f1']:.3f}, macro-recall {m['macro_recall']:.3f}, neg R "
                     f"{m['neg_recall']:.3f}. "
                 )
-    lines += [
-        "",
-        "### Language detection (English vs German, mixed short texts)",
-        "",
-        "English: TweetEval test; German: PotTS test and GermEval-2017 dev. Share detected as "
-        "the right language; 'first N words' cuts each text to its first N words.",
-        "",
-        "| texts | n | English correct | German correct | all | µs/text |",
-        "|---|---:|---:|---:|---:|---:|",
-    ]
-    for r in lang_rows:
-        lines.append(
-            f"| {r['texts']} | {r['n']} | {r['en']:.3f} | {r['de']:.3f} | {r['all']:.3f} "
-            f"| {r['us']:.0f} |"
-        )
+    lines += umsab_lines() + langid_lines(lang_rows)
     files = ", ".join(f"`{k}` {v / 1e6:.2f} MB" for k, v in sp["model_files"].items())
     lines += [
         "",
@@ -424,11 +462,13 @@ def render(rows: list[dict], lang_rows: list[dict], sp: dict, quick: bool) -> st
         f"average), German tweets {sp['texts_per_s_de']:,.0f} texts/s (PotTS test, "
         f"{sp['chars_de']:.0f} chars), German feedback and news "
         f"{sp['texts_per_s_de_long']:,.0f} texts/s (GermEval-2017 dev, "
-        f"{sp['chars_de_long']:.0f} chars); with language detection on a mix of all "
+        f"{sp['chars_de_long']:.0f} chars); "
+        + ", ".join(f"{lang} {sp[f'texts_per_s_{lang}']:,.0f}" for lang in UMSAB_LANGS)
+        + " texts/s (UMSAB val tweets); with language detection on a mix of all "
         f"{sp['texts_per_s_auto']:,.0f} texts/s",
         f"- model files: {sp['model_bytes'] / 1e6:.2f} MB in total ({files})",
         "",
-        "### Targets (issue 4)",
+        "### Targets (issues 4 and 14)",
         "",
         "| target | measured | met? |",
         "|---|---:|---|",
@@ -436,30 +476,7 @@ def render(rows: list[dict], lang_rows: list[dict], sp: dict, quick: bool) -> st
     for desc, set_name, analyzer, metric, threshold in TARGETS:
         value = find(rows, set_name, analyzer, metric)
         lines.append(target_line(desc, value, threshold))
-    ge = find(rows, "germeval2017-dev", "stormwatch", "macro_f1")
-    ge_trained = any("GermEval" in t for t in de_meta.get("trained_on", []))
-    if ge_trained:
-        sb = heldout.get("sb10k, 5-fold held-out", {}).get("macro_f1")
-        unseen = heldout.get("germeval2017-dev, unseen (model trained without it)", {})
-        lines.append(
-            target_line(
-                "GermEval-2017 trained on, so: SB-10k held-out folds macro-F1 ≥ 0.55", sb, 0.55
-            )
-        )
-        if unseen:
-            lines.append(
-                target_line(
-                    "(also) GermEval-2017 dev macro-F1 ≥ 0.55 by a model not trained on it",
-                    unseen["macro_f1"],
-                    0.55,
-                )
-            )
-    else:
-        lines.append(target_line("GermEval-2017 dev macro-F1 ≥ 0.55", ge, 0.55))
-    tps = min(sp["texts_per_s_en"], sp["texts_per_s_de"])
-    lines.append(
-        target_line("throughput ≥ 10k tweets/s per core (en and de)", tps, 10_000, fmt="{:,.0f}")
-    )
+    lines += issue14_targets(heldout, lang_rows, sp)
     lines.append(
         target_line("added import time ≤ 0.15 s", sp["import"], 0.15, fmt="{:.3f} s", higher=False)
     )
@@ -493,6 +510,47 @@ SHORTFALLS = [
     "dropped modules it imports) and its pattern tokenizer (NLTK's punkt data is not "
     "downloadable here); its numbers match the ones published for it (0.60 / 0.33).",
 ]
+
+
+# issue 14's targets are on kept-aside tests judged outside the repository; these are the
+# nearest numbers measured here (validation splits, held-out folds), named as such
+UMSAB_TARGETS = {"fr": 0.61, "it": 0.61, "es": 0.57, "pt": 0.63}
+
+
+def issue14_targets(heldout: dict, lang_rows: list[dict], sp: dict) -> list[str]:
+    lines = []
+    ge = next((m for k, m in heldout.items() if k.startswith("germeval2017-dev, 5-fold")), None)
+    if ge:
+        lines.append(
+            target_line(
+                "GermEval-2017 dev held out (test: kept aside) macro-F1 ≥ 0.55",
+                ge["macro_f1"],
+                0.55,
+            )
+        )
+        lines.append(
+            target_line(
+                "GermEval-2017 dev held out (test: kept aside) accuracy ≥ 0.72",
+                ge["accuracy"],
+                0.72,
+            )
+        )
+    for lang, goal in UMSAB_TARGETS.items():
+        val = next((m for k, m in model_meta(lang).get("heldout", {}).items() if "val" in k), None)
+        desc = f"{lang} UMSAB val macro-F1 ≥ {goal} (the target is on the kept-aside test)"
+        lines.append(target_line(desc, val["macro_f1"] if val else None, goal))
+    for r in lang_rows:
+        if r["cut"] is None and r["lang"] in ("en", "de", "fr", "it", "es", "pt"):
+            lines.append(target_line(f"{r['set']} routed to {r['lang']} ≥ 0.95", r["right"], 0.95))
+    lines.append(
+        target_line(
+            "throughput ≥ 5,000 texts/s per core, all languages, with detection",
+            sp["texts_per_s_auto"],
+            5_000,
+            fmt="{:,.0f}",
+        )
+    )
+    return lines
 
 
 def target_line(desc, value, threshold, fmt="{:.3f}", higher=True) -> str:

@@ -163,3 +163,33 @@ def germeval_dev() -> Split:
         [r[3] for r in rows],
         "GermEval-2017 dev (Deutsche Bahn feedback)",
     )
+
+
+# ---------------------------------------------------------------- UMSAB (7 languages)
+
+UMSAB_FOLDERS = {
+    "fr": "french",
+    "it": "italian",
+    "es": "spanish",
+    "pt": "portuguese",
+    "ar": "arabic",
+    "hi": "hindi",
+    "de": "german",
+}
+
+
+def umsab(lang: str, split: str) -> Split:
+    """UMSAB ``train`` or ``val`` of one language (the test splits are kept aside, never read).
+
+    The files have no final newline, so they are split on ``\\n``; Hindi rows with leftover
+    label columns after a tab keep only the text before the tab.
+    """
+    if split not in ("train", "val"):
+        raise ValueError(f"UMSAB {split!r}: only train and val are used (test is kept aside)")
+    base = _data() / "multilingual/umsab" / UMSAB_FOLDERS[lang]
+    texts = (base / f"{split}_text.txt").read_text(encoding="utf-8").split("\n")
+    labels = (base / f"{split}_labels.txt").read_text(encoding="utf-8").split("\n")
+    texts, labels = texts[: len(labels)], [LABELS[int(x)] for x in labels if x.strip()]
+    assert len(texts) == len(labels), (lang, split, len(texts), len(labels))
+    texts = [t.split("\t", 1)[0] for t in texts]
+    return Split(f"umsab-{lang}-{split}", lang, texts, labels, f"UMSAB {lang} {split}")

@@ -14,12 +14,12 @@ from stormwatch.sentiment.linear import CLASSES, LinearAnalyzer, load_model
 MODELS = resources.files("stormwatch.sentiment") / "models"
 
 
-@pytest.mark.parametrize("lang", ["en", "de"])
+@pytest.mark.parametrize("lang", sorted(sentiment.SUPPORTED_LANGUAGES))
 def test_pure_python_inference_reproduces_the_training_time_model(lang):
     # Given the shipped model and the self-check the training script computed with numpy
     doc = json.loads((MODELS / f"{lang}.json").read_text(encoding="utf-8"))
     analyzer = LinearAnalyzer(load_model(lang))
-    assert len(doc["selfcheck"]) >= 5
+    assert len(doc["selfcheck"]) >= 4
     for case in doc["selfcheck"]:
         # When the pure-Python analyzer scores the same text
         logits = analyzer.logits(case["text"])
@@ -29,12 +29,32 @@ def test_pure_python_inference_reproduces_the_training_time_model(lang):
         assert result.label == case["label"] == CLASSES[logits.index(max(logits))]
 
 
-@pytest.mark.parametrize("lang", ["en", "de"])
+@pytest.mark.parametrize("lang", sorted(sentiment.SUPPORTED_LANGUAGES))
 def test_models_are_small_and_declare_their_training_data(lang):
     meta = load_model(lang).meta
     assert meta["trained_on"] and meta["tuned_on"]
     total = sum(Path(str(p)).stat().st_size for p in MODELS.iterdir() if p.is_file())
     assert total <= 20 * 1024 * 1024
+
+
+@pytest.mark.parametrize(
+    ("lang", "bad", "good"),
+    [
+        ("fr", "Quelle honte, le train est encore en retard", "J'adore ce film, génial :)"),
+        ("it", "Il treno è di nuovo in ritardo, che schifo", "Adoro questo film, bellissimo :)"),
+        ("es", "Servicio horrible, qué asco, nunca más 😡", "Me encanta esta película, genial :)"),
+        ("pt", "O trem atrasou de novo, que droga", "Adorei esse filme, maravilhoso :)"),
+    ],
+)
+def test_the_romance_language_models_tell_complaints_from_praise(lang, bad, good):
+    """Given a complaint and praise in French, Italian, Spanish or Portuguese
+    When their language is detected and they are scored
+    Then they are routed to that language's model (scored, not left neutral) and the complaint
+    scores below the praise."""
+    complaint, praise = sentiment.analyze(bad), sentiment.analyze(good)
+    assert complaint.lang == praise.lang == lang
+    assert complaint.confidence > 0.1 and praise.confidence > 0.1
+    assert complaint.score < 0 < praise.score
 
 
 def test_licences_of_the_training_data_are_noted():

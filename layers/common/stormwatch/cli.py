@@ -212,7 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.set_defaults(func=cmd_check)
 
     sentiment = sub.add_parser(
-        "sentiment", add_help=False, help="score text lines from stdin: [--lang en|de|auto]"
+        "sentiment", add_help=False, help="score text lines from stdin: [--lang CODE|auto]"
     )
     sentiment.set_defaults(func=cmd_sentiment, passthrough=True)
     backtest = sub.add_parser(

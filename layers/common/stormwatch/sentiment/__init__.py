@@ -1,4 +1,4 @@
-"""Sentiment analysis for mentions, English and German, behind one interface.
+"""Sentiment analysis for mentions in seven languages, behind one interface.
 
 ``analyze(text, lang)`` routes a text to the analyzer of its language and returns a
 :class:`~stormwatch.models.Sentiment`. The language comes from the source when the caller trusts
@@ -32,7 +32,9 @@ __all__ = [
     "unsupported",
 ]
 
-SUPPORTED_LANGUAGES: frozenset[str] = frozenset({"en", "de"})
+# a trained model per language ships in models/ (English, German, French, Italian, Spanish,
+# Portuguese, Arabic)
+SUPPORTED_LANGUAGES: frozenset[str] = frozenset({"en", "de", "fr", "it", "es", "pt", "ar"})
 
 # confidence given to a text in a language we have no analyzer for (contract: <= 0.1)
 UNSUPPORTED_CONFIDENCE = 0.0
@@ -94,7 +96,7 @@ def analyze_many(
 
 
 def run_cli(argv: list[str], stdin, stdout) -> int:
-    """``stormwatch sentiment [--lang en|de|auto]``: one text per stdin line -> one JSON line."""
+    """``stormwatch sentiment [--lang CODE|auto]``: one text per stdin line -> one JSON line."""
     from .cli import run
 
     return run(argv, stdin, stdout)

@@ -1,7 +1,8 @@
-"""``stormwatch sentiment [--lang en|de|auto]``: one text per stdin line, one JSON line out.
+"""``stormwatch sentiment [--lang CODE|auto]``: one text per stdin line, one JSON line out.
 
 Uses :func:`stormwatch.sentiment.analyze`, the same path the scoring function takes. ``auto``
-(the default) detects the language of every line; ``en``/``de`` trust the given language.
+(the default) detects the language of every line; a supported code (``en``, ``de``, ``fr`` ...)
+trusts the given language.
 Each output line is ``{"label", "score", "lang"}`` plus ``confidence`` and ``terms``.
 Empty lines give a neutral result so that output line N always belongs to input line N.
 """
@@ -11,6 +12,8 @@ from __future__ import annotations
 import argparse
 import json
 
+from . import SUPPORTED_LANGUAGES
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -19,7 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--lang",
-        choices=("en", "de", "auto"),
+        choices=(*sorted(SUPPORTED_LANGUAGES), "auto"),
         default="auto",
         help="language of every line; 'auto' (default) detects it per line",
     )

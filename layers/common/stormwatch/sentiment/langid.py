@@ -1,30 +1,46 @@
-"""Language detection for short social-media texts, tuned for the English/German question.
+"""Language detection for short social-media texts: which model should score this text?
 
 Three steps, cheapest first:
 
 1. the writing system: a text mostly in Cyrillic, Arabic, Greek, Hebrew, CJK, Hangul, Thai or
    Devanagari letters gets that script's usual language code (``ru``, ``ar``, ``el`` ...);
-2. function words: a small stop-word list per language (English, German and the Latin-script
-   languages most often met next to them: fr, es, it, pt, nl, tr, sv, da, pl, id) is counted;
-3. for English versus German, a character-trigram naive Bayes model (``models/langid.json.gz``,
-   trained on the labelled tweets by ``bench/train_sentiment.py``) decides when the stop words
-   alone are thin, which is the usual case for a two-word tweet.
+2. a character n-gram naive Bayes model (``models/langid.json.gz``, trained by
+   ``bench/train_sentiment.py`` on the shared training splits) picks among the Latin-script
+   languages it knows (:data:`MODELLED`): every word, padded with spaces, adds the log
+   probabilities of its 1- to 4-grams under each language;
+3. function words of other Latin-script languages (nl, tr, sv, da, pl, id) overrule the model
+   when they outnumber the chosen language's own, so a Dutch post is ``nl``, not German.
 
-A text with no letters at all (only emoji, links or numbers) is ``und``. Codes are ISO 639-1.
-The accuracy on mixed English/German short texts is measured in ``docs/benchmarks.md``.
+A text the model cannot place is ``und`` (unknown), never a guess: one without letters (only
+emoji, links or numbers), one with no n-gram the model knows, or one where the two best
+languages are closer than :data:`MIN_MARGIN` nats, or one whose 3- and 4-grams the model
+mostly does not know (:data:`MIN_FAMILIAR`: gibberish, or a language it was not trained on).
+Codes are ISO 639-1. Accuracy per language, on full and on shortened texts, is measured in
+``docs/benchmarks.md``.
 """
 
 from __future__ import annotations
 
 import gzip
 import json
-import math
 import re
 import threading
+from dataclasses import dataclass, field
 from importlib import resources
+
+UNKNOWN = "und"
+# the languages the n-gram model knows (Latin script)
+MODELLED = ("en", "de", "fr", "it", "es", "pt")
+NGRAM_MAX = 4
+# below this log-likelihood gap between the two best languages a text is ``und``
+MIN_MARGIN = 1.0
+# a text whose 3- and 4-grams the model mostly does not know is in no modelled language: ``und``
+MIN_FAMILIAR = 0.75
 
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
 _NOISE = re.compile(r"(?:https?://|www\.)\S+|[@#]\w+|&\w+;")
+# what is left of a link or a retweet after anonymisation ("RT @user: ... http")
+_NOT_WORDS = frozenset({"http", "https", "rt"})
 
 _STOPWORDS: dict[str, frozenset[str]] = {
     # one-letter words ("a", "e", "o", "i", "w", "y") are left out: they are in too many languages
@@ -63,14 +79,15 @@ _STOPWORDS: dict[str, frozenset[str]] = {
 }
 # the function words of each language, for callers that want to skip them
 STOPWORDS = _STOPWORDS
+# languages told apart by function words only (the model has no data for them)
+_BY_STOPWORDS = tuple(lang for lang in _STOPWORDS if lang not in MODELLED)
+_OTHER_STOPWORDS = frozenset().union(*(_STOPWORDS[lang] for lang in _BY_STOPWORDS))
 
 # word -> the languages whose stop-word list has it
 _STOP_INDEX: dict[str, tuple[str, ...]] = {}
 for _lang, _words in _STOPWORDS.items():
     for _word in _words:
         _STOP_INDEX[_word] = (*_STOP_INDEX.get(_word, ()), _lang)
-# letters that only (or nearly only) German uses among the languages above
-_GERMAN_LETTERS = frozenset("äöüß")
 
 _SCRIPTS: tuple[tuple[str, str], ...] = (
     ("ru", "\u0400-\u04ff"),
@@ -84,11 +101,25 @@ _SCRIPTS: tuple[tuple[str, str], ...] = (
     ("hi", "\u0900-\u097f"),
 )
 _SCRIPT_RE = [(code, re.compile(f"[{ranges}]")) for code, ranges in _SCRIPTS]
+# any letter beyond Latin and IPA: only then is the writing system counted
+_NON_LATIN = re.compile(r"[^\W\d_\u0000-\u024f]")
 
-_ALIASES = {"eng": "en", "ger": "de", "deu": "de", "english": "en", "german": "de"}
-
-_model: dict | None = None
-_model_lock = threading.Lock()
+_ALIASES = {
+    "eng": "en",
+    "ger": "de",
+    "deu": "de",
+    "fra": "fr",
+    "fre": "fr",
+    "ita": "it",
+    "spa": "es",
+    "por": "pt",
+    "english": "en",
+    "german": "de",
+    "french": "fr",
+    "italian": "it",
+    "spanish": "es",
+    "portuguese": "pt",
+}
 
 
 def normalize_lang(lang: str | None) -> str:
@@ -99,112 +130,133 @@ def normalize_lang(lang: str | None) -> str:
     return _ALIASES.get(code, code)
 
 
-def detect_language(text: str) -> str:
-    """``en``, ``de``, another ISO 639-1 code, or ``und`` when the text has no letters."""
-    clean = _NOISE.sub(" ", text)
-    letters = [ch for ch in clean if ch.isalpha()]
-    if not letters:
-        return "und"
-    # 1. writing system
-    latin = sum(1 for ch in letters if ch < "\u0250")
-    if latin < len(letters) / 2:
-        sample = "".join(letters)
-        best, best_n = "und", 0
-        for code, pattern in _SCRIPT_RE:
-            n = len(pattern.findall(sample))
-            if n > best_n:
-                best, best_n = code, n
-        # kana beside kanji is Japanese
-        if best == "zh" and _SCRIPT_RE[4][1].search(sample):
-            best = "ja"
-        return best
-    # 2. stop words
-    words = [w.lower() for w in _WORD.findall(clean)]
-    hits = dict.fromkeys(_STOPWORDS, 0)
-    for word in words:
-        for lang in _STOP_INDEX.get(word, ()):
-            hits[lang] += 1
-    en_de = max(hits["en"], hits["de"])
-    other, other_hits = "und", 0
-    for lang, n in hits.items():
-        if n > other_hits and lang not in ("en", "de"):
-            other, other_hits = lang, n
-    if (
-        other_hits >= 2
-        and other_hits > en_de
-        and (other_hits >= 1.5 * en_de + 1 or not _has_german_letters(clean))
-    ):
-        return other
-    # 3. English or German: stop words plus character trigrams
-    return _en_or_de(clean, words, hits["en"], hits["de"])
+def word_ngrams(word: str) -> list[str]:
+    """The 1- to NGRAM_MAX-grams of a lower-cased word padded with spaces (" ab " -> " a", ...)."""
+    padded = f" {word} "
+    length = len(padded)
+    return [
+        padded[i : i + n]
+        for n in range(1, NGRAM_MAX + 1)
+        for i in range(length - n + 1)
+        if padded[i : i + n] != " "
+    ]
 
 
-def _has_german_letters(text: str) -> bool:
-    return any(ch in _GERMAN_LETTERS for ch in text.lower())
+def text_words(text: str) -> list[str]:
+    """Lower-cased words of a text without links, @mentions, #hashtags and HTML entities."""
+    return [w for w in _WORD.findall(_NOISE.sub(" ", text).lower()) if w not in _NOT_WORDS]
 
 
-def _en_or_de(text: str, words: list[str], en_hits: int, de_hits: int) -> str:
-    margin = 1.5 * (de_hits - en_hits)
-    if _has_german_letters(text):
-        margin += 2.0
-    model = _load_model()
-    if model is not None:
-        margin += _trigram_margin(words, model)
-    return "de" if margin > 0 else "en"
+@dataclass(frozen=True)
+class Ranking:
+    lang: str  # the most likely modelled language, or ``und`` when no n-gram is known
+    lead: float  # its log-likelihood lead over the next language, in nats
+    familiar: float  # share of the text's 3- and 4-grams that the model knows, 0..1
 
 
-def _trigram_margin(words: list[str], model: dict) -> float:
-    """log P(text | de) - log P(text | en) under the trigram model, capped per trigram."""
-    weights: dict[str, float] = model["w"]
-    cache: dict[str, float] = model.setdefault("_cache", {})
-    total = 0.0
-    for word in words:
-        margin = cache.get(word)
-        if margin is None:
-            padded = f" {word} "
-            margin = 0.0
-            for i in range(len(padded) - 2):
-                margin += weights.get(padded[i : i + 3], 0.0)
-            if len(cache) > 100_000:
-                cache.clear()
-            cache[word] = margin
-        total += margin
-    return total + model.get("bias", 0.0)
+@dataclass
+class NgramModel:
+    """Log probabilities of character n-grams per language (rows follow ``langs``)."""
+
+    langs: tuple[str, ...]
+    logp: dict[str, tuple[float, ...]]
+    # word -> (summed log probabilities or None, known 3-/4-grams, all 3-/4-grams)
+    _cache: dict[str, tuple[tuple[float, ...] | None, int, int]] = field(
+        default_factory=dict, repr=False
+    )
+
+    def word_scores(self, word: str) -> tuple[tuple[float, ...] | None, int, int]:
+        """A word's summed log probabilities per language (None: no n-gram known) and how many
+        of its 3- and 4-grams the model knows, of how many."""
+        hit = self._cache.get(word)
+        if hit is not None:
+            return hit
+        logp = self.logp
+        grams = word_ngrams(word)
+        rows = [row for gram in grams if (row := logp.get(gram)) is not None]
+        long = [gram for gram in grams if len(gram) >= 3]
+        entry = (
+            tuple(map(sum, zip(*rows, strict=True))) if rows else None,
+            sum(1 for gram in long if gram in logp),
+            len(long),
+        )
+        if len(self._cache) > 100_000:
+            self._cache.clear()
+        self._cache[word] = entry
+        return entry
+
+    def rank(self, words: list[str]) -> Ranking:
+        """The most likely language of the words, its lead, and how familiar the text looks."""
+        entries = [self.word_scores(word) for word in words]
+        rows = [sums for sums, _, _ in entries if sums is not None]
+        long = sum(n for _, _, n in entries)
+        familiar = sum(k for _, k, _ in entries) / long if long else 1.0
+        if not rows:
+            return Ranking(UNKNOWN, 0.0, familiar)
+        totals = list(map(sum, zip(*rows, strict=True)))
+        best = max(range(len(totals)), key=totals.__getitem__)
+        lead = totals[best] - max(v for k, v in enumerate(totals) if k != best)
+        return Ranking(self.langs[best], lead, familiar)
 
 
-def _load_model() -> dict | None:
+_model: NgramModel | None = None
+_model_lock = threading.Lock()
+
+
+def load_model() -> NgramModel:
+    """The shipped n-gram model (loaded once; about 0.1 s)."""
     global _model
     if _model is None:
         with _model_lock:
             if _model is None:
-                try:
-                    ref = resources.files(__package__) / "models" / "langid.json.gz"
-                    with ref.open("rb") as raw, gzip.open(raw, "rt", encoding="utf-8") as fh:
-                        _model = json.load(fh)
-                except (FileNotFoundError, OSError):
-                    _model = {}
-    return _model or None
+                ref = resources.files(__package__) / "models" / "langid.json.gz"
+                with ref.open("rb") as raw, gzip.open(raw, "rt", encoding="utf-8") as fh:
+                    doc = json.load(fh)
+                langs = tuple(doc["langs"])
+                _model = NgramModel(langs, {g: tuple(v) for g, v in doc["logp"].items()})
+    return _model
 
 
-def trigram_table(en_texts, de_texts, top: int = 4000, alpha: float = 0.5) -> dict:
-    """Build the en/de trigram model from two corpora (used by the training script)."""
-    counts = {"en": {}, "de": {}}
-    for lang, texts in (("en", en_texts), ("de", de_texts)):
-        table = counts[lang]
-        for text in texts:
-            for word in _WORD.findall(_NOISE.sub(" ", text)):
-                padded = f" {word.lower()} "
-                for i in range(len(padded) - 2):
-                    tri = padded[i : i + 3]
-                    table[tri] = table.get(tri, 0) + 1
-    total = {lang: sum(t.values()) for lang, t in counts.items()}
-    vocab = set(counts["en"]) | set(counts["de"])
-    scored = {}
-    for tri in vocab:
-        p_de = (counts["de"].get(tri, 0) + alpha) / (total["de"] + alpha * len(vocab))
-        p_en = (counts["en"].get(tri, 0) + alpha) / (total["en"] + alpha * len(vocab))
-        support = counts["de"].get(tri, 0) + counts["en"].get(tri, 0)
-        scored[tri] = (math.log(p_de / p_en), support)
-    # ties in support are broken by the trigram itself: set order varies between runs
-    keep = sorted(scored.items(), key=lambda kv: (-kv[1][1], kv[0]))[:top]
-    return {"w": {tri: round(max(-4.0, min(4.0, v)), 3) for tri, (v, _) in keep}, "default": 0.0}
+def detect_language(text: str) -> str:
+    """An ISO 639-1 code, or ``und`` when the text cannot be placed (see the module doc)."""
+    clean = _NOISE.sub(" ", text)
+    if _NON_LATIN.search(clean):
+        letters = [ch for ch in clean if ch.isalpha()]
+        if sum(1 for ch in letters if ch < "\u0250") < len(letters) / 2:
+            return _by_script("".join(letters))
+    words = [w for w in _WORD.findall(clean.lower()) if w not in _NOT_WORDS]
+    if not words:
+        return UNKNOWN
+    ranking = load_model().rank(words)
+    other = _other_by_stopwords(words, ranking.lang)
+    if other:
+        return other
+    if ranking.lead < MIN_MARGIN or ranking.familiar < MIN_FAMILIAR:
+        return UNKNOWN
+    return ranking.lang
+
+
+def _by_script(letters: str) -> str:
+    best, best_n = UNKNOWN, 0
+    for code, pattern in _SCRIPT_RE:
+        n = len(pattern.findall(letters))
+        if n > best_n:
+            best, best_n = code, n
+    # kana beside kanji is Japanese
+    if best == "zh" and _SCRIPT_RE[4][1].search(letters):
+        best = "ja"
+    return best
+
+
+def _other_by_stopwords(words: list[str], modelled: str) -> str | None:
+    """A language outside the model whose function words outnumber ``modelled``'s own."""
+    if _OTHER_STOPWORDS.isdisjoint(words):
+        return None
+    hits: dict[str, int] = {}
+    for word in words:
+        for lang in _STOP_INDEX.get(word, ()):
+            hits[lang] = hits.get(lang, 0) + 1
+    own = hits.get(modelled, 0)
+    other = max(_BY_STOPWORDS, key=lambda lang: hits.get(lang, 0))
+    n = hits.get(other, 0)
+    return other if n >= 2 and n >= 1.5 * own + 1 else None

@@ -251,10 +251,13 @@ def _uninformative(token: str, lang: str) -> bool:
 
 
 def load_analyzer(lang: str):
-    """The trained analyzer for ``lang``; the lexicon baseline if the weights are missing."""
+    """The trained analyzer for ``lang``; for English and German the lexicon baseline if the
+    weights are missing (the other languages have no baseline: their files must ship)."""
     try:
         return LinearAnalyzer(load_model(lang))
     except FileNotFoundError:
+        if lang not in ("en", "de"):
+            raise
         from .baseline import TinyGermanLexicon, VaderAnalyzer
 
         return VaderAnalyzer() if lang == "en" else TinyGermanLexicon()

@@ -9,7 +9,8 @@ What it does to a post, in order:
 * elongations (``loooove``, ``!!!!``) are flagged ``<elong>`` and shortened: to one repeat when
   that gives a word of the lexicon (``loooove`` -> ``love``), else to two (``sooo`` -> ``soo``);
   a word in SHOUTING capitals is flagged ``<caps>``;
-* words are lower-cased; a negation (``not``, ``never``, ``n't``, ``nicht``, ``kein`` ...) marks
+* words are lower-cased; a negation of the text's language (``not``, ``n't``, ``nicht``,
+  ``kein``, ``pas``, ``non``, ``não`` ...; English's for a language without a list) marks
   the next words up to the next punctuation (at most ``NEGATION_SCOPE`` words) with the prefix
   ``not_``, so "not good" and "good" are different features;
 * ``!`` and ``?`` become ``!`` / ``?`` tokens (once per run).
@@ -78,7 +79,18 @@ NEGATORS = {
             "nix",
         ]
     ),
+    # Romance languages: the word after the negation is marked ("pas bon", "no me gusta");
+    # French "ne"/"n'" is left out because the negated verb sits between "ne" and "pas"
+    "fr": frozenset(["pas", "jamais", "rien", "aucun", "aucune", "sans", "ni", "non", "personne"]),
+    "es": frozenset(
+        ["no", "nunca", "nada", "nadie", "ningún", "ninguna", "ninguno", "sin", "ni", "jamás"]
+    ),
+    "it": frozenset(["non", "mai", "niente", "nulla", "nessuno", "nessuna", "senza", "né"]),
+    "pt": frozenset(["não", "nao", "nunca", "nada", "ninguém", "nenhum", "nenhuma", "sem", "nem"]),
+    "ar": frozenset(["لا", "لم", "لن", "ليس", "ما", "مش", "غير", "بدون"]),
 }
+# how a negated word is shown to a reader, per language ("not good", "nicht gut", "pas bon")
+NEGATION_WORD = {"en": "not", "de": "nicht", "fr": "pas", "es": "no", "it": "non", "pt": "não"}
 
 _EMOTICON = (
     r"(?:[<>]?[:;=8xX][\-o\*']?[\)\]\(\[dDpP/\\:\}\{@\|]+"  # :) :-( ;P :/ xD
@@ -175,5 +187,5 @@ def _word(raw: str, out: list[str], known: Container[str]) -> str | None:
 def display(token: str, lang: str = "en") -> str:
     """A token as a person reads it: ``not_good`` -> ``not good`` (``nicht gut`` in German)."""
     if token.startswith(NEG_PREFIX):
-        return ("nicht " if lang == "de" else "not ") + token[len(NEG_PREFIX) :]
+        return NEGATION_WORD.get(lang, "not") + " " + token[len(NEG_PREFIX) :]
     return token
