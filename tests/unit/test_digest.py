@@ -676,3 +676,62 @@ def test_the_view_carries_the_recipients_language_not_only_the_topics():
     view = digest(mentions=many(1, "neutral"), language="de")
 
     assert view.language == "de"
+
+
+# --- sentiment per language -----------------------------------------------------------------
+
+
+def in_language(n: int, label: str, lang: str) -> ScoredMention:
+    m = scored(n, label)
+    return m.model_copy(update={"sentiment": m.sentiment.model_copy(update={"lang": lang})})
+
+
+def test_a_topic_heard_in_two_languages_gets_the_split_per_language():
+    """Given French mentions that turned negative and English ones that did not
+    When the digest is built
+    Then the split per language shows it, the bigger language first."""
+    french = [in_language(i, "negative", "fr") for i in range(4)]
+    french.append(in_language(4, "neutral", "fr"))
+    english = [in_language(10 + i, "positive", "en") for i in range(3)]
+
+    view = digest(mentions=french + english)
+
+    rows = [
+        (r.lang, r.sentiment.negative, r.sentiment.positive) for r in view.sentiment_by_language
+    ]
+    assert rows == [("fr", 4, 0), ("en", 0, 3)]
+    assert view.sentiment_by_language[0].sentiment.negative_share == pytest.approx(0.8)
+
+
+def test_one_language_or_unscorable_languages_add_no_split():
+    """Given mentions in English plus some whose language has no analyzer
+    When the digest is built
+    Then there is no per-language split: one scored language says it all."""
+    mentions = [in_language(i, "negative", "en") for i in range(3)]
+    mentions += [in_language(5, "neutral", "und"), in_language(6, "neutral", "ru")]
+
+    assert digest(mentions=mentions).sentiment_by_language == []
+
+
+@pytest.mark.parametrize(
+    ("lang", "heading", "french"),
+    [("en", "By language", "French"), ("de", "Nach Sprache", "Französisch")],
+)
+def test_the_split_per_language_is_rendered_in_both_e_mail_languages(lang, heading, french):
+    """Given a digest with French and German mentions
+    When it is rendered in English and in German
+    Then both the HTML and the text name the languages and their negative share."""
+    from pathlib import Path
+
+    from stormwatch.render import render_digest
+
+    mentions = [in_language(i, "negative", "fr") for i in range(2)]
+    mentions.append(in_language(9, "positive", "de"))
+    templates = Path(__file__).resolve().parents[2] / "templates"
+
+    email = render_digest(digest(mentions=mentions), templates, lang=lang)
+
+    for body in (email.html, email.text):
+        assert heading in body
+        assert french in body
+        assert "100" in body.split(french, 1)[1][:40]  # its negative share

@@ -36,6 +36,7 @@ from stormwatch.models import (
     safe_url,
     utc,
 )
+from stormwatch.sentiment import SUPPORTED_LANGUAGES
 from stormwatch.syndication import group_stories
 from stormwatch.watchlist import Topic
 
@@ -55,6 +56,7 @@ REASONS_CAP = 6
 NOTES_CAP = 3  # a source's own notes per row
 NOTE_CHARS = 200
 COMPETITORS_CAP = 10
+LANGUAGE_CAP = 7  # languages in the per-language sentiment split
 
 # the hourly chart: the last CHART_HOURS hours up to the end of the period, bars at most
 # CHART_HEIGHT px tall; a day gets a label under the chart when it has at least
@@ -83,6 +85,13 @@ SourceStatus = Literal["ok", "degraded", "down", "refused", "never-run", "unknow
 
 class _View(BaseModel):
     model_config = ConfigDict(frozen=True)
+
+
+class LanguageSentiment(_View):
+    """The sentiment split of one language's mentions (ISO 639-1 code)."""
+
+    lang: str
+    sentiment: SentimentSplit
 
 
 class MentionItem(_View):
@@ -273,6 +282,8 @@ class DigestView(_Header):
     count: int
     previous_count: int
     sentiment: SentimentSplit
+    # the split per language, biggest first; empty unless the scored mentions span languages
+    sentiment_by_language: list[LanguageSentiment] = Field(default_factory=list)
     verdict: Verdict
     # mentions per day over the 7 days before the period (hourly buckets); None: no history
     week_average: float | None = None
@@ -467,6 +478,7 @@ def build_digest(
         count=len(in_period),
         previous_count=max(0, previous_count),
         sentiment=split,
+        sentiment_by_language=_split_by_language(in_period),
         verdict=verdict,
         week_average=week_average,
         chart=_chart(buckets, end, start, zone) if buckets is not None else None,
@@ -762,6 +774,20 @@ def _split(mentions: list[ScoredMention]) -> SentimentSplit:
         positive=labels["positive"],
         unscored=labels["unscored"],
     )
+
+
+def _split_by_language(mentions: list[ScoredMention]) -> list[LanguageSentiment]:
+    """Per language with an analyzer, the split of its mentions, biggest first (at most
+    LANGUAGE_CAP); empty when all scored mentions share one language."""
+    by_lang: dict[str, list[ScoredMention]] = {}
+    for m in mentions:
+        if m.sentiment and m.sentiment.lang in SUPPORTED_LANGUAGES:
+            by_lang.setdefault(m.sentiment.lang, []).append(m)
+    if len(by_lang) < 2:
+        return []
+    rows = [LanguageSentiment(lang=lang, sentiment=_split(ms)) for lang, ms in by_lang.items()]
+    rows.sort(key=lambda r: (-r.sentiment.scored, r.lang))
+    return rows[:LANGUAGE_CAP]
 
 
 def _is_open(surge: Surge, topic: Topic, now: datetime) -> bool:
