@@ -1,6 +1,6 @@
-"""Train the English and German sentiment models and export the weights the layer ships.
+"""Train the sentiment models and the language-ID table, and export what the layer ships.
 
-    python bench/train_sentiment.py [--lang en|de|all] [--out DIR]
+    python bench/train_sentiment.py [--lang en|de|fr|it|es|pt|ar|langid|all] [--out DIR]
 
 Needs numpy, scipy and scikit-learn (training only; the layer evaluates the exported weights in
 pure Python) and the public labelled sets in ``../shared/data/sentiment`` (``$STORMWATCH_SHARED``).
@@ -9,14 +9,18 @@ Splits, so that no reported number comes from data a model was trained or tuned 
 
 * English: fit on the SemEval 2013-2016 pool minus TweetEval val; choose C and the decision bias
   on TweetEval val; TweetEval test is only ever used by ``bench/sentiment_accuracy.py``.
-* German: fit on PotTS train (corpus minus dev and test), SB-10k and GermEval-2017 dev; choose C
-  and the bias on PotTS dev; PotTS test is only used by the benchmark. Because GermEval-2017 dev
-  is trained on, its number comes from 5-fold cross-validation here (every fold's model trained
-  on everything else), as does SB-10k's; both go into the model's ``meta.heldout``. A model
-  without GermEval is also trained once to measure GermEval as unseen, out-of-domain data.
+* German: fit on PotTS train (corpus minus dev and test), SB-10k and GermEval-2017 dev (its rows
+  weighted, customer feedback being the register that matters); the decision bias is calibrated
+  on GermEval out-of-fold scores, and GermEval's number is nested 5-fold held-out (neither the
+  model nor the bias saw the rows scored). PotTS test is only used by the benchmark. A model on
+  the tweets alone measures GermEval as unseen, out-of-domain data.
+* French, Italian, Spanish, Portuguese, Arabic: C, character n-grams and the bias by 5-fold
+  cross-validation on UMSAB train; UMSAB val scored by a train-only model; shipped: refitted on
+  train + val. The UMSAB test splits are never read.
+* Language ID: ``bench/langid_model.py`` (its own splits).
 
-Reproducible: fixed seeds, deterministic solver (lbfgs), sorted inputs; the same data gives the
-same weight files byte for byte.
+Reproducible: fixed seeds, deterministic solver (lbfgs), one BLAS thread, sorted inputs; the same
+data gives the same weight files byte for byte.
 """
 
 from __future__ import annotations
@@ -450,9 +454,10 @@ def train_en(out: Path, search: bool = False) -> None:
 
 # German customer feedback (GermEval-2017, Deutsche Bahn) is neutral-heavy and complaint-heavy,
 # unlike the tweets: its rows weigh GERMEVAL_WEIGHT times a tweet in training, and the decision
-# bias is calibrated on GermEval out-of-fold scores (see train_de); chosen by cross-validation on
-# GermEval dev, PotTS dev watched (docs/sentiment.md has the comparison)
-GERMEVAL_WEIGHT = 3.0
+# bias is calibrated on GermEval out-of-fold scores (see train_de). The weight was compared on
+# the nested held-out GermEval number (macro-F1 / accuracy) and PotTS dev macro-F1:
+# 3: 0.494 / 0.704, 0.625; 6: 0.517 / 0.712, 0.632; 10: 0.521 / 0.713, 0.602 -> 6
+GERMEVAL_WEIGHT = 6.0
 DE_CLASS_WEIGHT: str | None = "balanced"
 # the bias maximises macro-F1 plus accuracy: the issue asks for both on feedback streams
 FEEDBACK_OBJECTIVE = "f1_plus_accuracy"
