@@ -39,7 +39,7 @@ unit: $(STAMP)
 sam: $(STAMP)
 	scripts/sam-check.sh
 
-## retrain the sentiment models from ../shared/data (fixed seeds, ~2.5 min on 2 cores)
+## retrain the sentiment models and language ID from ../shared/data (fixed seeds, 10-25 min on 2 cores)
 train-sentiment: $(STAMP)
 	$(PY) -m pip install --quiet -e ".[dev,train]"
 	$(PY) bench/train_sentiment.py
