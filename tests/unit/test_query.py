@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from stormwatch.query import QueryError, compile_topic, parse_query, search_terms
 from stormwatch.watchlist import Topic
@@ -171,22 +169,6 @@ def test_search_terms_are_the_positive_words_and_phrases():
         "acme cloud",
         "acmecloud",
     ]
-
-
-def test_matching_is_fast_enough_for_every_collected_item():
-    """Given a compiled topic and a typical mention
-    When matched many times
-    Then each check takes well under a millisecond."""
-    matcher = compile_topic(
-        topic(phrases=["deutsche bahn", "db navigator"], terms=["bahnstreik"], exclude=["kino"])
-    )
-    text = "Die Deutsche Bahn hat wieder Verspätung, ärgerlich für Pendler in Zürich. " * 4
-    runs = 2000
-    start = time.perf_counter()
-    for _ in range(runs):
-        matcher.matches(text)
-    per_check = (time.perf_counter() - start) / runs
-    assert per_check < 200e-6
 
 
 # ------------------------------------------------------------------------- inflected forms

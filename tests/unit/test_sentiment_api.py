@@ -150,9 +150,8 @@ def test_cli_matches_analyze():
 def test_import_is_cheap_and_loads_no_weights():
     # Given a fresh interpreter
     code = (
-        "import sys, time; t = time.perf_counter(); import stormwatch.sentiment as s; "
-        "d = time.perf_counter() - t; "
-        "print(d, 'stormwatch.sentiment.linear' in sys.modules, len(s._analyzers))"
+        "import sys; import stormwatch.sentiment as s; "
+        "print('stormwatch.sentiment.linear' in sys.modules, len(s._analyzers))"
     )
     out = subprocess.run(
         [sys.executable, "-c", "import stormwatch.models\n" + code],
@@ -160,9 +159,9 @@ def test_import_is_cheap_and_loads_no_weights():
         text=True,
         check=True,
     ).stdout.split()
-    # Then importing the package (beyond the models it shares) loads no model
-    assert out[1:] == ["False", "0"]
-    assert float(out[0]) < 0.5  # generous bound; the benchmark reports the measured time
+    # Then importing the package (beyond the models it shares) loads no model (its import
+    # time is a benchmark number, not a test)
+    assert out == ["False", "0"]
 
 
 def test_cli_auto_scores_the_new_languages():
