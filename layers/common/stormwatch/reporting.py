@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, Literal, Protocol
 from zoneinfo import ZoneInfo
@@ -33,9 +33,10 @@ from stormwatch.models import (
 from stormwatch.notification import Notification, links_for
 from stormwatch.render import render_alert, render_digest, render_notice
 from stormwatch.sources.gdelt import GdeltSource, tone_key, tone_over
-from stormwatch.watchlist import Topic, Watchlist
+from stormwatch.watchlist import DigestSettings, Topic, Watchlist
 
 DAY = timedelta(hours=24)
+HOUR = timedelta(hours=1)
 ERROR_CHARS = 300  # of a failed delivery's error, as kept and recorded
 
 
@@ -106,13 +107,27 @@ class ReportOutcome:
 
 
 def due_topics(watchlist: Watchlist, scheduled_time: datetime) -> list[Topic]:
-    """Topics whose digest hour, in their own time zone, is the hour of `scheduled_time`."""
-    due = []
-    for topic in watchlist.topics:
-        local = utc(scheduled_time).astimezone(ZoneInfo(topic.digest.timezone))
-        if local.hour == topic.digest.hour:
-            due.append(topic)
-    return due
+    """Topics whose digest falls in the hour starting at `scheduled_time` (the hourly UTC
+    schedule): exactly one hour per local date, whatever the clock changes do."""
+    scheduled = utc(scheduled_time)
+    return [topic for topic in watchlist.topics if _digest_due(topic.digest, scheduled)]
+
+
+def digest_instant(digest: DigestSettings, day: date) -> datetime:
+    """When a local date's digest goes out, in UTC: the digest hour on the local clock. An hour
+    the spring change skips becomes the first instant after the gap (02:00 -> 03:00 in Berlin);
+    an hour the autumn change repeats counts once, at its first occurrence (fold=0, PEP 495)."""
+    wall = datetime.combine(day, time(digest.hour), tzinfo=ZoneInfo(digest.timezone))
+    return wall.astimezone(UTC)
+
+
+def _digest_due(digest: DigestSettings, scheduled: datetime) -> bool:
+    zone = ZoneInfo(digest.timezone)
+    # the hour's own local date, and the one before for an instant pushed past midnight
+    days = {scheduled.astimezone(zone).date(), (scheduled - HOUR).astimezone(zone).date()}
+    return any(
+        (instant := digest_instant(digest, day)) <= scheduled < instant + HOUR for day in days
+    )
 
 
 def digest_day(topic: Topic, now: datetime) -> str:
