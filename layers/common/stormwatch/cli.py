@@ -12,9 +12,36 @@ from typing import Any
 from stormwatch import local
 
 
+class UsageError(Exception):
+    """A problem with what the command was given, told in one line (exit code 2)."""
+
+
+def _checked_watchlist(args: argparse.Namespace) -> None:
+    """Validate the watchlist before anything runs: a bad one stops the command with its
+    problems (WatchlistError), not with a handler's traceback halfway through."""
+    from stormwatch.config import load_watchlist
+
+    load_watchlist(args.watchlist)
+
+
+def _read_event(path: str) -> dict[str, Any]:
+    try:
+        event = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"{path}: not UTF-8 text") from None
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"{path}:{exc.lineno}: not JSON: {exc.msg}") from None
+    if not isinstance(event, dict):
+        raise UsageError(f"{path}: an event must be a JSON object")
+    return event
+
+
 def _cycle_config(args: argparse.Namespace, *, demo: bool):
     from stormwatch.cycle import DEMO_NOW, CycleConfig
 
+    _checked_watchlist(args)
     config = CycleConfig(
         watchlist_path=Path(args.watchlist),
         templates_dir=local.repo_path("templates"),
@@ -71,7 +98,7 @@ def cmd_invoke(args: argparse.Namespace) -> int:
     from stormwatch.cycle import CycleConfig, wire_handlers, write_channels
     from stormwatch.store import Store  # noqa: F401 - imported for side effects of wiring
 
-    event = json.loads(Path(args.event).read_text(encoding="utf-8"))
+    event = _read_event(args.event)
     config = _cycle_config(args, demo=args.replay)
     if not args.replay:
         config = CycleConfig(
@@ -100,13 +127,9 @@ def cmd_invoke(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from stormwatch.config import WatchlistError, load_watchlist, run_examples
+    from stormwatch.config import load_watchlist, run_examples
 
-    try:
-        watchlist = load_watchlist(args.watchlist)
-    except WatchlistError as exc:
-        print(exc, file=sys.stderr)
-        return 2
+    watchlist = load_watchlist(args.watchlist)
     results = run_examples(watchlist.topics)
     failed = [r for r in results if not r.ok]
     for topic in watchlist.topics:
@@ -137,6 +160,7 @@ def cmd_preview(args: argparse.Namespace) -> int:
     """Render the digest or alert e-mails to out/ (no sending) and print their paths."""
     from stormwatch.preview import PreviewError, run_preview
 
+    _checked_watchlist(args)
     try:
         preview = run_preview(
             args.kind,
@@ -225,6 +249,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from stormwatch.config import WatchlistError
+
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     try:
@@ -234,6 +260,13 @@ def main(argv: list[str] | None = None) -> int:
             return args.func(args, argv[1:])
         args = parser.parse_args(argv)
         return args.func(args)
+    except WatchlistError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return 2
+    except UsageError as exc:
+        print(exc, file=sys.stderr)
+        return 2
     except BrokenPipeError:
         # the reader went away (`stormwatch backtest --json | head`): not an error of ours
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -79,6 +79,11 @@ def parse_watchlist(text: str, file: str = "watchlist.yaml") -> Watchlist:
         raise WatchlistError(
             [WatchlistProblem(file, line, None, "(yaml)", str(getattr(exc, "problem", exc)))]
         ) from exc
+    except RecursionError:
+        # PyYAML composes nested collections recursively; no watchlist nests this deep
+        raise WatchlistError(
+            [WatchlistProblem(file, None, None, "(yaml)", "nested too deeply to be a watchlist")]
+        ) from None
     try:
         watchlist = Watchlist.model_validate(raw)
     except ValidationError as exc:
@@ -116,12 +121,37 @@ def _check_queries(watchlist: Watchlist, root: yaml.Node | None, file: str) -> N
 def load_watchlist(path: Path | str) -> Watchlist:
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except OSError as exc:
         raise WatchlistError(
             [WatchlistProblem(str(path), None, None, "(file)", f"cannot read: {exc.strerror}")]
         ) from exc
-    return parse_watchlist(text, str(path))
+    return parse_watchlist(_utf8_text(data, str(path)), str(path))
+
+
+def _utf8_text(data: bytes, file: str) -> str:
+    """The file as text; anything but UTF-8 (Latin-1, UTF-16) is refused at the first bad byte."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        utf16 = data.startswith((b"\xff\xfe", b"\xfe\xff"))
+        found = (
+            "UTF-16"
+            if utf16
+            else f"byte 0x{data[exc.start]:02x} at column {_column(data, exc.start)}"
+        )
+        raise WatchlistError(
+            [
+                WatchlistProblem(
+                    file, line, None, "(file)", f"not UTF-8 text ({found}); save it as UTF-8"
+                )
+            ]
+        ) from None
+
+
+def _column(data: bytes, offset: int) -> int:
+    return offset - (data.rfind(b"\n", 0, offset) + 1) + 1
 
 
 @lru_cache(maxsize=4)

@@ -44,6 +44,7 @@ from stormwatch.inflection import INFLECTED_LANGUAGES, dictionary_words, fold
 from stormwatch.watchlist import Topic
 
 __all__ = [
+    "MAX_DEPTH",
     "And",
     "Leaf",
     "Node",
@@ -137,6 +138,10 @@ class _Tok:
 
 _OPERATORS = {"AND": "AND", "OR": "OR", "NOT": "NOT"}
 
+# parentheses and NOTs nested deeper than this are refused: far beyond any real query, and
+# well inside Python's recursion limit (the parser recurses once per level)
+MAX_DEPTH = 50
+
 
 def _tokenize(expr: str) -> list[_Tok]:
     toks: list[_Tok] = []
@@ -175,6 +180,7 @@ class _Parser:
         self.expr = expr
         self.toks = _tokenize(expr)
         self.i = 0
+        self.depth = 0
 
     def peek(self) -> _Tok | None:
         return self.toks[self.i] if self.i < len(self.toks) else None
@@ -183,6 +189,14 @@ class _Parser:
         tok = self.toks[self.i]
         self.i += 1
         return tok
+
+    def descend(self, tok: _Tok) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise QueryError(
+                f"the query nests deeper than {MAX_DEPTH} levels of '(' and NOT "
+                f"(at position {tok.pos})"
+            )
 
     def parse(self) -> Node:
         if not self.toks:
@@ -216,7 +230,10 @@ class _Parser:
         tok = self.peek()
         if tok is not None and tok.kind in ("NOT", "MINUS"):
             self.take()
-            return Not(self.parse_unary(tok))
+            self.descend(tok)
+            node = Not(self.parse_unary(tok))
+            self.depth -= 1
+            return node
         return self.parse_primary(after)
 
     def parse_primary(self, after: _Tok | None) -> Node:
@@ -232,11 +249,13 @@ class _Parser:
             raise QueryError(problem + found)
         self.take()
         if tok.kind == "LPAREN":
+            self.descend(tok)
             inner = self.parse_or()
             close = self.peek()
             if close is None or close.kind != "RPAREN":
                 raise QueryError(f"missing ')' for the '(' at position {tok.pos}")
             self.take()
+            self.depth -= 1
             return inner
         where = f"at position {tok.pos}: "
         if tok.kind == "PHRASE" and not tok.value.strip():
