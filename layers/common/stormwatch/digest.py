@@ -32,10 +32,9 @@ from stormwatch.models import (
     SourceNotice,
     Surge,
     SurgeTier,
-    clean_text,
-    safe_url,
     utc,
 )
+from stormwatch.sanitize import clean_text, safe_link
 from stormwatch.sentiment import SUPPORTED_LANGUAGES
 from stormwatch.syndication import group_stories
 from stormwatch.watchlist import Topic
@@ -376,18 +375,6 @@ class NoticeView(_Header):
     last_error: str = ""
 
 
-_URL_UNSAFE = {'"': "%22", "<": "%3C", ">": "%3E", "\\": "%5C", "`": "%60"}
-
-
-def safe_link(url: str | None) -> str | None:
-    """An http(s) URL fit for an href, or None: `safe_url`, plus the characters that have no
-    business in a URL but meaning in HTML percent-encoded (what a browser would send anyway)."""
-    checked = safe_url(url)
-    if checked is None:
-        return None
-    return "".join(_URL_UNSAFE.get(ch, ch) for ch in checked)
-
-
 # ---------------------------------------------------------------------------------------------
 # builders
 
@@ -566,7 +553,7 @@ def build_alert(
                 for step in (clean_text(s, STEP_CHARS) for s in first_steps[:STEPS_CAP])
                 if step
             ],
-            holding_statement=clean_text(holding_statement, STATEMENT_CHARS),
+            holding_statement=clean_text(holding_statement, STATEMENT_CHARS, lines=True),
             tier=surge.tier if surge.tier in playbook.tiers else None,
         ),
     )
@@ -838,7 +825,7 @@ def _mention_item(m: ScoredMention, zone: ZoneInfo, *, more: int = 0) -> Mention
         why = [t for t in (clean_text(x, TERM_CHARS) for x in sentiment.terms[:TERMS_CAP]) if t]
     return MentionItem(
         title=clean_text(mention.title, TITLE_CHARS),
-        text=clean_text(mention.text, TEXT_CHARS),
+        text=clean_text(mention.text, TEXT_CHARS, lines=True),
         url=safe_link(mention.url),
         author=clean_text(mention.author, AUTHOR_CHARS),
         source=clean_text(mention.source, NAME_CHARS),
@@ -868,7 +855,7 @@ def _sample_item(d: dict[str, Any], zone: ZoneInfo) -> MentionItem:
     why = d.get("terms") or (sentiment.get("terms") if isinstance(sentiment, dict) else None)
     return MentionItem(
         title=clean_text(_str(d.get("title")), TITLE_CHARS),
-        text=clean_text(_str(d.get("text")), TEXT_CHARS),
+        text=clean_text(_str(d.get("text")), TEXT_CHARS, lines=True),
         url=safe_link(_str(d.get("url"))),
         author=clean_text(_str(d.get("author")), AUTHOR_CHARS),
         source=clean_text(_str(d.get("source")), NAME_CHARS),

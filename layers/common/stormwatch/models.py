@@ -8,53 +8,21 @@ the edge with the field named instead of deep inside the pipeline.
 from __future__ import annotations
 
 import hashlib
-import re
-import unicodedata
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from stormwatch.sanitize import clean_text, safe_link
+
 MAX_TEXT_CHARS = 4000
 MAX_TITLE_CHARS = 500
 MAX_AUTHOR_CHARS = 200
-MAX_URL_CHARS = 2000
 # an hourly bucket keeps authors as this many characters of Mention.author_key
 AUTHOR_KEY_CHARS = 10
 
 SentimentLabel = Literal["negative", "neutral", "positive"]
 SurgeTier = Literal["watch", "warning", "firestorm"]
-
-# Bidi overrides/isolates and zero-width characters are invisible but can reorder or hide text
-# in a mail client; control characters have no business in a mention.
-_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
-
-
-def clean_text(value: str | None, limit: int) -> str:
-    """Normalise hostile text: NFC, no control/bidi/zero-width characters, bounded length."""
-    if not value:
-        return ""
-    # only the start can be shown: cut before the per-character work, so a hostile 100 kB text
-    # costs no more than a short one (room left for invisible characters that get removed)
-    text = unicodedata.normalize("NFC", value[: limit * 4 + 64])
-    text = _INVISIBLE.sub("", text)
-    text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch)[0] != "C")
-    text = text.strip()
-    if len(text) > limit:
-        text = text[: limit - 1].rstrip() + "…"
-    return text
-
-
-def safe_url(value: str | None) -> str | None:
-    """Only absolute http(s) URLs survive; javascript:, data:, relative links are dropped."""
-    if not value:
-        return None
-    url = value.strip()
-    if len(url) > MAX_URL_CHARS or any(ch.isspace() or ord(ch) < 32 for ch in url):
-        return None
-    if not re.match(r"^https?://[^/\s]+", url, flags=re.IGNORECASE):
-        return None
-    return url
 
 
 def utc(value: datetime) -> datetime:
@@ -99,7 +67,7 @@ class Mention(BaseModel):
     @field_validator("url", mode="before")
     @classmethod
     def _url_safe(cls, value: Any) -> str | None:
-        return safe_url(value) if isinstance(value, str) or value is None else None
+        return safe_link(value) if isinstance(value, str) or value is None else None
 
     @field_validator("title", mode="before")
     @classmethod
@@ -109,7 +77,7 @@ class Mention(BaseModel):
     @field_validator("text", mode="before")
     @classmethod
     def _text_clean(cls, value: Any) -> str:
-        return clean_text(value, MAX_TEXT_CHARS)
+        return clean_text(value, MAX_TEXT_CHARS, lines=True)
 
     @field_validator("author", mode="before")
     @classmethod

@@ -2,8 +2,9 @@
 
 The templates live in a directory given at runtime (`templates/` in the repo, `/opt/templates` in
 the Lambda layer). HTML templates are autoescaped; every link goes through the `link` filter
-(http/https only) and every text through `clip` (bidi/zero-width characters removed, bounded)
-even though the view builders already did both: the templates must be safe on their own.
+(`sanitize.safe_link`) and every text through `clip`, one line, or `clip_lines`
+(`sanitize.clean_text`) even though the view builders already did both: the templates must be
+safe on their own.
 CSS is written once in `_base.html.j2` and inlined with css-inline, keeping only the
 `prefers-color-scheme` media rules in a <style> block for clients that support dark mode.
 """
@@ -19,8 +20,9 @@ import jinja2
 from jinja2 import pass_context
 
 from stormwatch import i18n
-from stormwatch.digest import AlertView, DigestView, MentionItem, NoticeView, safe_link
-from stormwatch.models import RenderedEmail, clean_text
+from stormwatch.digest import AlertView, DigestView, MentionItem, NoticeView
+from stormwatch.models import RenderedEmail
+from stormwatch.sanitize import clean_text, safe_link
 
 SUBJECT_CHARS = 200
 # Gmail clips messages above ~102 KB; the views are bounded so a digest stays far below that,
@@ -63,6 +65,7 @@ def make_environment(templates_dir: Path) -> jinja2.Environment:
         count=_count,
         link=_link,
         clip=_clip,
+        clip_lines=_clip_lines,
     )
     return env
 
@@ -138,7 +141,7 @@ def _shrink(view: DigestView | AlertView, cap: int) -> DigestView | AlertView:
         return [
             m.model_copy(
                 update={
-                    "text": clean_text(m.text, text_chars),
+                    "text": clean_text(m.text, text_chars, lines=True),
                     "title": clean_text(m.title, text_chars),
                     "why": m.why[:cap],
                 }
@@ -187,7 +190,7 @@ def _render(
     subject: str,
 ) -> RenderedEmail:
     env = _environment(Path(templates_dir).resolve())
-    subject = clean_text(subject.replace("\n", " ").replace("\r", " "), SUBJECT_CHARS)
+    subject = clean_text(subject, SUBJECT_CHARS)
     context: dict[str, Any] = {
         "view": view,
         "s": i18n.strings(lang),
@@ -263,4 +266,10 @@ def _link(value: str | None) -> str:
 
 
 def _clip(value: Any, limit: int = 280) -> str:
+    """Outside text as one line (a line break in a name cannot fake a line of the e-mail)."""
     return clean_text(value if isinstance(value, str) else str(value or ""), limit)
+
+
+def _clip_lines(value: Any, limit: int = 280) -> str:
+    """A mention's text or a holding statement: line breaks kept (for `white-space: pre-line`)."""
+    return clean_text(value if isinstance(value, str) else str(value or ""), limit, lines=True)
