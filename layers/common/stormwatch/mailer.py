@@ -2,10 +2,16 @@
 
 A rendered e-mail goes out as one MIME multipart/alternative message (plain text first, HTML
 second, both UTF-8, quoted-printable) through SESv2 `SendEmail` with `Content.Raw`. Raw rather
-than `Content.Simple` because only a raw message carries our own headers (List-Unsubscribe,
-List-Unsubscribe-Post, Auto-Submitted) on every botocore version, and because it is the same bytes
-the local `out/` preview and moto see. moto (5.x) accepts `Content.Raw` for sesv2 and records the
-message with the v1 SES backend's `sent_messages`, so the integration test can read it back.
+than `Content.Simple` because only a raw message carries our own headers on every botocore
+version, and because it is the same bytes the local `out/` preview and moto see.
+
+The headers are the rendered e-mail's (`stormwatch.render`): `Auto-Submitted: auto-generated`
+and `X-Stormwatch-Topic` always; `List-Unsubscribe: <SettingsUrl>` only when `SettingsUrl` is
+set (a settings page, not a one-click endpoint); `List-Unsubscribe-Post` never, for now — the
+mailer refuses it unless `List-Unsubscribe` holds an https URI to post to (RFC 8058).
+
+moto (5.x) accepts `Content.Raw` for sesv2 and records the message with the v1 SES backend's
+`sent_messages`, so the integration test can read it back.
 """
 
 from __future__ import annotations
@@ -44,6 +50,7 @@ _RETRYABLE = {
     "InternalFailure",
 }
 _HEADER_NAME = re.compile(r"^[!-9;-~]+$")  # printable ASCII without ':' (RFC 5322 ftext)
+_HTTPS_URI = re.compile(r"<https://[^>]+>", re.IGNORECASE)
 
 
 class MailerError(Exception):
@@ -73,6 +80,7 @@ class Mailer:
                 if name.casefold() in _RESERVED or not _HEADER_NAME.match(name):
                     raise MailerError(f"header {name!r} may not be set by a rendered e-mail")
                 msg[name] = value
+            _check_one_click(email.headers)
         except ValueError as exc:  # CR/LF in a header value: header injection
             raise MailerError(f"invalid header in the e-mail to {recipient}: {exc}") from exc
         msg.set_content(email.text, subtype="plain", charset="utf-8", cte="quoted-printable")
@@ -108,6 +116,16 @@ class Mailer:
                 retryable=True,
             ) from exc
         return str(response["MessageId"])
+
+
+def _check_one_click(headers: dict[str, str]) -> None:
+    """RFC 8058: List-Unsubscribe-Post promises a one-click POST, which needs an https URI in
+    List-Unsubscribe; without one a client would offer a button that cannot work."""
+    folded = {name.casefold(): value for name, value in headers.items()}
+    if "list-unsubscribe-post" in folded and not _HTTPS_URI.search(
+        folded.get("list-unsubscribe", "")
+    ):
+        raise MailerError("List-Unsubscribe-Post needs an https URI in List-Unsubscribe")
 
 
 def _address(value: str, what: str, *, display_name: bool = False) -> str:
