@@ -127,9 +127,11 @@ def cmd_invoke(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from stormwatch.config import load_watchlist, run_examples
+    from stormwatch.config import load_watchlist, run_examples, watchlist_warnings
 
     watchlist = load_watchlist(args.watchlist)
+    for warning in watchlist_warnings(watchlist, args.watchlist):
+        print(warning, file=sys.stderr)
     results = run_examples(watchlist.topics)
     failed = [r for r in results if not r.ok]
     for topic in watchlist.topics:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from typing import Annotated, Literal, get_args
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -16,6 +17,8 @@ from pydantic import (
     ConfigDict,
     EmailStr,
     Field,
+    StrictBool,
+    StrictInt,
     field_validator,
     model_validator,
 )
@@ -24,6 +27,17 @@ from stormwatch import netguard
 from stormwatch.models import SurgeTier
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+
+# Sizes far beyond a real watchlist, so a pasted list or a typo fails at once with a clear error
+# instead of making every collection and every check slow (100,000 terms took 9 s to check).
+MAX_TOPICS = 100
+MAX_TERMS = 200  # each of terms, phrases, exclude
+MAX_TERM_CHARS = 200
+MAX_QUERY_CHARS = 2000
+MAX_RECIPIENTS = 100
+MAX_EXAMPLES = 100
+MAX_STEPS = 20
+MAX_FEEDS = 50
 
 
 def _public_target(url: str) -> None:
@@ -38,15 +52,15 @@ class _Strict(BaseModel):
 
 
 class HackerNewsOptions(_Strict):
-    enabled: bool = True
+    enabled: StrictBool = True
     # Algolia tags: story, comment (both by default)
     tags: list[Literal["story", "comment", "ask_hn", "show_hn"]] = Field(
         default_factory=lambda: ["story", "comment"]
     )
-    hits_per_page: int = Field(default=100, ge=1, le=1000)
-    max_pages: int = Field(default=10, ge=1, le=50)
+    hits_per_page: StrictInt = Field(default=100, ge=1, le=1000)
+    max_pages: StrictInt = Field(default=10, ge=1, le=50)
     # On the very first run, how far back to look
-    initial_lookback_hours: int = Field(default=24, ge=1, le=24 * 30)
+    initial_lookback_hours: StrictInt = Field(default=24, ge=1, le=24 * 30)
 
 
 GOOGLE_NEWS_TERMS = (
@@ -57,12 +71,13 @@ GOOGLE_NEWS_TERMS = (
 
 class GoogleNewsOptions(_Strict):
     # Google News RSS feeds are offered "for personal, non-commercial use": an explicit opt-in
-    accept_terms: bool = False
-    hl: str = "en-US"
-    gl: str = "US"
-    ceid: str = "US:en"
+    accept_terms: StrictBool = False
+    # interface language, country, edition: "en-US", "US", "US:en" (they go into the feed URL)
+    hl: str = Field(default="en-US", pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,4})?$")
+    gl: str = Field(default="US", pattern=r"^[A-Z]{2}$")
+    ceid: str = Field(default="US:en", pattern=r"^[A-Z]{2}:[a-z]{2,3}(-[A-Za-z0-9]{2,4})?$")
     # Google News' own time filter, e.g. "1d"; keeps the feed focused on fresh items
-    when: str | None = "2d"
+    when: str | None = Field(default="2d", pattern=r"^[0-9]{1,4}[hdmy]$")
 
     @model_validator(mode="after")
     def _terms_accepted(self) -> GoogleNewsOptions:
@@ -72,10 +87,10 @@ class GoogleNewsOptions(_Strict):
 
 
 class RssOptions(_Strict):
-    enabled: bool = True
-    feeds: list[str] = Field(default_factory=list)
+    enabled: StrictBool = True
+    feeds: list[str] = Field(default_factory=list, max_length=MAX_FEEDS)
     google_news: GoogleNewsOptions | None = None
-    google_alerts: list[str] = Field(default_factory=list)
+    google_alerts: list[str] = Field(default_factory=list, max_length=MAX_FEEDS)
 
     @field_validator("feeds", "google_alerts")
     @classmethod
@@ -92,15 +107,38 @@ class RssOptions(_Strict):
             raise ValueError("rss needs at least one of feeds, google_news, google_alerts")
         return self
 
+    @field_validator("feeds", "google_alerts")
+    @classmethod
+    def _well_formed_urls(cls, urls: list[str]) -> list[str]:
+        for url in urls:
+            problem = _url_problem(url)
+            if problem:
+                raise ValueError(f"{problem}: {url!r}")
+        return urls
+
+
+def _url_problem(url: str) -> str:
+    """What is wrong with a feed URL, or "" (the scheme is checked by `_http_urls`)."""
+    if any(ch.isspace() or not ch.isprintable() for ch in url):
+        return "feed URL contains a space or control character"
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        return "feed URL is malformed"
+    if not parts.hostname:
+        return "feed URL has no host"
+    return ""
+
 
 class StackExchangeOptions(_Strict):
-    enabled: bool = True
+    enabled: StrictBool = True
     # API site parameters, e.g. stackoverflow, serverfault, superuser, askubuntu
     sites: list[str] = Field(default_factory=lambda: ["stackoverflow"], min_length=1)
     # only questions carrying all of these tags (server-side `tagged`)
     tagged: list[str] = Field(default_factory=list)
-    max_pages: int = Field(default=5, ge=1, le=25)
-    initial_lookback_hours: int = Field(default=24, ge=1, le=24 * 30)
+    max_pages: StrictInt = Field(default=5, ge=1, le=25)
+    initial_lookback_hours: StrictInt = Field(default=24, ge=1, le=24 * 30)
 
     @field_validator("sites")
     @classmethod
@@ -112,26 +150,26 @@ class StackExchangeOptions(_Strict):
 
 
 class YouTubeOptions(_Strict):
-    enabled: bool = True
+    enabled: StrictBool = True
     # search.list costs 100 quota units per call; the project's default quota is 10,000 a day
-    max_search_calls_per_day: int = Field(default=20, ge=1, le=100)
+    max_search_calls_per_day: StrictInt = Field(default=20, ge=1, le=100)
     # commentThreads.list costs 1 unit per call
-    max_comment_calls_per_run: int = Field(default=5, ge=0, le=50)
+    max_comment_calls_per_run: StrictInt = Field(default=5, ge=0, le=50)
     region_code: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
     relevance_language: str | None = Field(default=None, pattern=r"^[a-z]{2}(-[A-Za-z]+)?$")
-    initial_lookback_hours: int = Field(default=24, ge=1, le=24 * 30)
+    initial_lookback_hours: StrictInt = Field(default=24, ge=1, le=24 * 30)
 
 
 class GitHubOptions(_Strict):
-    enabled: bool = True
+    enabled: StrictBool = True
     kinds: list[Literal["issue", "pr"]] = Field(
         default_factory=lambda: ["issue", "pr"], min_length=1
     )
     # optional qualifiers: repo:owner/name and org:name (ORed within each list)
     repos: list[str] = Field(default_factory=list)
     orgs: list[str] = Field(default_factory=list)
-    max_pages: int = Field(default=5, ge=1, le=30)
-    initial_lookback_hours: int = Field(default=24, ge=1, le=24 * 30)
+    max_pages: StrictInt = Field(default=5, ge=1, le=30)
+    initial_lookback_hours: StrictInt = Field(default=24, ge=1, le=24 * 30)
 
     @field_validator("repos")
     @classmethod
@@ -151,11 +189,11 @@ class GitHubOptions(_Strict):
 
 
 class RedditOptions(_Strict):
-    enabled: bool = True
+    enabled: StrictBool = True
     # subreddit names without "r/"; empty means search all of Reddit
     subreddits: list[str] = Field(default_factory=list)
-    max_pages: int = Field(default=5, ge=1, le=20)
-    initial_lookback_hours: int = Field(default=24, ge=1, le=24 * 30)
+    max_pages: StrictInt = Field(default=5, ge=1, le=20)
+    initial_lookback_hours: StrictInt = Field(default=24, ge=1, le=24 * 30)
 
     @field_validator("subreddits")
     @classmethod
@@ -168,12 +206,12 @@ class RedditOptions(_Strict):
 
 
 class MastodonOptions(_Strict):
-    enabled: bool = True
+    enabled: StrictBool = True
     # instance base URLs whose public hashtag timelines are read, e.g. https://mastodon.social
     instances: list[str] = Field(default_factory=lambda: ["https://mastodon.social"], min_length=1)
     # hashtags without '#'; empty: derived from the topic's terms and phrases
     hashtags: list[str] = Field(default_factory=list)
-    max_pages: int = Field(default=3, ge=1, le=20)
+    max_pages: StrictInt = Field(default=3, ge=1, le=20)
 
     @field_validator("instances")
     @classmethod
@@ -195,21 +233,21 @@ class MastodonOptions(_Strict):
 
 
 class BlueskyOptions(_Strict):
-    enabled: bool = True
-    max_pages: int = Field(default=5, ge=1, le=20)
+    enabled: StrictBool = True
+    max_pages: StrictInt = Field(default=5, ge=1, le=20)
     # server-side language filter (searchPosts' `lang`), e.g. "en"; None: all languages
     lang: str | None = Field(default=None, pattern=r"^[a-z]{2}$")
-    initial_lookback_hours: int = Field(default=24, ge=1, le=24 * 30)
+    initial_lookback_hours: StrictInt = Field(default=24, ge=1, le=24 * 30)
 
 
 class GdeltOptions(_Strict):
-    enabled: bool = True
+    enabled: StrictBool = True
     # ArtList requests per search per run; each serves at most 250 articles
-    max_pages: int = Field(default=3, ge=1, le=20)
+    max_pages: StrictInt = Field(default=3, ge=1, le=20)
     # GDELT keeps a rolling three months: a first run may look back that far
-    initial_lookback_hours: int = Field(default=24, ge=1, le=24 * 90)
+    initial_lookback_hours: StrictInt = Field(default=24, ge=1, le=24 * 90)
     # fetch the tone timeline (two more requests a run) for the digest's "GDELT news tone"
-    tone: bool = True
+    tone: StrictBool = True
 
 
 class Sources(_Strict):
@@ -255,8 +293,8 @@ def _recipient_objects(data: object) -> object:
 
 class DigestSettings(_Strict):
     # plain addresses, or {address, language} for a recipient who reads another language
-    recipients: list[EmailStr] = Field(default_factory=list)
-    hour: int = Field(default=8, ge=0, le=23)
+    recipients: list[EmailStr] = Field(default_factory=list, max_length=MAX_RECIPIENTS)
+    hour: StrictInt = Field(default=8, ge=0, le=23)
     timezone: str = "UTC"
     language: Language = "en"
     # filled from recipient objects (address casefolded -> language)
@@ -302,9 +340,9 @@ class _ChannelSettings(_Strict):
     "source down" notices and a summary of the daily digest go there too."""
 
     tiers: list[Tier] = Field(default_factory=lambda: list(ALL_TIERS), min_length=1)
-    notices: bool = True
+    notices: StrictBool = True
     # a one-paragraph summary of the daily digest, when the digest goes out
-    digest: bool = False
+    digest: StrictBool = False
 
     def wants(self, kind: str, tier: str | None) -> bool:
         """Whether an alert of `tier` (kind "alert"), a notice or the digest summary goes to
@@ -365,7 +403,7 @@ class SmsSettings(_ChannelSettings):
     numbers: list[str] = Field(min_length=1, max_length=10)
     # a text message at 3 a.m. is for the worst case only, unless a topic says otherwise
     tiers: list[Tier] = Field(default_factory=lambda: ["firestorm"], min_length=1)
-    notices: bool = False
+    notices: StrictBool = False
 
     @field_validator("numbers")
     @classmethod
@@ -389,12 +427,12 @@ ChannelSettings = Annotated[
 
 
 class AlertSettings(_Strict):
-    enabled: bool = True
-    recipients: list[EmailStr] = Field(default_factory=list)
+    enabled: StrictBool = True
+    recipients: list[EmailStr] = Field(default_factory=list, max_length=MAX_RECIPIENTS)
     recipient_languages: dict[str, Language] = Field(default_factory=dict)
     sensitivity: Literal["fewer", "balanced", "more"] = "balanced"
-    min_count: int = Field(default=5, ge=1)
-    cooldown_hours: int = Field(default=6, ge=1, le=168)
+    min_count: StrictInt = Field(default=5, ge=1)
+    cooldown_hours: StrictInt = Field(default=6, ge=1, le=168)
     # chat, webhook and SMS deliveries besides the e-mail (docs/channels.md)
     channels: list[ChannelSettings] = Field(default_factory=list, max_length=20)
 
@@ -404,13 +442,13 @@ class AlertSettings(_Strict):
 class TierPlaybook(_Strict):
     """What to do at one tier; anything left out falls back to the playbook's defaults."""
 
-    first_steps: list[str] | None = None
+    first_steps: list[str] | None = Field(default=None, max_length=MAX_STEPS)
     holding_statement: str | None = None
 
 
 class Playbook(_Strict):
     owner: str = ""
-    first_steps: list[str] = Field(default_factory=list)
+    first_steps: list[str] = Field(default_factory=list, max_length=MAX_STEPS)
     holding_statement: str = ""
     tiers: dict[Literal["watch", "warning", "firestorm"], TierPlaybook] = Field(
         default_factory=dict
@@ -429,18 +467,18 @@ class Playbook(_Strict):
 
 
 class MatchExamples(_Strict):
-    match: list[str] = Field(default_factory=list)
-    no_match: list[str] = Field(default_factory=list)
+    match: list[str] = Field(default_factory=list, max_length=MAX_EXAMPLES)
+    no_match: list[str] = Field(default_factory=list, max_length=MAX_EXAMPLES)
 
 
 class Topic(_Strict):
     name: str
     display_name: str = ""
-    terms: list[str] = Field(default_factory=list)
-    phrases: list[str] = Field(default_factory=list)
-    exclude: list[str] = Field(default_factory=list)
+    terms: list[str] = Field(default_factory=list, max_length=MAX_TERMS)
+    phrases: list[str] = Field(default_factory=list, max_length=MAX_TERMS)
+    exclude: list[str] = Field(default_factory=list, max_length=MAX_TERMS)
     # optional boolean expression; when given it decides instead of terms/phrases
-    query: str | None = None
+    query: str | None = Field(default=None, max_length=MAX_QUERY_CHARS)
     languages: list[str] = Field(default_factory=lambda: ["en"])
     sources: Sources
     digest: DigestSettings = Field(default_factory=DigestSettings)
@@ -457,9 +495,22 @@ class Topic(_Strict):
             raise ValueError("must be a slug: lower-case letters, digits and '-', at most 63")
         return value
 
+    @field_validator("terms", "phrases", "exclude")
+    @classmethod
+    def _term_lengths(cls, value: list[str]) -> list[str]:
+        for term in value:
+            if len(term) > MAX_TERM_CHARS:
+                raise ValueError(f"a term may have at most {MAX_TERM_CHARS} characters")
+        return value
+
     @field_validator("languages")
     @classmethod
     def _lang_codes(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError(
+                "is empty, which would drop every item tagged with a language; list the "
+                "languages to keep, or leave the field out for [en]"
+            )
         for code in value:
             if not re.match(r"^[a-z]{2}$", code):
                 raise ValueError(f"language must be a two-letter ISO code, got {code!r}")
@@ -491,7 +542,7 @@ class Topic(_Strict):
 class Watchlist(_Strict):
     version: Literal[1] = 1
     name: str = "stormwatch"
-    topics: list[Topic] = Field(min_length=1)
+    topics: list[Topic] = Field(min_length=1, max_length=MAX_TOPICS)
 
     @model_validator(mode="after")
     def _unique_names(self) -> Watchlist:
