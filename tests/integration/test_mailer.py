@@ -12,7 +12,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 from stormwatch.mailer import Mailer, MailerError
-from stormwatch.models import RenderedEmail
+from stormwatch.models import RenderedEmail, recipient_hash
 
 SENDER = "alerts@stormwatch.example"
 REGION = "eu-central-1"  # the `aws` fixture's default region
@@ -91,11 +91,13 @@ def test_an_unverified_sender_is_rejected_with_a_clear_message(aws):
     client = boto3.client("sesv2", region_name=REGION)
     mailer = Mailer(client, "nobody@unverified.example")
 
-    # When sending, Then the error names the addresses, SES's reason and what to do
+    # When sending, Then the error names the sender, the recipient by hash only (addresses are
+    # personal data and errors end up in logs), SES's reason and what to do
     with pytest.raises(MailerError) as caught:
         mailer.send(rendered(), "team@acme.example")
     message = str(caught.value)
-    assert "team@acme.example" in message and "nobody@unverified.example" in message
+    assert "team@acme.example" not in message and "nobody@unverified.example" in message
+    assert f"#{recipient_hash('team@acme.example')}" in message
     assert "MessageRejected" in message
     assert "verify the sender identity" in message
     assert caught.value.code == "MessageRejected" and not caught.value.retryable

@@ -26,7 +26,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from stormwatch.models import RenderedEmail
+from stormwatch.models import RenderedEmail, recipient_hash
 
 # headers the mailer sets itself; a RenderedEmail cannot override them
 _RESERVED = {
@@ -51,10 +51,16 @@ _RETRYABLE = {
 }
 _HEADER_NAME = re.compile(r"^[!-9;-~]+$")  # printable ASCII without ':' (RFC 5322 ftext)
 _HTTPS_URI = re.compile(r"<https://[^>]+>", re.IGNORECASE)
+# anything that looks like an address in a message from SES (it quotes the failed identities)
+_ADDRESS_LIKE = re.compile(r"[^\s<>\"',;:()]+@[^\s<>\"',;:()]+")
 
 
 class MailerError(Exception):
-    """SES did not take the message. `code`: SES's error code; `retryable`: later may work."""
+    """SES did not take the message. `code`: SES's error code; `retryable`: later may work.
+
+    Recipient addresses are personal data and end up in logs with the exception: the message
+    names a recipient by `recipient_hash` only, and nothing that holds an address is chained
+    (`from None`)."""
 
     def __init__(self, message: str, *, code: str = "", retryable: bool = False) -> None:
         super().__init__(message)
@@ -70,7 +76,7 @@ class Mailer:
 
     def build_message(self, email: RenderedEmail, to: str) -> EmailMessage:
         """The MIME message exactly as it will be sent (also used for previews)."""
-        recipient = _address(to, "recipient")
+        recipient = _recipient(to)
         msg = EmailMessage(policy=SMTP)
         try:
             msg["From"] = self.sender
@@ -82,7 +88,10 @@ class Mailer:
                 msg[name] = value
             _check_one_click(email.headers)
         except ValueError as exc:  # CR/LF in a header value: header injection
-            raise MailerError(f"invalid header in the e-mail to {recipient}: {exc}") from exc
+            raise MailerError(
+                f"invalid header in the e-mail to recipient #{recipient_hash(to)}: "
+                f"{_redacted(str(exc))}"
+            ) from None
         msg.set_content(email.text, subtype="plain", charset="utf-8", cte="quoted-printable")
         msg.add_alternative(email.html, subtype="html", charset="utf-8", cte="quoted-printable")
         return msg
@@ -102,19 +111,20 @@ class Mailer:
         except ClientError as exc:
             error = exc.response.get("Error", {})
             code = str(error.get("Code", "Unknown"))
-            detail = str(error.get("Message", "")).strip()
+            detail = _redacted(str(error.get("Message", "")).strip(), keep=self.sender)
             raise MailerError(
-                f"SES rejected the e-mail to {message['To']} from {self.sender}: "
+                f"SES rejected the e-mail to recipient #{recipient_hash(to)} from {self.sender}: "
                 f"{code}: {detail}{_hint(code, detail)}",
                 code=code,
                 retryable=code in _RETRYABLE,
-            ) from exc
+            ) from None
         except BotoCoreError as exc:
             raise MailerError(
-                f"could not reach SES to send the e-mail to {message['To']}: {exc}",
+                f"could not reach SES to send the e-mail to recipient #{recipient_hash(to)}: "
+                f"{_redacted(str(exc))}",
                 code=type(exc).__name__,
                 retryable=True,
-            ) from exc
+            ) from None
         return str(response["MessageId"])
 
 
@@ -126,6 +136,21 @@ def _check_one_click(headers: dict[str, str]) -> None:
         folded.get("list-unsubscribe", "")
     ):
         raise MailerError("List-Unsubscribe-Post needs an https URI in List-Unsubscribe")
+
+
+def _recipient(value: str) -> str:
+    """The recipient's address, or a MailerError naming it by hash only."""
+    try:
+        return _address(value, "recipient")
+    except MailerError as exc:
+        problem = str(exc).split(":", 1)[0]  # "invalid recipient address (...)", no value
+        raise MailerError(f"{problem}: #{recipient_hash(value or '')}") from None
+
+
+def _redacted(text: str, *, keep: str = "") -> str:
+    """`text` with every address-like word replaced, except our own sender address."""
+    _, sender = parseaddr(keep)
+    return _ADDRESS_LIKE.sub(lambda m: m[0] if m[0] == sender else "<address>", text)
 
 
 def _address(value: str, what: str, *, display_name: bool = False) -> str:
