@@ -16,6 +16,7 @@ from stormwatch.config import cached_watchlist
 from stormwatch.events import CollectEvent
 from stormwatch.http import HttpClient
 from stormwatch.models import now_utc
+from stormwatch.privacy import pseudonymiser_for
 from stormwatch.runtime import aws_client
 from stormwatch.secrets import NoSecrets, SsmSecrets
 from stormwatch.settings import CollectSettings
@@ -82,6 +83,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         deps.http.until(deadline),
         now=deps.clock(),
         deadline=deadline,
+        # privacy: pseudonymous without its key raises here: nothing stored with handles
+        pseudonymise=pseudonymiser_for(watchlist, deps.secrets),
     )
     summary = totals(reports)
     metrics.add_metric(name="MentionsCollected", unit=MetricUnit.Count, value=summary["new"])

@@ -7,6 +7,7 @@ import json
 
 import pytest
 from stormwatch.events import CollectEvent
+from stormwatch.privacy import PSEUDONYM_KEY
 from stormwatch.secrets import StaticSecrets, UndeclaredSecret
 from stormwatch.sources import REGISTRY, declared_secrets, get_source
 from stormwatch.watchlist import Sources
@@ -63,7 +64,7 @@ def test_a_topic_enables_every_source_field_it_sets():
 
 
 def test_the_collect_function_may_read_exactly_the_declared_secrets():
-    """Given each source's own `secret_names`
+    """Given each source's own `secret_names`, and the pseudonym key the function reads itself
     When the collect function's SSM statement is read
     Then it allows ssm:GetParameter on exactly those parameters, no wildcard."""
     (statement,) = [
@@ -75,7 +76,7 @@ def test_the_collect_function_may_read_exactly_the_declared_secrets():
     arns = [r["Fn::Sub"] for r in cfn.as_list(statement["Resource"])]
     assert all(a.startswith(f"{SSM_ARN_PREFIX}/stormwatch/${{Stage}}/") for a in arns)
     names = [a.split("/stormwatch/${Stage}/", 1)[1] for a in arns]
-    assert sorted(names) == declared_secrets()
+    assert sorted(names) == sorted([*declared_secrets(), PSEUDONYM_KEY])
     assert not any("*" in a for a in arns)
 
 

@@ -21,6 +21,7 @@ from stormwatch.models import (
     Mention,
     SourceNotice,
 )
+from stormwatch.privacy import Pseudonymise
 from stormwatch.query import compile_topic
 from stormwatch.sources.base import published_problem
 from stormwatch.watchlist import Topic
@@ -74,7 +75,9 @@ def collect_topic(
     *,
     now: datetime,
     deadline: float | None = None,
+    pseudonymise: Pseudonymise | None = None,
 ) -> SourceRunReport:
+    """`pseudonymise` (privacy: pseudonymous) replaces each author before anything is stored."""
     report = SourceRunReport(source=source.name, topic=topic.name)
     checkpoint = store.get_checkpoint(source.name, topic.name)
     try:
@@ -98,7 +101,7 @@ def collect_topic(
             if not _language_ok(mention, topic):
                 report.other_language += 1
                 continue
-            if store.put_mention(mention):
+            if store.put_mention(pseudonymise(mention) if pseudonymise else mention):
                 report.new += 1
             else:
                 report.duplicates += 1
@@ -163,6 +166,7 @@ def collect_source(
     now: datetime,
     deadline: float | None = None,
     monotonic=time.monotonic,
+    pseudonymise: Pseudonymise | None = None,
 ) -> list[SourceRunReport]:
     """Run one source for each topic; stop starting new topics when the time budget is spent."""
     reports = []
@@ -176,7 +180,11 @@ def collect_source(
                 )
             )
             continue
-        reports.append(collect_topic(source, topic, store, http, now=now, deadline=deadline))
+        reports.append(
+            collect_topic(
+                source, topic, store, http, now=now, deadline=deadline, pseudonymise=pseudonymise
+            )
+        )
     return reports
 
 

@@ -9,7 +9,8 @@ keyless RSS) or reports itself "not configured"; it never crashes the run.
 
 Each source declares the names it reads on its own class (`secret_names`); `get_source` hands
 it a `DeclaredSecrets` view that refuses any other name, and the template's SSM policy is tested
-against the union of the declarations (``stormwatch.sources.declared_secrets``).
+against the union of the declarations (``stormwatch.sources.declared_secrets``) and the one
+secret the collect function reads itself, ``privacy/pseudonym_key`` (`stormwatch.privacy`).
 
 Values are never logged, never part of an exception message and never shown by ``repr``.
 `StaticSecrets` (tests, demo, a local JSON file) and `NoSecrets` implement the same protocol.

@@ -542,6 +542,8 @@ class Topic(_Strict):
 class Watchlist(_Strict):
     version: Literal[1] = 1
     name: str = "stormwatch"
+    # pseudonymous: author handles are replaced by keyed hashes before storing (docs/privacy.md)
+    privacy: Literal["standard", "pseudonymous"] = "standard"
     topics: list[Topic] = Field(min_length=1, max_length=MAX_TOPICS)
 
     @model_validator(mode="after")
