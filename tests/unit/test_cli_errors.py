@@ -3,6 +3,8 @@ where known), with exit code 2 — never a traceback."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from stormwatch import cli
 from stormwatch.query import MAX_DEPTH, QueryError, parse_query
@@ -125,3 +127,28 @@ def test_parser_refuses_deep_nesting_with_a_clear_error(expr):
 def test_parser_accepts_nesting_up_to_the_limit():
     node = parse_query("(" * (MAX_DEPTH - 1) + "a" + ")" * (MAX_DEPTH - 1))
     assert node is not None
+
+
+@pytest.mark.parametrize(
+    ("function", "event", "says"),
+    [
+        ("collect", {"foo": 1}, "field 'source'"),
+        ("collect", {"source": "nope"}, "unknown source 'nope'"),
+        ("report", {"scheduled_time": "yesterday"}, "field 'scheduled_time'"),
+        ("score", {"source": "hackernews"}, "Records"),
+    ],
+)
+def test_invoke_with_an_event_the_function_cannot_take_is_one_line(
+    function, event, says, tmp_path, capsys
+):
+    # Given an event file the function cannot take
+    path = tmp_path / "event.json"
+    path.write_text(json.dumps(event), encoding="utf-8")
+    # When it is invoked, Then one line names the file and the problem, before anything runs
+    code, err = run(["invoke", function, str(path), "--out", str(tmp_path / "out")], capsys)
+    assert_one_line_error(code, err, str(path), says)
+
+
+def test_preview_of_an_unknown_topic_is_a_usage_error(tmp_path, capsys):
+    code, err = run(["preview", "digest", "--topic", "nope", "--out", str(tmp_path)], capsys)
+    assert_one_line_error(code, err, "no topic named 'nope'")

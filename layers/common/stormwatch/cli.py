@@ -38,6 +38,30 @@ def _read_event(path: str) -> dict[str, Any]:
     return event
 
 
+def _check_event(function: str, event: dict[str, Any], path: str) -> None:
+    """What the function's own model would refuse, refused here in one line before anything
+    runs (stream records are the batch processor's to report, one by one)."""
+    from pydantic import ValidationError
+
+    from stormwatch.events import CollectEvent, DigestEvent
+    from stormwatch.sources import FACTORIES
+
+    if function == "score" or "Records" in event:
+        if not isinstance(event.get("Records"), list):
+            raise UsageError(f"{path}: the {function} function takes stream records ('Records')")
+        return
+    model = CollectEvent if function == "collect" else DigestEvent
+    try:
+        request = model.model_validate(event)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = ".".join(str(p) for p in error["loc"]) or "(event)"
+        raise UsageError(f"{path}: field '{field}': {error['msg']}") from None
+    if isinstance(request, CollectEvent) and request.source not in FACTORIES:
+        known = ", ".join(sorted(FACTORIES))
+        raise UsageError(f"{path}: unknown source {request.source!r} (known: {known})")
+
+
 def _cycle_config(args: argparse.Namespace, *, demo: bool):
     from stormwatch.cycle import DEMO_NOW, CycleConfig
 
@@ -99,6 +123,7 @@ def cmd_invoke(args: argparse.Namespace) -> int:
     from stormwatch.store import Store  # noqa: F401 - imported for side effects of wiring
 
     event = _read_event(args.event)
+    _check_event(args.function, event, args.event)
     config = _cycle_config(args, demo=args.replay)
     if not args.replay:
         config = CycleConfig(
@@ -175,6 +200,8 @@ def cmd_preview(args: argparse.Namespace) -> int:
             table=args.table,
         )
     except PreviewError as exc:
+        if exc.usage:  # what was asked for does not exist: the caller's mistake, like a typo
+            raise UsageError(str(exc)) from None
         print(f"nothing to preview: {exc}", file=sys.stderr)
         return 1
     for note in preview.notes:

@@ -26,7 +26,12 @@ ALERT_LOOKBACK = timedelta(days=7)
 
 
 class PreviewError(Exception):
-    """Nothing to preview (no such topic, no surge stored); the message says what is missing."""
+    """Nothing to preview (no such topic, no surge stored); the message says what is missing.
+    `usage`: the caller asked for something that does not exist (a topic name)."""
+
+    def __init__(self, message: str, *, usage: bool = False) -> None:
+        super().__init__(message)
+        self.usage = usage
 
 
 @dataclass
@@ -97,7 +102,7 @@ def run_previews(
     watchlist = load_watchlist(watchlist_path)
     for _kind, topic, _lang in requests:
         if topic and topic not in {t.name for t in watchlist.topics}:
-            raise PreviewError(f"no topic named {topic!r} in {watchlist_path}")
+            raise PreviewError(f"no topic named {topic!r} in {watchlist_path}", usage=True)
     preview = Preview()
     named: list[tuple[str, RenderedEmail]] = []
     with local.aws_endpoint(endpoint) as url:
