@@ -12,8 +12,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from stormwatch.digest import AlertView, DigestView, NoticeView, safe_link
+from stormwatch.digest import AlertView, DigestView, NoticeView
 from stormwatch.models import RenderedEmail, SurgeTier
+from stormwatch.sanitize import safe_link
 
 NotificationKind = Literal["alert", "notice", "digest"]
 # what a link is for; each channel labels it in the reader's language (stormwatch.i18n link_*)

@@ -11,8 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from stormwatch.digest import AlertView, DigestView, MentionItem, NoticeView
 from stormwatch.i18n import count_noun, fmt_compact, fmt_datetime, fmt_percent, strings
-from stormwatch.models import clean_text
 from stormwatch.notification import Notification
+from stormwatch.sanitize import clean_text
 
 MENTIONS_CAP = 5
 DIGEST_MENTIONS_CAP = 3  # "needs a reply", in the digest summary

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from stormwatch.models import clean_text
+from stormwatch.sanitize import clean_text
 
 _SLACK = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 _BROADCAST = re.compile(r"@(?=(channel|here|everyone)\b)", re.IGNORECASE)
