@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
+from stormwatch.channels.email import EmailChannel
 from stormwatch.mailer import Mailer, MailerError
 from stormwatch.models import RenderedEmail, recipient_hash
-from stormwatch.reporting import send_digest
+from stormwatch.reporting import DeliveryFailed, send_digest
 from stormwatch.watchlist import Topic
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
@@ -76,22 +77,26 @@ def test_logs_of_a_failing_digest_send_hold_no_address(caplog):
     topic = Topic.model_validate(
         {"name": "acme", "terms": ["acme"], "sources": {}, "digest": {"recipients": [RECIPIENT]}}
     )
-    mailer = Mailer(RejectingSes(not_verified()), SENDER)
+    channel = EmailChannel(Mailer(RejectingSes(not_verified()), SENDER))
 
     class EmptyStore:
         def __getattr__(self, name):
             return lambda *args, **kwargs: [] if name != "count_between" else 0
 
-    # When the digest is sent, and the failure logged the way a handler would
-    with caplog.at_level(logging.DEBUG), pytest.raises(MailerError) as caught:
-        send_digest(
+    # When the digest is sent, and the failure raised and logged the way the handler does
+    with caplog.at_level(logging.DEBUG):
+        outcome = send_digest(
             topic,
             store=EmptyStore(),
-            deliver=lambda key, mail, to: (mailer.send(mail, to), False),
+            deliver=lambda key, notification, target: (channel.send(notification, target), False),
             templates_dir=TEMPLATES,
             now=datetime(2026, 11, 25, 8, tzinfo=UTC),
             watchlist_name="Brand team",
         )
-    logging.getLogger("stormwatch.test").exception("report failed", exc_info=caught.value)
-    # Then no captured log line holds the address
-    assert RECIPIENT not in caplog.text and "dana.reyes" not in caplog.text
+        failed = DeliveryFailed(outcome.failures)
+        logging.getLogger("stormwatch.test").exception("report failed", exc_info=failed)
+    # Then the failure is recorded, and no captured log line or recorded error holds the address
+    assert outcome.failures and "MessageRejected" in outcome.failures[0].error
+    recorded = " ".join(f.error for f in outcome.failures) + everything_logged(failed)
+    for text in (caplog.text, recorded):
+        assert RECIPIENT not in text and "dana.reyes" not in text
