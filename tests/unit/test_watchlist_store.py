@@ -8,6 +8,8 @@ import logging
 
 import boto3
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from stormwatch.config import WatchlistError, cached_watchlist
 from stormwatch.watchlist_store import (
     MAX_AGE_SECONDS,
@@ -168,7 +170,14 @@ def test_a_missing_bucket_is_unavailable_not_empty(aws):
 
 
 @pytest.mark.parametrize(
-    "uri", ["stormwatch/watchlist.yaml", "s3://bucket", "s3:///key", "s3://UPPER_case/key"]
+    "uri",
+    [
+        "stormwatch/watchlist.yaml",
+        "s3://bucket",
+        "s3:///key",
+        "s3://UPPER_case/key",
+        "s3://Acme/key",
+    ],
 )
 def test_a_location_is_an_s3_uri_with_bucket_and_key(uri):
     with pytest.raises(ValueError):
@@ -253,3 +262,14 @@ def test_validated_watchlist_accepts_the_shipped_watchlist(repo):
     # Given the packaged watchlist.yaml, which is the first version; Then it passes
     text = (repo / "watchlist.yaml").read_text(encoding="utf-8")
     assert validated_watchlist(text, "watchlist.yaml").topics
+
+
+@given(st.text(max_size=80))
+def test_parsing_any_text_as_a_location_either_round_trips_or_says_why(text):
+    # Given any text; When it is parsed as a location
+    try:
+        location = WatchlistLocation.parse(text)
+    except ValueError:
+        return  # Then it is refused with a ValueError (pydantic's included) ...
+    # ... or it is a location that prints as the text it came from
+    assert str(location) == text and WatchlistLocation.parse(str(location)) == location

@@ -11,6 +11,7 @@ match examples included) is Python, which AppConfig could only run as a validato
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -44,6 +45,7 @@ LOCAL_LOCATION = f"s3://stormwatch-local-watchlist/{WATCHLIST_KEY}"
 NOTE_METADATA = "note"  # x-amz-meta-note: why a version was pushed (percent-encoded)
 NOTE_CHARS = 200
 PACKAGED = "packaged"  # the version label of the packaged /opt/watchlist.yaml
+BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 
 
 class StoreUnavailable(RuntimeError):
@@ -67,7 +69,7 @@ class WatchlistLocation(BaseModel):
     @field_validator("bucket")
     @classmethod
     def _bucket_name(cls, value: str) -> str:
-        if not (3 <= len(value) <= 63) or not value.replace("-", "").replace(".", "").isalnum():
+        if not BUCKET_NAME.match(value):
             raise ValueError(f"not an S3 bucket name: {value!r}")
         return value
 
