@@ -12,7 +12,6 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from stormwatch import __version__
 from stormwatch.collector import collect_source, totals
-from stormwatch.config import cached_watchlist
 from stormwatch.events import CollectEvent
 from stormwatch.http import HttpClient
 from stormwatch.models import now_utc
@@ -22,6 +21,7 @@ from stormwatch.secrets import NoSecrets, SsmSecrets
 from stormwatch.settings import CollectSettings
 from stormwatch.sources import get_source
 from stormwatch.store import Store
+from stormwatch.watchlist_store import LiveWatchlist, running_watchlist
 
 logger = Logger()
 metrics = Metrics()
@@ -37,6 +37,8 @@ class Deps:
     store: Store
     http: Any
     clock: Any = now_utc
+    # the live watchlist (store + packaged fallback); None: the container's own
+    watchlist: LiveWatchlist | None = None
     # source credentials (stormwatch.secrets.Secrets); SSM in Lambda, none by default
     secrets: Any = field(default_factory=NoSecrets)
 
@@ -69,7 +71,7 @@ def _deadline(context: Any) -> float | None:
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = CollectEvent.model_validate(event)
     deps = deps_factory()
-    watchlist = cached_watchlist(str(deps.settings.watchlist_path))
+    watchlist = running_watchlist(deps.settings, deps.watchlist)
     topics = watchlist.topics_for_source(request.source)
     if request.topic:
         topics = [t for t in topics if t.name == request.topic]

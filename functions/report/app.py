@@ -16,7 +16,6 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from stormwatch.channels.base import Channel, JsonPoster
 from stormwatch.channels.registry import ChannelParts, build_channels
-from stormwatch.config import cached_watchlist
 from stormwatch.events import DigestEvent, StreamRecord
 from stormwatch.mailer import Mailer
 from stormwatch.models import now_utc
@@ -32,6 +31,7 @@ from stormwatch.runtime import aws_client, make_deliver
 from stormwatch.secrets import NoSecrets, Secrets, SsmSecrets
 from stormwatch.settings import ReportSettings
 from stormwatch.store import Store, notice_from_item, surge_from_item
+from stormwatch.watchlist_store import LiveWatchlist, running_watchlist
 
 logger = Logger()
 metrics = Metrics()
@@ -45,6 +45,8 @@ class Deps:
     mailer: Mailer
     dynamodb: Any
     clock: Any = now_utc
+    # the live watchlist (store + packaged fallback); None: the container's own
+    watchlist: LiveWatchlist | None = None
     # the local runner keeps every rendered e-mail to write it under out/
     keep_rendered: list | None = None
     # chat webhook URLs and signing secrets (SSM), the SNS client for SMS, the HTTP poster
@@ -84,7 +86,7 @@ deps_factory = _default_deps
 
 def _digests(event: dict[str, Any], deps: Deps, context: Any) -> ReportOutcome:
     request = DigestEvent.model_validate(event)
-    watchlist = cached_watchlist(str(deps.settings.watchlist_path))
+    watchlist = running_watchlist(deps.settings, deps.watchlist)
     when = request.scheduled_time or deps.clock()
     if request.topic:
         topics = [watchlist.topic(request.topic)]
@@ -112,7 +114,7 @@ def _digests(event: dict[str, Any], deps: Deps, context: Any) -> ReportOutcome:
 
 
 def _alerts(event: dict[str, Any], deps: Deps, context: Any) -> tuple[ReportOutcome, dict]:
-    watchlist = cached_watchlist(str(deps.settings.watchlist_path))
+    watchlist = running_watchlist(deps.settings, deps.watchlist)
     outcome = ReportOutcome()
     options: dict[str, Any] = {
         "deliver": deps.deliver(context),

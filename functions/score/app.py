@@ -14,7 +14,6 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from stormwatch import sentiment
-from stormwatch.config import cached_watchlist
 from stormwatch.events import StreamRecord
 from stormwatch.models import ScoredMention, now_utc
 from stormwatch.runtime import aws_client
@@ -27,6 +26,7 @@ from stormwatch.scoring import (
 )
 from stormwatch.settings import Settings
 from stormwatch.store import Store
+from stormwatch.watchlist_store import LiveWatchlist, running_watchlist
 
 logger = Logger()
 metrics = Metrics()
@@ -38,6 +38,8 @@ class Deps:
     settings: Settings
     store: Store
     clock: Any = now_utc
+    # the live watchlist (store + packaged fallback); None: the container's own
+    watchlist: LiveWatchlist | None = None
 
 
 @cache
@@ -57,7 +59,7 @@ deps_factory = _default_deps
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     deps = deps_factory()
-    watchlist = cached_watchlist(str(deps.settings.watchlist_path))
+    watchlist = running_watchlist(deps.settings, deps.watchlist)
     scored: dict[str, tuple[ScoredMention, str]] = {}  # sort key -> (scored, sequence number)
 
     def score_record(record: DynamoDBRecord) -> None:

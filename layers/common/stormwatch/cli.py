@@ -1,4 +1,4 @@
-"""The `stormwatch` command: run, demo, invoke, preview, check, sentiment, backtest."""
+"""The `stormwatch` command: run, demo, invoke, preview, check, sentiment, backtest, watchlist."""
 
 from __future__ import annotations
 
@@ -274,6 +274,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="replay the surge detector over a CSV series or a topic's stored history (--topic)",
     )
     backtest.set_defaults(func=cmd_backtest, passthrough=True)
+    from stormwatch import watchlist_cli
+
+    watchlist_cli.register(sub, default_watchlist)
     return parser
 
 

@@ -19,6 +19,12 @@ from typing import Any
 from stormwatch import local
 from stormwatch.config import cached_watchlist, load_watchlist
 from stormwatch.models import now_utc
+from stormwatch.watchlist_store import (
+    LOCAL_LOCATION,
+    LiveWatchlist,
+    WatchlistLocation,
+    WatchlistStore,
+)
 
 ERROR_CHARS = 160  # of a failing source's error in the per-step summary
 DEMO_NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
@@ -44,6 +50,8 @@ class CycleConfig:
     clock: Callable[[], datetime] = now_utc
     seed_baseline: bool = False
     sources: list[str] | None = None  # default: every source the watchlist uses
+    # the live watchlist on the endpoint; the file above is its first version and fallback
+    watchlist_location: str = LOCAL_LOCATION
 
 
 @dataclass
@@ -68,6 +76,7 @@ def _handler_env(config: CycleConfig) -> dict[str, str]:
         "TABLE_NAME": config.table_name,
         "STAGE": "local",
         "WATCHLIST_PATH": str(config.watchlist_path),
+        "WATCHLIST_LOCATION": config.watchlist_location,
         "TEMPLATES_DIR": str(config.templates_dir),
         "RETENTION_DAYS": "90",
         "CONTACT": config.contact,
@@ -147,6 +156,7 @@ def wire_handlers(
     handlers = {name: local.load_handler(name) for name in ("collect", "score", "report")}
     dynamodb = aws_client("dynamodb")
     store = Store(dynamodb, config.table_name, clock=config.clock)
+    live = LiveWatchlist(config.watchlist_path, watchlist_store(config.watchlist_location))
 
     collect_settings = CollectSettings()
     if config.replay_dir is not None:
@@ -166,8 +176,11 @@ def wire_handlers(
         http=http,
         clock=config.clock,
         secrets=secrets,
+        watchlist=live,
     )
-    score = handlers["score"].Deps(settings=Settings(), store=store, clock=config.clock)
+    score = handlers["score"].Deps(
+        settings=Settings(), store=store, clock=config.clock, watchlist=live
+    )
     report_settings = ReportSettings()
     rendered: list = []
     report = handlers["report"].Deps(
@@ -180,11 +193,39 @@ def wire_handlers(
         secrets=LocalChannelSecrets(secrets, receiver_url),
         sns=aws_client("sns"),
         poster=poster or JsonPoster(allow_loopback=True),
+        watchlist=live,
     )
     handlers["collect"].deps_factory = lambda: collect
     handlers["score"].deps_factory = lambda: score
     handlers["report"].deps_factory = lambda: report
-    return {"handlers": handlers, "store": store, "rendered": rendered}
+    return {"handlers": handlers, "store": store, "rendered": rendered, "watchlist": live}
+
+
+def watchlist_store(location: str) -> WatchlistStore:
+    from stormwatch.runtime import aws_client
+
+    return WatchlistStore(aws_client("s3"), WatchlistLocation.parse(location))
+
+
+def seed_watchlist(config: CycleConfig) -> str:
+    """Give the endpoint a versioned watchlist bucket; an empty one gets the watchlist file as
+    its first version. Returns what the run says about it."""
+    from stormwatch.config import WatchlistError
+
+    store = watchlist_store(config.watchlist_location)
+    store.ensure_bucket()
+    live = store.latest()
+    if live is not None:
+        return f"live version {live.version_id} from {store.location} (not {config.watchlist_path})"
+    try:
+        pushed = store.push(
+            config.watchlist_path.read_text(encoding="utf-8"),
+            file=str(config.watchlist_path),
+            note=f"first version, from {config.watchlist_path.name}",
+        )
+    except WatchlistError as exc:
+        return f"{config.watchlist_path} refused as a version, running it as the fallback: {exc}"
+    return f"{config.watchlist_path.name} pushed to {store.location} as version {pushed.version_id}"
 
 
 def run_cycle(config: CycleConfig, *, echo: Callable[[str], None] = print) -> CycleResult:
@@ -201,6 +242,8 @@ def run_cycle(config: CycleConfig, *, echo: Callable[[str], None] = print) -> Cy
         local.ensure_sender(config.sender)
         wired = wire_handlers(config, receiver.url)
         handlers, store = wired["handlers"], wired["store"]
+        echo(f"• watchlist {seed_watchlist(config)}")
+        watchlist = wired["watchlist"].get()
         stream = local.StreamReader(stream_arn)
         now = config.clock()
 

@@ -20,6 +20,8 @@ class Settings(BaseSettings):
     watchlist_path: Path = Field(
         default=Path("/opt/watchlist.yaml"), validation_alias="WATCHLIST_PATH"
     )
+    # s3://bucket/key of the live watchlist (stormwatch.watchlist_store); empty: the file only
+    watchlist_location: str = Field(default="", validation_alias="WATCHLIST_LOCATION")
     templates_dir: Path = Field(default=Path("/opt/templates"), validation_alias="TEMPLATES_DIR")
     # how long mentions and buckets live before DynamoDB's TTL removes them
     retention_days: int = Field(default=90, ge=1, validation_alias="RETENTION_DAYS")
