@@ -42,7 +42,6 @@ config = CycleConfig(
     out_dir=Path(sys.argv[1]),
     replay_dir=local.repo_path("demo", "recordings"),
     clock=lambda: DEMO_NOW,
-    seed_baseline=True,
 )
 result = run_cycle(config, echo=echo)
 print(json.dumps({

@@ -87,6 +87,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         deadline=deadline,
         # privacy: pseudonymous without its key raises here: nothing stored with handles
         pseudonymise=pseudonymiser_for(watchlist, deps.secrets),
+        backfill_days=request.backfill_days,
     )
     summary = totals(reports)
     metrics.add_metric(name="MentionsCollected", unit=MetricUnit.Count, value=summary["new"])

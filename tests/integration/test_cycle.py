@@ -24,7 +24,6 @@ def demo_run(tmp_path_factory):
         out_dir=out,
         replay_dir=local.repo_path("demo", "recordings"),
         clock=lambda: DEMO_NOW,
-        seed_baseline=True,
     )
     lines: list[str] = []
     result = run_cycle(config, echo=lines.append)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import ClassVar
 
-from stormwatch.models import Checkpoint, FetchResult, Mention, SourceNotice
+from stormwatch.models import BackfillProgress, Checkpoint, FetchResult, Mention, SourceNotice
 
 
 class MemoryStore:
@@ -40,6 +41,7 @@ class MemoryStore:
                 "cursor": cursor if cursor is not None else old.cursor,
                 "last_run": at,
                 "last_success": at,
+                "first_success": old.first_success or at,
                 "last_count": count,
                 "consecutive_failures": 0,
                 "total_count": old.total_count + count,
@@ -60,6 +62,10 @@ class MemoryStore:
         )
         return old.consecutive_failures + 1
 
+    def save_backfill(self, source: str, topic: str, progress: BackfillProgress) -> None:
+        old = self.get_checkpoint(source, topic)
+        self.checkpoint_rows[(source, topic)] = old.model_copy(update={"backfill": progress})
+
     def put_notice(self, notice: SourceNotice) -> bool:
         key = (notice.topic, notice.sort_key)
         if key in self.notices:
@@ -72,6 +78,7 @@ class MemoryStore:
 class ScriptedSource:
     """A source that returns prepared results (or raises) and records the cursors it got."""
 
+    history: ClassVar[timedelta] = timedelta(0)  # ScriptedHistorySource: one that can look back
     name: str = "fake"
     results: list = field(default_factory=list)
     seen_cursors: list = field(default_factory=list)

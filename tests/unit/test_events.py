@@ -23,6 +23,7 @@ EVENTS = Path(__file__).resolve().parents[2] / "events"
 # (one collect event per registered source: the registry is the list of sources)
 TARGETS = {
     **{f"collect_{name}.json": ("CollectFunction", "collect") for name in sorted(REGISTRY)},
+    "backfill_hackernews.json": ("CollectFunction", "collect"),  # stormwatch.backfill
     "score_mention_insert.json": ("ScoreFunction", "stream"),
     "report_digest.json": ("ReportFunction", "digest"),
     "report_digest_topic.json": ("ReportFunction", "digest"),

@@ -1,4 +1,5 @@
-"""The `stormwatch` command: run, demo, invoke, preview, check, sentiment, backtest, watchlist."""
+"""The `stormwatch` command: run, demo, backfill, invoke, preview, check, sentiment, backtest,
+watchlist."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from stormwatch import local
+from stormwatch.backfill import MAX_DAYS as BACKFILL_DAYS
 
 
 class UsageError(Exception):
@@ -79,7 +81,6 @@ def _cycle_config(args: argparse.Namespace, *, demo: bool):
     if demo:
         config.replay_dir = local.repo_path("demo", "recordings")
         config.clock = lambda: DEMO_NOW
-        config.seed_baseline = True
     return config
 
 
@@ -99,6 +100,39 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     print("stormwatch run — one live cycle (collect → score → report)")
     result = run_cycle(_cycle_config(args, demo=False))
+    return _finish(result)
+
+
+def _backfill_days(value: str) -> int:
+    days = int(value) if value.strip().isdigit() else 0
+    if not 1 <= days <= BACKFILL_DAYS:
+        raise argparse.ArgumentTypeError(
+            f"{value!r}: give whole days from 1 to {BACKFILL_DAYS} (the detector's baseline)"
+        )
+    return days
+
+
+def cmd_backfill(args: argparse.Namespace) -> int:
+    """One cycle that asks the topic's sources for its past days, then scores and reports."""
+    from stormwatch.config import WatchlistError, load_watchlist
+    from stormwatch.cycle import run_cycle
+
+    try:
+        known = [t.name for t in load_watchlist(args.watchlist).topics]
+    except WatchlistError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    if args.topic not in known:
+        print(f"no topic {args.topic!r} in {args.watchlist} (topics: {', '.join(known)})")
+        return 2
+    config = _cycle_config(args, demo=args.replay)
+    config.topic, config.backfill_days = args.topic, args.days
+    config.sources = [args.source] if args.source else None
+    print(
+        f"stormwatch backfill — {args.days} past day(s) of {args.topic!r} from every source "
+        "that can search its history (continues on later runs if it does not fit)"
+    )
+    result = run_cycle(config)
     return _finish(result)
 
 
@@ -236,6 +270,22 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--table", help="table name (default stormwatch-local)")
     run.add_argument("--sender", help="sender address known to the endpoint's SES")
     run.set_defaults(func=cmd_run)
+
+    backfill = sub.add_parser(
+        "backfill", help="fetch a topic's past days from every source that can search history"
+    )
+    common(backfill)
+    backfill.add_argument("--topic", required=True, help="the topic's name in the watchlist")
+    backfill.add_argument(
+        "--days", type=_backfill_days, default=BACKFILL_DAYS, help=f"1 to {BACKFILL_DAYS}"
+    )
+    backfill.add_argument("--source", help="one source only (default: every source of the topic)")
+    backfill.add_argument("--endpoint", help="use this AWS-compatible endpoint instead of moto")
+    backfill.add_argument("--table", help="table name (default stormwatch-local)")
+    backfill.add_argument(
+        "--replay", action="store_true", help="serve HTTP from demo/recordings (offline)"
+    )
+    backfill.set_defaults(func=cmd_backfill)
 
     invoke = sub.add_parser("invoke", help="run one handler with an event (like sam local invoke)")
     common(invoke)

@@ -13,11 +13,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from stormwatch import backfill
 from stormwatch.http import AccessRefused
 from stormwatch.models import (
     SOURCE_DOWN_AFTER_FAILURES,
+    BackfillProgress,
     Checkpoint,
     ErrorKind,
+    FetchResult,
     Mention,
     SourceNotice,
 )
@@ -41,6 +44,8 @@ class SourceRunReport:
     skipped: list[str] = field(default_factory=list)
     truncated: bool = False
     error: str | None = None
+    backfill: bool = False  # a step of a backfill, not the live run
+    backfill_done: bool = False  # the step finished the backfill
 
     @property
     def ok(self) -> bool:
@@ -59,6 +64,8 @@ class SourceRunReport:
             "skipped": len(self.skipped),
             "truncated": self.truncated,
             "error": self.error,
+            "backfill": self.backfill,
+            "backfill_done": self.backfill_done,
         }
 
 
@@ -87,24 +94,8 @@ def collect_topic(
         kind: ErrorKind = "refused" if isinstance(exc, AccessRefused) else ""
         _failed(store, checkpoint, report.error, now, kind)
         return report
-
-    matcher = compile_topic(topic)
-    report.fetched = len(result.mentions)
-    report.truncated = result.truncated
-    plausible, refused = _plausible(result.mentions, now)
-    report.skipped = (refused + list(result.skipped))[:MAX_REPORTED_SKIPS]
     try:
-        for mention in plausible:
-            if not matcher.matches(mention.full_text):
-                report.not_matching += 1
-                continue
-            if not _language_ok(mention, topic):
-                report.other_language += 1
-                continue
-            if store.put_mention(pseudonymise(mention) if pseudonymise else mention):
-                report.new += 1
-            else:
-                report.duplicates += 1
+        _keep(result, topic, store, report, now, pseudonymise)
     except Exception as exc:  # a write failed: keep the old checkpoint, the repeat is a no-op
         report.error = f"store: {type(exc).__name__}: {exc}"
         _failed(store, checkpoint, report.error, now)
@@ -119,6 +110,72 @@ def collect_topic(
         notes=report.skipped,
         truncated=result.truncated,
     )
+    return report
+
+
+def _keep(
+    result: FetchResult,
+    topic: Topic,
+    store: Any,
+    report: SourceRunReport,
+    now: datetime,
+    pseudonymise: Pseudonymise | None = None,
+) -> None:
+    """Store the fetched mentions that match the topic, counting each outcome in `report`;
+    `pseudonymise` (privacy: pseudonymous) replaces each author before anything is stored."""
+    matcher = compile_topic(topic)
+    report.fetched = len(result.mentions)
+    report.truncated = result.truncated
+    plausible, refused = _plausible(result.mentions, now)
+    report.skipped = (refused + list(result.skipped))[:MAX_REPORTED_SKIPS]
+    for mention in plausible:
+        if not matcher.matches(mention.full_text):
+            report.not_matching += 1
+        elif not _language_ok(mention, topic):
+            report.other_language += 1
+        elif store.put_mention(pseudonymise(mention) if pseudonymise else mention):
+            report.new += 1
+        else:
+            report.duplicates += 1
+
+
+def start_backfill(
+    source: Any, topic: Topic, store: Any, *, days: int, now: datetime
+) -> BackfillProgress | None:
+    """Ask `source` for the `days` before `now` for `topic` (replacing an unfinished request);
+    None when the source has no history to read."""
+    progress = backfill.plan(source.history, days=days, now=now)
+    if progress is not None:
+        store.save_backfill(source.name, topic.name, progress)
+    return progress
+
+
+def backfill_step(
+    source: Any,
+    topic: Topic,
+    store: Any,
+    http: Any,
+    *,
+    now: datetime,
+    deadline: float | None,
+    pseudonymise: Pseudonymise | None = None,
+) -> SourceRunReport | None:
+    """One step of the topic's open backfill, if it has one (see stormwatch.backfill). A
+    failed step keeps its progress and the live health; the next invocation tries again."""
+    progress = store.get_checkpoint(source.name, topic.name).backfill
+    if progress is None or progress.done:
+        return None
+    report = SourceRunReport(source=source.name, topic=topic.name, backfill=True)
+    cursor = backfill.step_cursor(progress, now)
+    try:
+        result = source.fetch(topic, cursor, http, now=now, deadline=deadline)
+        _keep(result, topic, store, report, now, pseudonymise)
+    except Exception as exc:  # a failed step loses nothing: the owed range stays owed
+        report.error = f"backfill: {type(exc).__name__}: {exc}"
+        return report
+    progress = backfill.advance(progress, result, now)
+    store.save_backfill(source.name, topic.name, progress)
+    report.backfill_done = progress.done
     return report
 
 
@@ -167,8 +224,12 @@ def collect_source(
     deadline: float | None = None,
     monotonic=time.monotonic,
     pseudonymise: Pseudonymise | None = None,
+    backfill_days: int | None = None,
 ) -> list[SourceRunReport]:
-    """Run one source for each topic; stop starting new topics when the time budget is spent."""
+    """Run one source for each topic; stop starting new topics when the time budget is spent.
+    Live collection first for every topic, then backfill steps with the time left: a topic
+    the source has never run for gets a backfill of backfill.MAX_DAYS, `backfill_days` asks
+    for one for every topic."""
     reports = []
     for topic in topics:
         if deadline is not None and monotonic() >= deadline:
@@ -180,11 +241,24 @@ def collect_source(
                 )
             )
             continue
+        days = backfill_days
+        if days is None and store.get_checkpoint(source.name, topic.name).last_run is None:
+            days = backfill.MAX_DAYS  # a new topic: its baseline comes from the past
+        if days:
+            start_backfill(source, topic, store, days=days, now=now)
         reports.append(
             collect_topic(
                 source, topic, store, http, now=now, deadline=deadline, pseudonymise=pseudonymise
             )
         )
+    for topic in topics:
+        if deadline is not None and monotonic() >= deadline:
+            break  # the backfill continues in the next invocation
+        step = backfill_step(
+            source, topic, store, http, now=now, deadline=deadline, pseudonymise=pseudonymise
+        )
+        if step is not None:
+            reports.append(step)
     return reports
 
 

@@ -12,7 +12,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,11 +30,6 @@ ERROR_CHARS = 160  # of a failing source's error in the per-step summary
 DEMO_NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 DEMO_SENDER = "stormwatch@example.com"
 DEMO_CONTACT = "https://github.com/stormwatch/stormwatch"
-# the demo's synthetic history (see local.seed_demo_baseline), per topic
-DEMO_BASELINE = {
-    "acme-cloud": {"mean_per_hour": 1.2, "negative_share": 0.15},
-    "deutsche-bahn": {"mean_per_hour": 2.5, "negative_share": 0.35},
-}
 
 
 @dataclass
@@ -48,16 +43,17 @@ class CycleConfig:
     endpoint: str | None = None  # None: embedded moto server
     replay_dir: Path | None = None  # recorded responses instead of live HTTP
     clock: Callable[[], datetime] = now_utc
-    seed_baseline: bool = False
     sources: list[str] | None = None  # default: every source the watchlist uses
     # the live watchlist on the endpoint; the file above is its first version and fallback
     watchlist_location: str = LOCAL_LOCATION
+    topic: str | None = None  # collect for this topic only
+    # ask every source for this many past days (new topics get a backfill anyway)
+    backfill_days: int | None = None
 
 
 @dataclass
 class CycleResult:
     endpoint: str = ""
-    baseline_hours: int = 0
     collected: list[dict[str, Any]] = field(default_factory=list)
     scored: int = 0
     score_batches: int = 0
@@ -241,46 +237,21 @@ def run_cycle(config: CycleConfig, *, echo: Callable[[str], None] = print) -> Cy
         stream_arn = local.ensure_table(config.table_name)
         local.ensure_sender(config.sender)
         wired = wire_handlers(config, receiver.url)
-        handlers, store = wired["handlers"], wired["store"]
+        handlers = wired["handlers"]
         echo(f"• watchlist {seed_watchlist(config)}")
         watchlist = wired["watchlist"].get()
         stream = local.StreamReader(stream_arn)
-        now = config.clock()
-
-        if config.seed_baseline:
-            for topic in watchlist.topics:
-                shape = DEMO_BASELINE.get(topic.name, {"mean_per_hour": 1.0, "negative_share": 0.2})
-                result.baseline_hours += local.seed_demo_baseline(
-                    store,
-                    topic.name,
-                    start=now - timedelta(days=21),
-                    end=now - timedelta(hours=36),
-                    **shape,
-                )
-            echo(
-                f"• seeded {result.baseline_hours} hourly buckets of synthetic history "
-                "(21 days, demo only) so the surge check has a baseline"
-            )
-            stream.read()  # bucket writes are not mentions; skip past them
 
         # 1. collect, per source, as the schedules would
-        sources = config.sources or sorted(
-            {s for t in watchlist.topics for s in t.sources.enabled()}
-        )
+        topics = [t for t in watchlist.topics if config.topic in (None, t.name)]
+        sources = config.sources or sorted({s for t in topics for s in t.sources.enabled()})
         for source in sources:
             context = local.FakeLambdaContext("stormwatch-collect")
-            response = handlers["collect"].lambda_handler({"source": source}, context)
+            event = {"source": source, "topic": config.topic, "backfill_days": config.backfill_days}
+            response = handlers["collect"].lambda_handler(event, context)
             for topic in response["topics"]:
                 result.collected.append(topic)
-                error = topic["error"] or ""
-                # one line per source: the whole error is in the digest's coverage section
-                short = error if len(error) <= ERROR_CHARS else error[: ERROR_CHARS - 1] + "…"
-                status = "ok" if topic["ok"] else f"FAILED ({short})"
-                echo(
-                    f"• collect {source:<13} {topic['topic']:<16} fetched {topic['fetched']:>3}, "
-                    f"new {topic['new']:>3}, not matching {topic['not_matching']:>2}, "
-                    f"skipped {topic['skipped']:>2} — {status}"
-                )
+                echo(_collect_line(source, topic))
 
         # 2. score: the stream's new mention inserts, in Lambda-sized batches
         records = stream.read()
@@ -351,6 +322,22 @@ def run_cycle(config: CycleConfig, *, echo: Callable[[str], None] = print) -> Cy
         if path.suffix == ".html" or path.parent.name == "channels":
             echo(f"• wrote    {path}")
     return result
+
+
+def _collect_line(source: str, topic: dict[str, Any]) -> str:
+    """One line per source, topic and kind of run (the whole error is in the digest's
+    coverage section)."""
+    error = topic["error"] or ""
+    short = error if len(error) <= ERROR_CHARS else error[: ERROR_CHARS - 1] + "…"
+    status = "ok" if topic["ok"] else f"FAILED ({short})"
+    if topic.get("backfill"):
+        status += ", backfill done" if topic.get("backfill_done") else ", backfill continues"
+    kind = "backfill" if topic.get("backfill") else "collect "
+    return (
+        f"• {kind} {source:<13} {topic['topic']:<16} fetched {topic['fetched']:>3}, "
+        f"new {topic['new']:>3}, not matching {topic['not_matching']:>2}, "
+        f"skipped {topic['skipped']:>2} — {status}"
+    )
 
 
 def write_channels(

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from stormwatch.backfill import BaselineCoverage, baseline_coverage
 from stormwatch.models import (
     ChannelHealth,
     Checkpoint,
@@ -36,6 +37,7 @@ from stormwatch.models import (
 )
 from stormwatch.sanitize import clean_text, safe_link
 from stormwatch.sentiment import SUPPORTED_LANGUAGES
+from stormwatch.sources import history_of
 from stormwatch.syndication import group_stories
 from stormwatch.watchlist import Topic
 
@@ -147,6 +149,34 @@ class SentimentSplit(_View):
         """(label, percent width) of the non-empty segments, for the HTML bar; sums to 100."""
         parts = [(lbl, self.share(lbl) * 100) for lbl in ("negative", "neutral", "positive")]
         return [(lbl, round(pct, 1)) for lbl, pct in parts if pct > 0]
+
+
+class BaselineNote(_View):
+    """Where the comparison's past came from when a backfill filled it: "baseline: 21 days
+    from backfill: hackernews, gdelt (no history: rss)"."""
+
+    days: int
+    backfilled: list[str]
+    no_history: list[str] = Field(default_factory=list)
+
+    @classmethod
+    def of(cls, coverage: BaselineCoverage, now: datetime) -> BaselineNote | None:
+        days = coverage.backfilled_days(now)
+        if not days:
+            return None
+        backfilled, no_history = _labels(coverage.backfilled), _labels(coverage.no_history)
+        return cls(days=days, backfilled=backfilled, no_history=no_history)
+
+    @classmethod
+    def from_evidence(cls, evidence: Any) -> BaselineNote | None:
+        """The note a surge's evidence carries (scoring.check_topic), if well-formed."""
+        if not isinstance(evidence, dict):
+            return None
+        days = _count_or_none(evidence.get("backfilled_days"))
+        backfilled = _labels(evidence.get("backfilled"))
+        if not days or not backfilled:
+            return None
+        return cls(days=days, backfilled=backfilled, no_history=_labels(evidence.get("no_history")))
 
 
 class SurgeItem(_View):
@@ -284,8 +314,10 @@ class DigestView(_Header):
     # the split per language, biggest first; empty unless the scored mentions span languages
     sentiment_by_language: list[LanguageSentiment] = Field(default_factory=list)
     verdict: Verdict
-    # mentions per day over the 7 days before the period (hourly buckets); None: no history
+    # mentions per day over the 7 days before the period (hourly buckets) that sources
+    # covered; None: no history
     week_average: float | None = None
+    baseline: BaselineNote | None = None  # the past came (partly) from a backfill
     chart: HourlyChart | None = None
     surges: list[SurgeItem] = Field(default_factory=list)  # open ones first
     surges_total: int = 0
@@ -362,6 +394,7 @@ class AlertView(_Header):
     stories: int | None = None  # distinct stories in the detector's window; None: not known
     samples: list[MentionItem] = Field(default_factory=list)
     playbook: Playbook = Field(default_factory=Playbook)
+    baseline: BaselineNote | None = None  # the baseline came (partly) from a backfill
 
 
 class NoticeView(_Header):
@@ -419,7 +452,10 @@ def build_digest(
     ]
     # open storms first, then the latest
     period_surges.sort(key=lambda s: (_is_open(s, topic, end), utc(s.detected_at)), reverse=True)
-    week_average = _week_average(buckets, start) if buckets is not None else None
+    coverage = baseline_coverage(sources, history_of())
+    week_average = (
+        _week_average(buckets, start, coverage.complete_from) if buckets is not None else None
+    )
     verdict = _verdict(
         topic,
         count=len(in_period),
@@ -468,6 +504,7 @@ def build_digest(
         sentiment_by_language=_split_by_language(in_period),
         verdict=verdict,
         week_average=week_average,
+        baseline=BaselineNote.of(coverage, end),
         chart=_chart(buckets, end, start, zone) if buckets is not None else None,
         surges=[
             _surge_item(s, zone, open_=_is_open(s, topic, end)) for s in period_surges[:LIST_CAP]
@@ -545,6 +582,7 @@ def build_alert(
         failing_sources=_labels(evidence.get("failing_sources")),
         failing_since=_failing_since(evidence.get("failing_since"), zone),
         stories=_count_or_none(evidence.get("stories")),
+        baseline=BaselineNote.from_evidence(evidence.get("baseline_coverage")),
         samples=[_sample_item(d, zone) for d in surge.sample_mentions[:LIST_CAP] if d],
         playbook=Playbook(
             owner=clean_text(playbook.owner, NAME_CHARS),
@@ -619,12 +657,20 @@ def _header(
     }
 
 
-def _week_average(buckets: list[HourBucket], start: datetime) -> float | None:
-    """Mentions per day in the 7 days before the period; None when none of them has data."""
-    week = [b for b in buckets if start - WEEK <= utc(b.hour) < start]
-    if not week:
+def _week_average(
+    buckets: list[HourBucket], start: datetime, complete_from: datetime | None = None
+) -> float | None:
+    """Mentions per day in the 7 days before the period, over the days the sources covered
+    (a topic added three days ago averages three days, not seven); None when less than a day
+    is covered or none of it has data."""
+    first = start - WEEK
+    if complete_from is not None and utc(complete_from) > first:
+        first = utc(complete_from)
+    days = (start - first) / timedelta(days=1)
+    week = [b for b in buckets if first <= utc(b.hour) < start]
+    if days < 1 or not week:
         return None
-    return sum(b.count for b in week) / 7
+    return sum(b.count for b in week) / days
 
 
 def _chart(

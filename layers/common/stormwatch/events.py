@@ -9,16 +9,21 @@ from typing import Any, Literal
 from boto3.dynamodb.types import TypeDeserializer
 from pydantic import BaseModel, ConfigDict, Field
 
+from stormwatch.backfill import MAX_DAYS as BACKFILL_MAX_DAYS
+
 _deserializer = TypeDeserializer()
 
 
 class CollectEvent(BaseModel):
-    """Input of the collect schedule: which source to run, optionally for one topic only."""
+    """Input of the collect schedule: which source to run, optionally for one topic only, and
+    optionally a backfill of that many past days (`{"source": "hackernews", "topic": "T",
+    "backfill_days": 28}`; stormwatch.backfill)."""
 
     model_config = ConfigDict(extra="ignore")
 
     source: str
     topic: str | None = None
+    backfill_days: int | None = Field(default=None, ge=1, le=BACKFILL_MAX_DAYS)
 
 
 class DigestEvent(BaseModel):

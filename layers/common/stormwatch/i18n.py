@@ -75,6 +75,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "vs_week": "vs. 7-day average",
         "per_day": "per day",
         "no_history": "no history yet",
+        "baseline": "Baseline",
+        "baseline_days_from_backfill": "days from backfill",
+        "baseline_no_history": "no history",
         "chart": "Last 7 days, by hour",
         "chart_hint": (
             "One bar per hour; red: negative mentions; shaded: the 24 hours of this digest."
@@ -245,6 +248,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "vs_week": "ggü. 7-Tage-Schnitt",
         "per_day": "pro Tag",
         "no_history": "noch keine Historie",
+        "baseline": "Vergleichsbasis",
+        "baseline_days_from_backfill": "Tage nachgeladen aus",
+        "baseline_no_history": "ohne Historie",
         "chart": "Letzte 7 Tage, pro Stunde",
         "chart_hint": (
             "Ein Balken pro Stunde; rot: negative Erwähnungen; hinterlegt: die 24 Stunden dieses "

@@ -11,16 +11,13 @@ from __future__ import annotations
 
 import importlib.util
 import logging
-import math
 import os
-import random
 import sys
 import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from pathlib import Path
 from types import ModuleType
 from typing import Any, ClassVar
@@ -28,7 +25,6 @@ from typing import Any, ClassVar
 import boto3
 
 from stormwatch.events import StreamRecord
-from stormwatch.models import HourBucket, hour_key, utc
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 STREAM_BATCH_SIZE = 100  # as BatchSize in template.yaml
@@ -301,53 +297,6 @@ def load_handler(function: str) -> ModuleType:
     return module
 
 
-def seed_demo_baseline(
-    store: Any,
-    topic: str,
-    *,
-    start: datetime,
-    end: datetime,
-    mean_per_hour: float,
-    negative_share: float,
-    seed: int = 7,
-) -> int:
-    """Write synthetic hourly counts for [start, end) so the surge check has history.
-
-    Only the offline demo does this (it says so when it runs): a fresh store has no past, and a
-    detector that needs a baseline would otherwise have nothing to compare with. Counts follow
-    a daily curve with noise from a seeded generator, so every demo run is identical.
-    """
-    rng = random.Random(f"{seed}:{topic}")  # noqa: S311 - demo data, not security
-    hour = utc(start).replace(minute=0, second=0, microsecond=0)
-    buckets: list[tuple[HourBucket, list[str]]] = []
-    while hour < end:
-        # busiest mid-afternoon UTC, quietest at night
-        daily = 1 + 0.6 * math.sin(2 * math.pi * (hour.hour - 9) / 24)
-        count = max(0, round(rng.gauss(mean_per_hour * daily, (mean_per_hour * daily) ** 0.5)))
-        if count:
-            negative = sum(1 for _ in range(count) if rng.random() < negative_share)
-            authors = max(1, count - rng.randint(0, max(0, count // 4)))
-            positive = (count - negative) // 2
-            buckets.append(
-                (
-                    HourBucket(
-                        topic=topic,
-                        hour=hour,
-                        count=count,
-                        negative=negative,
-                        positive=positive,
-                        neutral=count - negative - positive,
-                        engagement=count * rng.randint(1, 6),
-                        by_source={"baseline": count},
-                    ),
-                    [f"demo-{hour_key(hour)}-{i}" for i in range(authors)],
-                )
-            )
-        hour += timedelta(hours=1)
-    store.put_baseline_buckets(buckets)
-    return len(buckets)
-
-
 def write_emails(rendered: list[tuple[str, Any]], out_dir: Path) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = []
@@ -462,7 +411,6 @@ __all__ = [
     "matches_filter",
     "put_stream_images",
     "repo_path",
-    "seed_demo_baseline",
     "ses_accepted",
     "sms_accepted",
     "write_emails",

@@ -134,6 +134,34 @@ SourceHealth = Literal["ok", "degraded", "down", "refused", "never-run"]
 ErrorKind = Literal["", "refused"]
 
 
+class BackfillProgress(BaseModel):
+    """A backfill of one source for one topic: the past `(since, until]` asked for, and the part
+    `owed` (epoch seconds `(lo, hi]`) still unread. Sources read newest first, so everything
+    above `owed` is read; None: done. Kept on the checkpoint, apart from the live cursor."""
+
+    since: datetime
+    until: datetime
+    owed: tuple[int, int] | None = None
+    steps: int = 0  # invocations that worked on it
+    done_at: datetime | None = None
+
+    @field_validator("since", "until")
+    @classmethod
+    def _bounds_utc(cls, value: datetime) -> datetime:
+        return utc(value)
+
+    @property
+    def done(self) -> bool:
+        return self.owed is None
+
+    @property
+    def covered_from(self) -> datetime:
+        """Everything from here to `until` has been read."""
+        if self.owed is None:
+            return self.since
+        return datetime.fromtimestamp(self.owed[1], tz=UTC)
+
+
 class Checkpoint(BaseModel):
     """Where a source left off for a topic, plus its health. Stored at SRC#<source> / C#<topic>."""
 
@@ -152,6 +180,24 @@ class Checkpoint(BaseModel):
     # whether it stopped before catching up; the digest shows them as "degraded"
     last_notes: list[str] = Field(default_factory=list)
     last_truncated: bool = False
+    # the first successful run: live collection covers the hours from here on (None: not
+    # known, a checkpoint written before this was kept)
+    first_success: datetime | None = None
+    backfill: BackfillProgress | None = None
+
+    def covered_from(self) -> datetime | None:
+        """The earliest time this source has read everything from, live or by backfill; None
+        when not known (the source never succeeded, or an old checkpoint)."""
+        starts = [t for t in (self.first_success, self.backfill_start()) if t is not None]
+        return utc(min(starts)) if starts else None
+
+    def backfill_start(self) -> datetime | None:
+        """Where the backfilled part begins: it joins the live part only when the read range
+        reaches up to the first live run."""
+        b = self.backfill
+        if b is None or (self.first_success is not None and b.until < utc(self.first_success)):
+            return None
+        return b.covered_from
 
     def health(self, since: datetime | None = None) -> SourceHealth:
         """never-run / refused (failing because the platform refuses the client) / down

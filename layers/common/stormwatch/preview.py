@@ -119,7 +119,6 @@ def run_previews(
             _reset_embedded(url)  # the embedded server's state lives in this process
             config.replay_dir = local.repo_path("demo", "recordings")
             config.clock = lambda: DEMO_NOW
-            config.seed_baseline = True
             with tempfile.TemporaryDirectory() as scratch:
                 config.out_dir = Path(scratch)
                 run_cycle(config, echo=lambda _line: None)

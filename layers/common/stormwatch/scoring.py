@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from stormwatch.backfill import baseline_coverage
 from stormwatch.models import (
     Checkpoint,
     HourBucket,
@@ -23,6 +24,7 @@ from stormwatch.models import (
     utc,
 )
 from stormwatch.query import normalize
+from stormwatch.sources import history_of
 from stormwatch.surge import EpisodeState, Point, evaluate, settings_for
 from stormwatch.syndication import story_keys
 from stormwatch.watchlist import Topic, Watchlist
@@ -125,15 +127,20 @@ def hourly_points(
     start: datetime,
     end: datetime,
     incomplete_from: datetime | None = None,
+    complete_from: datetime | None = None,
 ) -> list[Point]:
-    """Buckets -> one Point per hour from start to end inclusive, zeros where nothing came."""
+    """Buckets -> one Point per hour from start to end inclusive, zeros where nothing came.
+    Hours from `incomplete_from` on (a failing source) and hours that start before
+    `complete_from` (not yet wholly read by every source that can look back) are incomplete."""
     by_hour = {b.hour: b for b in buckets}
     points = []
     hour = utc(start).replace(minute=0, second=0, microsecond=0)
     last = utc(end).replace(minute=0, second=0, microsecond=0)
     while hour <= last:
         bucket = by_hour.get(hour)
-        complete = incomplete_from is None or hour < incomplete_from
+        complete = (incomplete_from is None or hour < incomplete_from) and (
+            complete_from is None or hour >= complete_from
+        )
         if bucket:
             points.append(
                 Point(
@@ -191,11 +198,19 @@ def check_topic(store: Any, topic: Topic, *, now: datetime) -> Surge | None:
     )
     start = now - HISTORY
     buckets = store.buckets_between(topic.name, start, now)
+    checkpoints = store.checkpoints(topic.name, topic.sources.enabled())
     # a source that is failing right now leaves the hours since its last success incomplete
-    failing = [
-        c for c in store.checkpoints(topic.name, topic.sources.enabled()) if c.consecutive_failures
-    ]
-    points = hourly_points(buckets, start, now, incomplete_from=incomplete_from(failing, now))
+    failing = [c for c in checkpoints if c.consecutive_failures]
+    # hours before every source that can look back has read them (live or backfilled) are
+    # not baseline: a new topic's past is "no data yet", not zero
+    coverage = baseline_coverage(checkpoints, history_of())
+    points = hourly_points(
+        buckets,
+        start,
+        now,
+        incomplete_from=incomplete_from(failing, now),
+        complete_from=coverage.complete_from,
+    )
     last = store.latest_surge(topic.name, since=now - timedelta(days=7))
     state = None
     if last is not None:
@@ -214,6 +229,7 @@ def check_topic(store: Any, topic: Topic, *, now: datetime) -> Surge | None:
     )
     evidence = dict(alarm.evidence)
     evidence.update(_drivers(recent))
+    evidence["baseline_coverage"] = coverage.evidence(now)
     if failing:
         evidence["failing_sources"] = [c.source for c in failing]
         evidence["failing_since"] = {

@@ -30,6 +30,7 @@ from botocore.exceptions import ClientError
 from stormwatch.events import deserialize_image as from_ddb
 from stormwatch.models import (
     AUTHOR_KEY_CHARS,
+    BackfillProgress,
     ChannelHealth,
     Checkpoint,
     ErrorKind,
@@ -380,7 +381,7 @@ class Store:
         return buckets
 
     def put_baseline_buckets(self, buckets: Sequence[tuple[HourBucket, list[str]]]) -> None:
-        """Write whole buckets at once (the offline demo's synthetic history; imports)."""
+        """Write whole buckets at once (imports of history; tests)."""
         requests = [{"PutRequest": {"Item": self._bucket_item(b, a)}} for b, a in buckets]
         for start in range(0, len(requests), 25):  # BatchWriteItem's limit
             pending = {self.table_name: requests[start : start + 25]}
@@ -507,6 +508,7 @@ class Store:
         }
         expression = (
             "SET last_run = :at, last_success = :at, last_count = :n,"
+            " first_success = if_not_exists(first_success, :at),"
             " consecutive_failures = :zero, last_notes = :notes, last_truncated = :trunc"
             " ADD total_count :n"
         )
@@ -514,6 +516,16 @@ class Store:
             expression = expression.replace("SET ", "SET #cursor = :cursor, ", 1)
             values[":cursor"] = _to_ddb(cursor)
         self._update_checkpoint(source, topic, expression, values, cursor is not None)
+
+    def save_backfill(self, source: str, topic: str, progress: BackfillProgress) -> None:
+        """Keep a backfill's progress on the checkpoint, beside (never in) the live cursor."""
+        self._update_checkpoint(
+            source,
+            topic,
+            "SET backfill = :backfill",
+            {":backfill": _to_ddb(progress.model_dump(mode="json"))},
+            False,
+        )
 
     def record_failure(
         self, source: str, topic: str, *, error: str, at: datetime, kind: ErrorKind = ""

@@ -8,15 +8,17 @@ A source that needs collaborators beyond the per-call HTTP client gets them when
 - `state`: a `stormwatch.secrets.SourceState` (the Store in Lambda; None when not given) for
   values kept between runs that are not a per-topic cursor, e.g. a login session.
 
-To add a source: its class (with `name` and `secret_names`), one `Registered` line below, its
-options as a field of `stormwatch.watchlist.Sources`, a collect schedule in template.yaml and
-`events/collect_<name>.json`; tests/infrastructure/test_source_registry.py checks they agree.
+To add a source: its class (with `name`, `secret_names` and `history`), one `Registered` line
+below, its options as a field of `stormwatch.watchlist.Sources`, a collect schedule in
+template.yaml and `events/collect_<name>.json`; tests/infrastructure/test_source_registry.py
+checks they agree.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from stormwatch.secrets import DeclaredSecrets, NoSecrets, Secrets, SourceState
 from stormwatch.sources.base import Source
@@ -67,6 +69,11 @@ REGISTRY: dict[str, Registered] = {
 FACTORIES: dict[str, SourceFactory] = {name: entry.build for name, entry in REGISTRY.items()}
 
 
+def history_of() -> dict[str, timedelta]:
+    """How far back each source can search (its class declares it; stormwatch.backfill)."""
+    return {name: entry.cls.history for name, entry in REGISTRY.items()}
+
+
 def declared_secrets() -> list[str]:
     """Every secret any source declares: what the collect function may read from SSM."""
     return sorted({name for entry in REGISTRY.values() for name in entry.secret_names})
@@ -101,4 +108,5 @@ __all__ = [
     "SourceFactory",
     "declared_secrets",
     "get_source",
+    "history_of",
 ]

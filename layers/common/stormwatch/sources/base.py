@@ -74,6 +74,11 @@ class Source(Protocol):
     # the SSM parameters (short names, "reddit/client_id") the source may read: the one list
     # that the collect function's IAM policy and `get_source`'s guard are checked against
     secret_names: ClassVar[tuple[str, ...]]
+    # how far back the source can search (timedelta(0): no history; its hours before the
+    # first run are "no history", not zero). A source with history reads an owed range in its
+    # cursor, `{"high": <epoch>, "gap": [lo, hi]}` (stormwatch.sources.window): that is how a
+    # backfill asks it for the past (stormwatch.backfill)
+    history: ClassVar[timedelta]
 
     def fetch(
         self,

@@ -263,6 +263,8 @@ class BlueskySource:
 
     name = "bluesky"
     secret_names: ClassVar[tuple[str, ...]] = ("bluesky/handle", "bluesky/app_password")
+    # searchPosts has since/until: a backfill is not built yet
+    history: ClassVar[timedelta] = timedelta(0)
 
     def __init__(
         self,

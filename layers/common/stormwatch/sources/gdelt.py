@@ -216,6 +216,8 @@ class GdeltSource:
 
     name = "gdelt"
     secret_names: ClassVar[tuple[str, ...]] = ()
+    # GDELT's rolling three months, a day of margin
+    history: ClassVar[timedelta] = timedelta(days=WINDOW_DAYS - 1)
 
     def __init__(
         self,

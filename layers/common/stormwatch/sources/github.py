@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 from pydantic import ValidationError
@@ -165,6 +165,8 @@ class GitHubSource(KeyedSource):
 
     name = "github"
     secret_names: ClassVar[tuple[str, ...]] = ("github/token",)
+    # the issue search filters by creation date, any age
+    history: ClassVar[timedelta] = timedelta(days=3650)
 
     def fetch(
         self,

@@ -36,7 +36,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 from pydantic import ValidationError
@@ -215,6 +215,8 @@ class HackerNewsSource:
 
     name = "hackernews"
     secret_names: ClassVar[tuple[str, ...]] = ()
+    # Algolia indexes the whole archive
+    history: ClassVar[timedelta] = timedelta(days=3650)
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self.clock = clock

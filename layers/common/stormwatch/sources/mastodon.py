@@ -37,7 +37,7 @@ import json
 import re
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, ClassVar
 from urllib.parse import parse_qs, quote, urlsplit
 
@@ -142,6 +142,8 @@ class MastodonSource:
 
     name = "mastodon"
     secret_names: ClassVar[tuple[str, ...]] = ()
+    # tag timelines page back with max_id: a backfill is not built yet
+    history: ClassVar[timedelta] = timedelta(0)
 
     def __init__(
         self,

@@ -43,7 +43,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from html import unescape
 from importlib import metadata
 from typing import Any, ClassVar
@@ -278,6 +278,8 @@ class RedditSource:
         "reddit/client_secret",
         "reddit/username",
     )
+    # listings serve the newest ~1,000 items; search has no date window
+    history: ClassVar[timedelta] = timedelta(0)
 
     def __init__(
         self,

@@ -272,6 +272,8 @@ class RssSource:
 
     name = "rss"
     secret_names: ClassVar[tuple[str, ...]] = ()
+    # a feed serves only its latest items
+    history: ClassVar[timedelta] = timedelta(0)
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self.clock = clock

@@ -34,7 +34,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 from pydantic import ValidationError
@@ -137,6 +137,8 @@ class StackExchangeSource(KeyedSource):
 
     name = "stackexchange"
     secret_names: ClassVar[tuple[str, ...]] = ("stackexchange/key",)
+    # the search filters by creation date, any age
+    history: ClassVar[timedelta] = timedelta(days=3650)
 
     def fetch(
         self,
