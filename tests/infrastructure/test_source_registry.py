@@ -96,3 +96,22 @@ def test_a_source_reads_only_the_secrets_it_declares(name):
     foreign = next(s for s in declared_secrets() if s not in REGISTRY[name].secret_names)
     with pytest.raises(UndeclaredSecret, match=rf"{name}.*{foreign}"):
         view.get(foreign)
+
+
+def test_each_source_declares_on_its_own_class_how_far_back_it_can_search():
+    """Given every registered source
+    When its history is read
+    Then its own class declares it (not inherited by accident), as a non-negative timedelta,
+    and GDELT's stays inside its rolling three-month window (what a backfill may ask of it)."""
+    from datetime import timedelta
+
+    from stormwatch.sources import history_of
+    from stormwatch.sources.gdelt import WINDOW_DAYS
+
+    for name, entry in REGISTRY.items():
+        assert "history" in vars(entry.cls), f"{name} does not declare its history"
+        assert isinstance(entry.cls.history, timedelta) and entry.cls.history >= timedelta(0)
+    history = history_of()
+    assert set(history) == set(REGISTRY)
+    assert timedelta(0) < history["gdelt"] < timedelta(days=WINDOW_DAYS)
+    assert history["rss"] == timedelta(0)

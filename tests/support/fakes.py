@@ -66,6 +66,12 @@ class MemoryStore:
         old = self.get_checkpoint(source, topic)
         self.checkpoint_rows[(source, topic)] = old.model_copy(update={"backfill": progress})
 
+    def count_backfill_scored(self, source: str, topic: str, count: int) -> None:
+        old = self.get_checkpoint(source, topic)
+        self.checkpoint_rows[(source, topic)] = old.model_copy(
+            update={"backfill_scored": old.backfill_scored + count}
+        )
+
     def put_notice(self, notice: SourceNotice) -> bool:
         key = (notice.topic, notice.sort_key)
         if key in self.notices:
@@ -78,7 +84,7 @@ class MemoryStore:
 class ScriptedSource:
     """A source that returns prepared results (or raises) and records the cursors it got."""
 
-    history: ClassVar[timedelta] = timedelta(0)  # ScriptedHistorySource: one that can look back
+    history: ClassVar[timedelta] = timedelta(0)  # cannot look back (see stormwatch.backfill)
     name: str = "fake"
     results: list = field(default_factory=list)
     seen_cursors: list = field(default_factory=list)

@@ -116,7 +116,7 @@ class BaselineCoverage:
 
 
 def baseline_coverage(
-    checkpoints: Iterable[Checkpoint], history: Mapping[str, timedelta]
+    checkpoints: Iterable[Checkpoint], history: Mapping[str, timedelta], now: datetime
 ) -> BaselineCoverage:
     """The hour from which every source that can look back has read everything (live or by
     backfill): a backfilled hour is baseline only where coverage is complete.
@@ -125,17 +125,17 @@ def baseline_coverage(
     run is missing ("no history", not zero). They do not hold the baseline back, or a topic
     with an RSS feed could never use a backfill; the baseline is then low by their share for
     its first days. A topic with no source that can look back is complete from its sources'
-    first runs. A source whose coverage is not known (never succeeded, or a checkpoint older
-    than this rule) is left out."""
+    first runs. A source that has never run holds the baseline at `now`; one whose coverage is
+    not known (it ran but never succeeded, or a checkpoint older than this rule) is left out."""
     checkpoints = list(checkpoints)
     deep = [c for c in checkpoints if history.get(c.source, timedelta(0))]
     shallow = [c for c in checkpoints if c not in deep]
     judged = deep or shallow
-    starts = [start for c in judged if (start := c.covered_from()) is not None]
+    starts = [start for c in judged if (start := c.covered_from(now)) is not None]
     backfilled = sorted(
         c.source
         for c in deep
-        if (start := c.backfill_start()) is not None
+        if (start := c.backfill_start(now)) is not None
         and (c.first_success is None or start < utc(c.first_success))
     )
     return BaselineCoverage(

@@ -146,6 +146,8 @@ def start_backfill(
     None when the source has no history to read."""
     progress = backfill.plan(source.history, days=days, now=now)
     if progress is not None:
+        scored = store.get_checkpoint(source.name, topic.name).backfill_scored
+        progress = progress.model_copy(update={"expected_scored": scored})
         store.save_backfill(source.name, topic.name, progress)
     return progress
 
@@ -169,11 +171,14 @@ def backfill_step(
     cursor = backfill.step_cursor(progress, now)
     try:
         result = source.fetch(topic, cursor, http, now=now, deadline=deadline)
-        _keep(result, topic, store, report, now, pseudonymise)
+        marked = [m.model_copy(update={"backfill": True}) for m in result.mentions]
+        marked_result = result.model_copy(update={"mentions": marked})
+        _keep(marked_result, topic, store, report, now, pseudonymise)
     except Exception as exc:  # a failed step loses nothing: the owed range stays owed
         report.error = f"backfill: {type(exc).__name__}: {exc}"
         return report
     progress = backfill.advance(progress, result, now)
+    progress.expected_scored += report.new
     store.save_backfill(source.name, topic.name, progress)
     report.backfill_done = progress.done
     return report

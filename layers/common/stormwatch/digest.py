@@ -452,7 +452,7 @@ def build_digest(
     ]
     # open storms first, then the latest
     period_surges.sort(key=lambda s: (_is_open(s, topic, end), utc(s.detected_at)), reverse=True)
-    coverage = baseline_coverage(sources, history_of())
+    coverage = baseline_coverage(sources, history_of(), utc(now))
     week_average = (
         _week_average(buckets, start, coverage.complete_from) if buckets is not None else None
     )

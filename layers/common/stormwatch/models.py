@@ -8,7 +8,7 @@ the edge with the field named instead of deep inside the pipeline.
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -58,6 +58,9 @@ class Mention(BaseModel):
     engagement: int = Field(default=0, ge=0)
     # where the item came from inside the source, e.g. an RSS feed's title or "story"/"comment"
     channel: str = ""
+    # read by a backfill (stormwatch.backfill): the scorer counts it, so the baseline uses the
+    # backfilled hours only once all of them are scored
+    backfill: bool = False
 
     @field_validator("published")
     @classmethod
@@ -130,6 +133,8 @@ class ScoredMention(BaseModel):
 SOURCE_DOWN_AFTER_FAILURES = 3
 # "refused": the platform refuses this client (an app without its approval, keyless access
 # refused from this network); waiting does not help, approval or credentials do
+# a finished backfill counts for the baseline at the latest this long after it finished
+BACKFILL_SETTLE = timedelta(hours=1)
 SourceHealth = Literal["ok", "degraded", "down", "refused", "never-run"]
 ErrorKind = Literal["", "refused"]
 
@@ -144,6 +149,8 @@ class BackfillProgress(BaseModel):
     owed: tuple[int, int] | None = None
     steps: int = 0  # invocations that worked on it
     done_at: datetime | None = None
+    # the checkpoint's `backfill_scored` once every mention this backfill stored is scored
+    expected_scored: int = 0
 
     @field_validator("since", "until")
     @classmethod
@@ -184,20 +191,29 @@ class Checkpoint(BaseModel):
     # known, a checkpoint written before this was kept)
     first_success: datetime | None = None
     backfill: BackfillProgress | None = None
+    backfill_scored: int = 0  # backfilled mentions the scorer has counted, ever
 
-    def covered_from(self) -> datetime | None:
-        """The earliest time this source has read everything from, live or by backfill; None
-        when not known (the source never succeeded, or an old checkpoint)."""
-        starts = [t for t in (self.first_success, self.backfill_start()) if t is not None]
+    def covered_from(self, now: datetime) -> datetime | None:
+        """The earliest time this source has read (and the scorer counted) everything from,
+        live or by backfill; `now` for a source that has never run; None when not known (it
+        ran but never succeeded, or the checkpoint is older than this rule)."""
+        if self.last_run is None:
+            return utc(now)
+        starts = [t for t in (self.first_success, self.backfill_start(now)) if t is not None]
         return utc(min(starts)) if starts else None
 
-    def backfill_start(self) -> datetime | None:
-        """Where the backfilled part begins: it joins the live part only when the read range
-        reaches up to the first live run."""
+    def backfill_start(self, now: datetime) -> datetime | None:
+        """Where the backfilled part begins. It joins the live part only when the range read
+        reaches up to the first live run, and counts once the scorer has counted what it
+        stored (the stream may deliver the backfill after the live mentions) or, should a
+        count be lost, BACKFILL_SETTLE after it finished."""
         b = self.backfill
         if b is None or (self.first_success is not None and b.until < utc(self.first_success)):
             return None
-        return b.covered_from
+        settled = self.backfill_scored >= b.expected_scored or (
+            b.done_at is not None and utc(now) - b.done_at >= BACKFILL_SETTLE
+        )
+        return b.covered_from if settled else None
 
     def health(self, since: datetime | None = None) -> SourceHealth:
         """never-run / refused (failing because the platform refuses the client) / down

@@ -60,6 +60,7 @@ def mention_from_image(image: dict[str, Any]) -> Mention:
         lang=image.get("lang"),
         engagement=int(image.get("engagement", 0)),
         channel=image.get("channel", ""),
+        backfill=bool(image.get("backfill", False)),
     )
 
 
@@ -94,6 +95,8 @@ class BatchWrite:
     # scored, and its surge check (idempotent) must still run, or a surge whose write failed
     # on the first delivery would never be written
     topics: set[str] = field(default_factory=set)
+    # newly scored backfilled mentions per (source, topic): the backfill's coverage counts them
+    backfilled: Counter[tuple[str, str]] = field(default_factory=Counter)
 
 
 def write_scores(store: Any, scored: Iterable[ScoredMention]) -> BatchWrite:
@@ -119,6 +122,17 @@ def write_scores(store: Any, scored: Iterable[ScoredMention]) -> BatchWrite:
             continue
         outcome.written += len(result.written)
         outcome.repeats += len(result.already_scored)
+        written = set(result.written)
+        outcome.backfilled.update(
+            (i.mention.source, topic)
+            for i in items
+            if i.mention.backfill and i.mention.sort_key in written
+        )
+    for (source, topic), count in outcome.backfilled.items():
+        try:
+            store.count_backfill_scored(source, topic, count)
+        except Exception:  # the scores stand; the backfill then counts after BACKFILL_SETTLE
+            continue
     return outcome
 
 
@@ -203,7 +217,7 @@ def check_topic(store: Any, topic: Topic, *, now: datetime) -> Surge | None:
     failing = [c for c in checkpoints if c.consecutive_failures]
     # hours before every source that can look back has read them (live or backfilled) are
     # not baseline: a new topic's past is "no data yet", not zero
-    coverage = baseline_coverage(checkpoints, history_of())
+    coverage = baseline_coverage(checkpoints, history_of(), now)
     points = hourly_points(
         buckets,
         start,

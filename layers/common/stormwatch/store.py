@@ -188,6 +188,8 @@ class Store:
             item["url"] = mention.url
         if mention.lang:
             item["lang"] = mention.lang
+        if mention.backfill:
+            item["backfill"] = True
         return self._put_new(item)
 
     def _put_new(self, item: dict[str, Any]) -> bool:
@@ -526,6 +528,12 @@ class Store:
             {":backfill": _to_ddb(progress.model_dump(mode="json"))},
             False,
         )
+
+    def count_backfill_scored(self, source: str, topic: str, count: int) -> None:
+        """Add `count` backfilled mentions the scorer newly scored (Checkpoint.backfill_start)."""
+        expression = "SET backfill_scored = if_not_exists(backfill_scored, :zero) + :n"
+        values = {":n": _to_ddb(count), ":zero": _to_ddb(0)}
+        self._update_checkpoint(source, topic, expression, values, False)
 
     def record_failure(
         self, source: str, topic: str, *, error: str, at: datetime, kind: ErrorKind = ""
