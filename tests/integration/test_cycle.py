@@ -46,6 +46,27 @@ def test_demo_cycle_collects_scores_and_mails_without_failures(demo_run):
     assert any(line.startswith("• score") for line in lines)
 
 
+def test_the_demo_backfills_its_history_from_recordings_instead_of_inventing_buckets(demo_run):
+    # Given the demo's fresh store: every topic is new to every source
+    result, lines, out = demo_run
+    # Then each source that can search its history read the 28 days before the clock from the
+    # recorded responses, in one step, and nothing was seeded
+    backfilled = {(c["source"], c["topic"]) for c in result.collected if c["backfill"]}
+    assert backfilled == {
+        ("gdelt", "acme-cloud"),
+        ("gdelt", "deutsche-bahn"),
+        ("github", "acme-cloud"),
+        ("hackernews", "acme-cloud"),
+        ("stackexchange", "acme-cloud"),
+    }
+    assert all(c["backfill_done"] and c["new"] > 0 for c in result.collected if c["backfill"])
+    assert not any("synthetic" in line or "seeded" in line for line in lines)
+    # And the digest says where its baseline came from, and averages the backfilled days
+    digest = (out / "digest-acme-cloud-2026-11-25.txt").read_text(encoding="utf-8")
+    assert "Baseline: 28 days from backfill: gdelt, github, hackernews, stackexchange" in digest
+    assert "vs. 7-day average" in digest
+
+
 def test_demo_outage_burst_raises_one_alert_for_acme_cloud(demo_run):
     # Given the recorded burst of AcmeCloud outage complaints on top of a quiet baseline
     result, _, _ = demo_run

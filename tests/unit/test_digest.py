@@ -735,3 +735,31 @@ def test_the_split_per_language_is_rendered_in_both_e_mail_languages(lang, headi
         assert heading in body
         assert french in body
         assert "100" in body.split(french, 1)[1][:40]  # its negative share
+
+
+def test_a_new_topic_averages_the_days_its_sources_covered_and_says_they_were_backfilled():
+    """Given a topic whose feed first ran 3 days before the period and whose Hacker News
+    collector backfilled 3 days back too, with 10 mentions a day in them
+    When the digest is built
+    Then the 7-day average is 10 a day (3 covered days, not 30 over 7), and the digest says
+    where the baseline came from."""
+    from stormwatch.models import BackfillProgress
+
+    start = DAY_START - timedelta(days=3)
+    backfilled = Checkpoint(
+        source="hackernews",
+        topic="acme-cloud",
+        last_run=NOW,
+        first_success=DAY_START,
+        backfill=BackfillProgress(since=start, until=DAY_START, owed=None, done_at=DAY_START),
+    )
+    feed = ok_checkpoint("rss").model_copy(update={"first_success": DAY_START})
+    week = [bucket(24 + h, 10) for h in range(1, 3 * 24, 24)]
+    assert len(week) == 3
+
+    view = digest(mentions=many(5, "neutral"), buckets=week, sources=[backfilled, feed])
+
+    assert view.week_average == pytest.approx(10.0)
+    assert view.baseline is not None
+    assert (view.baseline.days, view.baseline.backfilled) == (4, ["hackernews"])
+    assert view.baseline.no_history == ["rss"]

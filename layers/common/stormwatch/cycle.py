@@ -332,7 +332,7 @@ def _collect_line(source: str, topic: dict[str, Any]) -> str:
     status = "ok" if topic["ok"] else f"FAILED ({short})"
     if topic.get("backfill"):
         status += ", backfill done" if topic.get("backfill_done") else ", backfill continues"
-    kind = "backfill" if topic.get("backfill") else "collect "
+    kind = "backfill" if topic.get("backfill") else "collect"
     return (
         f"• {kind} {source:<13} {topic['topic']:<16} fetched {topic['fetched']:>3}, "
         f"new {topic['new']:>3}, not matching {topic['not_matching']:>2}, "

@@ -5,6 +5,7 @@ Pure orchestration: the store, the analyzer and the clock are passed in.
 
 from __future__ import annotations
 
+import logging
 import math
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
@@ -28,6 +29,8 @@ from stormwatch.sources import history_of
 from stormwatch.surge import EpisodeState, Point, evaluate, settings_for
 from stormwatch.syndication import story_keys
 from stormwatch.watchlist import Topic, Watchlist
+
+logger = logging.getLogger(__name__)
 
 HISTORY = timedelta(days=28)
 SAMPLE_WINDOW = timedelta(hours=2)
@@ -132,7 +135,7 @@ def write_scores(store: Any, scored: Iterable[ScoredMention]) -> BatchWrite:
         try:
             store.count_backfill_scored(source, topic, count)
         except Exception:  # the scores stand; the backfill then counts after BACKFILL_SETTLE
-            continue
+            logger.warning("backfill count not kept", extra={"source": source, "topic": topic})
     return outcome
 
 
