@@ -289,3 +289,16 @@ def test_a_source_that_can_look_back_but_has_not_run_yet_holds_the_baseline():
     coverage = backfill.baseline_coverage([feed, never], {"hackernews": timedelta(days=3650)}, NOW)
     # Then there is no baseline yet: its past would look like zeros
     assert coverage.complete_from == NOW
+
+
+def test_the_backfill_command_refuses_an_unknown_topic_or_impossible_days(capsys):
+    """Given `stormwatch backfill` with a topic the watchlist does not have, or 29 days
+    Then it stops before touching any endpoint, saying why."""
+    from stormwatch.cli import main
+
+    assert main(["backfill", "--topic", "no-such-topic", "--days", "7"]) == 2
+    assert "no topic 'no-such-topic'" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        main(["backfill", "--topic", "acme-cloud", "--days", str(backfill.MAX_DAYS + 1)])
+    assert exit_info.value.code == 2
+    assert "whole days from 1 to 28" in capsys.readouterr().err

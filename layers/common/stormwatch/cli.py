@@ -123,7 +123,8 @@ def cmd_backfill(args: argparse.Namespace) -> int:
         print(exc, file=sys.stderr)
         return 2
     if args.topic not in known:
-        print(f"no topic {args.topic!r} in {args.watchlist} (topics: {', '.join(known)})")
+        topics = ", ".join(known)
+        print(f"no topic {args.topic!r} in {args.watchlist} (topics: {topics})", file=sys.stderr)
         return 2
     config = _cycle_config(args, demo=args.replay)
     config.topic, config.backfill_days = args.topic, args.days
