@@ -32,7 +32,9 @@ class MemoryStore:
         self.mentions[key] = mention
         return True
 
-    def record_success(self, source, topic, *, cursor, count, at, notes=(), truncated=False):
+    def record_success(
+        self, source, topic, *, cursor, count, at, notes=(), truncated=False, first=False
+    ):
         old = self.get_checkpoint(source, topic)
         self.checkpoint_rows[(source, topic)] = old.model_copy(
             update={
@@ -41,7 +43,7 @@ class MemoryStore:
                 "cursor": cursor if cursor is not None else old.cursor,
                 "last_run": at,
                 "last_success": at,
-                "first_success": old.first_success or at,
+                "first_success": old.first_success or (at if first else None),
                 "last_count": count,
                 "consecutive_failures": 0,
                 "total_count": old.total_count + count,

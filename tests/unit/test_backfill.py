@@ -302,3 +302,22 @@ def test_the_backfill_command_refuses_an_unknown_topic_or_impossible_days(capsys
         main(["backfill", "--topic", "acme-cloud", "--days", str(backfill.MAX_DAYS + 1)])
     assert exit_info.value.code == 2
     assert "whole days from 1 to 28" in capsys.readouterr().err
+
+
+def test_a_source_that_collected_before_this_rule_keeps_its_history_as_baseline():
+    """A regression test: the first deploy must not blind the detector for existing topics.
+    Given a checkpoint written before coverage was kept (it has run and succeeded, but has no
+    first_success)
+    When it collects again
+    Then its coverage stays unknown (left out), not "from now on"."""
+    store = MemoryStore()
+    store.checkpoint_rows[("deep", "acme")] = Checkpoint(
+        source="deep", topic="acme", last_run=NOW - DAY, last_success=NOW - DAY, cursor="old"
+    )
+    source = DeepSource(name="deep", results=[FetchResult(cursor="new")])
+    reports = collect_source(source, [topic()], store, None, now=NOW)
+    checkpoint = store.get_checkpoint("deep", "acme")
+    assert [r.backfill for r in reports] == [False] and checkpoint.backfill is None
+    assert checkpoint.first_success is None
+    coverage = backfill.baseline_coverage([checkpoint], {"deep": timedelta(days=90)}, NOW)
+    assert coverage.complete_from is None

@@ -109,6 +109,7 @@ def collect_topic(
         at=now,
         notes=report.skipped,
         truncated=result.truncated,
+        first=checkpoint.last_success is None,
     )
     return report
 

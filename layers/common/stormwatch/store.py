@@ -496,11 +496,14 @@ class Store:
         at: datetime,
         notes: Sequence[str] = (),
         truncated: bool = False,
+        first: bool = False,
     ) -> None:
         """Move the checkpoint. Call only after the run's mentions are durably written.
 
         `notes` (the source's own remarks, e.g. a quota reached) and `truncated` replace the
-        previous run's, bounded to MAX_NOTES of MAX_NOTE_CHARS."""
+        previous run's, bounded to MAX_NOTES of MAX_NOTE_CHARS. `first`: the source's first
+        success for the topic, kept as `first_success` (live coverage starts there; a
+        checkpoint older than this rule has none, and its coverage is not known)."""
         values = {
             ":at": _to_ddb(iso(at)),
             ":n": _to_ddb(count),
@@ -510,10 +513,13 @@ class Store:
         }
         expression = (
             "SET last_run = :at, last_success = :at, last_count = :n,"
-            " first_success = if_not_exists(first_success, :at),"
             " consecutive_failures = :zero, last_notes = :notes, last_truncated = :trunc"
             " ADD total_count :n"
         )
+        if first:
+            expression = expression.replace(
+                "SET ", "SET first_success = if_not_exists(first_success, :at), ", 1
+            )
         if cursor is not None:
             expression = expression.replace("SET ", "SET #cursor = :cursor, ", 1)
             values[":cursor"] = _to_ddb(cursor)
