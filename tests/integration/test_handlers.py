@@ -72,10 +72,12 @@ def test_collect_event_stores_matching_mentions_and_saves_the_checkpoint(wired):
     # Given the scheduler's input for the Hacker News source
     # When the collect handler runs against the recorded responses
     response = invoke(wired, "collect", event("collect_hackernews.json"))
-    # Then it reports per topic, stores new mentions and moves the checkpoint
+    # Then it reports per topic, stores new mentions and moves the checkpoint; the topic is
+    # new to the source, so its live run is followed by a backfill of the days before
     store: Store = wired["store"]
     assert response["source"] == "hackernews" and response["new"] > 0
-    mentions = store.mentions_between("acme-cloud", DEMO_NOW - timedelta(days=3), DEMO_NOW)
+    assert [t["backfill"] for t in response["topics"]] == [False, True]
+    mentions = store.mentions_between("acme-cloud", DEMO_NOW - timedelta(days=28), DEMO_NOW)
     assert len(mentions) == response["new"]
     checkpoint = store.get_checkpoint("hackernews", "acme-cloud")
     assert checkpoint.cursor and checkpoint.health() == "ok"
