@@ -86,6 +86,7 @@ class SurgeStore:
                 negative=negatives,
                 authors=authors,
                 engagement=len(self.burst) * 50,
+                stories=len(set(keys.values())),
             )
         )
         self.story_sets[HOUR] = set(keys.values())
@@ -147,11 +148,12 @@ def test_forty_copies_of_one_press_release_are_one_story_and_held_at_watch():
     copies = burst([f"AcmeCloud outage hits thousands - Outlet {n}" for n in range(40)])
     # When the scorer writes the batch and checks the topic
     surge, _ = run(copies)
-    # Then the surge is visible, but as one story: watch, with the reason
+    # Then the surge is visible, but as one story: watch, with the reason and the tier it held
     assert surge is not None
-    assert surge.evidence["stories"] == 1
+    assert surge.evidence.held_by_stories in ("warning", "firestorm")
+    assert surge.evidence.stories == 1
     assert surge.tier == "watch"
-    assert any("one story, many copies" in r for r in surge.evidence["reasons"])
+    assert any("one story, many copies" in r for r in surge.evidence.reasons)
 
 
 def test_forty_different_voices_are_forty_stories_and_keep_their_tier():
@@ -161,8 +163,8 @@ def test_forty_different_voices_are_forty_stories_and_keep_their_tier():
     surge, _ = run(voices)
     # Then every comment is its own story and the tier is not held back
     assert surge is not None
-    assert surge.evidence["stories"] == 40
-    assert "held_by_stories" not in surge.evidence
+    assert surge.evidence.stories == 40
+    assert surge.evidence.held_by_stories is None
     assert surge.tier != "watch"
 
 
@@ -186,7 +188,7 @@ def test_hours_since_a_failing_sources_last_success_are_incomplete():
     # And a surge checked meanwhile is incomplete and says since when the source failed
     surge, _ = run(burst(["AcmeCloud outage hits thousands"] * 40, channel="comment"), [failing])
     assert surge is not None and not surge.complete
-    assert surge.evidence["failing_since"] == {"rss": "2026-11-25T05:10:00Z"}
+    assert surge.evidence.failing_since == {"rss": NOW - timedelta(hours=4, minutes=20)}
 
 
 def test_the_nth_failure_in_a_row_writes_one_notice_per_outage():

@@ -5,7 +5,6 @@ Pure orchestration: the store, the analyzer and the clock are passed in.
 
 from __future__ import annotations
 
-import math
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -19,7 +18,6 @@ from stormwatch.models import (
     ScoredMention,
     Sentiment,
     Surge,
-    iso,
     utc,
 )
 from stormwatch.query import normalize
@@ -30,16 +28,9 @@ from stormwatch.watchlist import Topic, Watchlist
 HISTORY = timedelta(days=28)
 SAMPLE_WINDOW = timedelta(hours=2)
 MAX_SAMPLES = 5
-# "one story, many copies": a window whose mentions are at most this many distinct stories
-# (stormwatch.syndication), each copied at least COPIES_PER_STORY times on average, is held at
-# the tier "watch", like a surge carried by one account: a press release on forty outlets is
-# news to watch, not forty people turning on the topic
-FEW_STORIES = 2
-COPIES_PER_STORY = 4
 # a failing source leaves the hours since its last success incomplete, at most this many back
 # (a longer outage: older hours stay in the baseline so the detector keeps working)
 MAX_INCOMPLETE_HOURS = 72
-TIER_ORDER = {"watch": 0, "warning": 1, "firestorm": 2}
 
 Analyzer = Callable[[str, str | None], Sentiment]
 
@@ -142,6 +133,7 @@ def hourly_points(
                     negative=bucket.negative,
                     authors=bucket.authors,
                     engagement=bucket.engagement,
+                    stories=bucket.stories,
                     complete=complete,
                 )
             )
@@ -195,7 +187,11 @@ def check_topic(store: Any, topic: Topic, *, now: datetime) -> Surge | None:
     failing = [
         c for c in store.checkpoints(topic.name, topic.sources.enabled()) if c.consecutive_failures
     ]
-    points = hourly_points(buckets, start, now, incomplete_from=incomplete_from(failing, now))
+    # hours before the topic's first bucket are unknown, not quiet: the history starts there
+    first = min((b.hour for b in buckets), default=now)
+    points = hourly_points(
+        buckets, max(start, first), now, incomplete_from=incomplete_from(failing, now)
+    )
     last = store.latest_surge(topic.name, since=now - timedelta(days=7))
     state = None
     if last is not None:
@@ -212,21 +208,20 @@ def check_topic(store: Any, topic: Topic, *, now: datetime) -> Surge | None:
         (m for m in recent if m.sentiment),
         key=lambda m: (m.sentiment.score, -m.mention.engagement),
     )
-    evidence = dict(alarm.evidence)
-    evidence.update(_drivers(recent))
-    if failing:
-        evidence["failing_sources"] = [c.source for c in failing]
-        evidence["failing_since"] = {
-            c.source: iso(c.last_success) if c.last_success else None for c in failing
+    drivers = _drivers(recent)
+    evidence = alarm.evidence.model_copy(
+        update={
+            "top_terms": drivers["top_terms"],
+            "sources": drivers["sources"],
+            "failing_sources": [c.source for c in failing],
+            "failing_since": {c.source: c.last_success for c in failing},
         }
-    tier = _story_tier(store, topic.name, alarm.tier, evidence, now)
-    if alarm.escalation and state is not None and TIER_ORDER[tier] <= TIER_ORDER[state.tier]:
-        return None  # the escalation was copies of one story: nothing new to say
+    )
     episode_start = state.started if (alarm.escalation and state) else alarm.time
     return Surge(
         topic=topic.name,
         detected_at=alarm.time,
-        tier=tier,
+        tier=alarm.tier,
         observed=alarm.observed,
         expected=alarm.expected,
         score=alarm.score,
@@ -234,7 +229,7 @@ def check_topic(store: Any, topic: Topic, *, now: datetime) -> Surge | None:
         negative_share=alarm.negative_share,
         usual_negative_share=alarm.usual_negative_share,
         authors=alarm.authors,
-        complete=alarm.complete and not failing,
+        complete=alarm.complete,
         escalation=alarm.escalation,
         episode_start=episode_start,
         evidence=evidence,
@@ -255,45 +250,6 @@ def incomplete_from(failing: Iterable[Checkpoint], now: datetime) -> datetime | 
     if not hours:
         return None
     return max(min(hours), current - timedelta(hours=MAX_INCOMPLETE_HOURS))
-
-
-def _window_hours(evidence: dict[str, Any], now: datetime) -> tuple[datetime, datetime]:
-    """First and last hour of the detector's window (its evidence names it), else the
-    sample window."""
-    current = utc(now).replace(minute=0, second=0, microsecond=0)
-    window, span = evidence.get("window"), evidence.get("window_hours")
-    if window == "last_complete_hour":
-        return current - timedelta(hours=1), current - timedelta(hours=1)
-    if isinstance(span, int | float) and span > 0:
-        hours = max(1, math.ceil(float(span) - 1e-9))
-        return current - timedelta(hours=hours - 1), current
-    return current - SAMPLE_WINDOW, current
-
-
-def _story_tier(store: Any, topic: str, tier: str, evidence: dict[str, Any], now: datetime) -> str:
-    """Record the window's distinct stories next to its count, and hold "one story, many
-    copies" at watch (see FEW_STORIES). Buckets written before story keys existed have none:
-    then nothing is known and nothing changes."""
-    first, last = _window_hours(evidence, now)
-    stories = len(store.stories_between(topic, first, last))
-    count = evidence.get("observed_in_window")
-    if not stories:
-        evidence["stories"] = None
-        return tier
-    evidence["stories"] = stories
-    if not isinstance(count, int | float) or count <= 0:
-        return tier
-    evidence["count"] = count
-    if stories <= FEW_STORIES and count >= COPIES_PER_STORY * stories and tier != "watch":
-        reasons = list(evidence.get("reasons") or [])
-        reasons.append(
-            f"one story, many copies ({stories} {'story' if stories == 1 else 'stories'} in "
-            f"{count:.0f} mentions): watch"
-        )
-        evidence["reasons"] = reasons
-        evidence["held_by_stories"] = tier
-        return "watch"
-    return tier
 
 
 def check_surges(
