@@ -209,3 +209,15 @@ def test_the_nth_failure_in_a_row_writes_one_notice_per_outage():
     assert all(n.failures == SOURCE_DOWN_AFTER_FAILURES for n in notices)
     assert notices[0].since is None and notices[1].since == times[5]
     assert notices[1].last_error == "OSError: HTTP 502"
+
+
+def test_a_topic_added_today_has_no_baseline_yet_so_its_first_burst_does_not_alert():
+    # Given a topic just added to the watchlist: no buckets before this hour
+    voices = burst(["AcmeCloud outage hits thousands"] * 40, channel="comment")
+    store = SurgeStore(voices)
+    store.buckets.clear()
+    write_scores(store, voices)
+    # When its first mentions are checked
+    surge = check_topic(store, topic(), now=NOW)
+    # Then no alert: the hours before the topic was watched are unknown, not 28 quiet days
+    assert surge is None

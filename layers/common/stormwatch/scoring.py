@@ -159,6 +159,7 @@ def _sample(mention: ScoredMention) -> dict[str, Any]:
 
 
 def _drivers(recent: list[ScoredMention]) -> dict[str, Any]:
+    """The window's negative terms and sources, as SurgeEvidence's top_terms and sources."""
     terms: Counter[str] = Counter()
     sources: Counter[str] = Counter()
     for item in recent:
@@ -169,6 +170,15 @@ def _drivers(recent: list[ScoredMention]) -> dict[str, Any]:
         "top_terms": [term for term, _ in terms.most_common(8)],
         "sources": dict(sources.most_common()),
     }
+
+
+def _episode_state(last: Surge | None) -> EpisodeState | None:
+    """The open episode as the detector needs it, from the topic's latest surge item."""
+    if last is None:
+        return None
+    return EpisodeState(
+        started=last.episode_start or last.detected_at, tier=last.tier, last_alarm=last.detected_at
+    )
 
 
 def check_topic(store: Any, topic: Topic, *, now: datetime) -> Surge | None:
@@ -192,14 +202,7 @@ def check_topic(store: Any, topic: Topic, *, now: datetime) -> Surge | None:
     points = hourly_points(
         buckets, max(start, first), now, incomplete_from=incomplete_from(failing, now)
     )
-    last = store.latest_surge(topic.name, since=now - timedelta(days=7))
-    state = None
-    if last is not None:
-        state = EpisodeState(
-            started=last.episode_start or last.detected_at,
-            tier=last.tier,
-            last_alarm=last.detected_at,
-        )
+    state = _episode_state(store.latest_surge(topic.name, since=now - timedelta(days=7)))
     alarm = evaluate(points, now, settings, state)
     if alarm is None:
         return None
@@ -208,11 +211,9 @@ def check_topic(store: Any, topic: Topic, *, now: datetime) -> Surge | None:
         (m for m in recent if m.sentiment),
         key=lambda m: (m.sentiment.score, -m.mention.engagement),
     )
-    drivers = _drivers(recent)
     evidence = alarm.evidence.model_copy(
         update={
-            "top_terms": drivers["top_terms"],
-            "sources": drivers["sources"],
+            **_drivers(recent),
             "failing_sources": [c.source for c in failing],
             "failing_since": {c.source: c.last_success for c in failing},
         }

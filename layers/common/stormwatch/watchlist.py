@@ -432,7 +432,7 @@ class AlertSettings(_Strict):
     recipient_languages: dict[str, Language] = Field(default_factory=dict)
     sensitivity: Literal["fewer", "balanced", "more"] = "balanced"
     min_count: StrictInt = Field(default=5, ge=1)
-    cooldown_hours: StrictInt = Field(default=6, ge=1, le=168)
+    cooldown_hours: StrictInt = Field(default=24, ge=1, le=168)
     # chat, webhook and SMS deliveries besides the e-mail (docs/channels.md)
     channels: list[ChannelSettings] = Field(default_factory=list, max_length=20)
 
