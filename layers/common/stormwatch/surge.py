@@ -14,11 +14,10 @@ Method (details, calibration and measured numbers in ``docs/surge.md``):
    barely move them).
 3. **Noise** - negative binomial, ``var = e + k e^2``; ``k`` from the baseline's robust spread,
    floored and capped; Poisson (``k`` at its floor) for topics with a few mentions an hour.
-   The score is the count's upper-tail probability as a z (Wilson-Hilferty), so small counts
-   are judged by their real, skewed tail.
-4. **Storm hours** - baseline hours scoring at least ``storm_z`` are storms: they are capped
-   at that score in the topic's reference tail and left out of the usual negative share,
-   author rate and reach, so an earlier storm never raises the bar for the next one.
+   The score is the z of the count against that distribution.
+4. **Storm hours** - baseline hours scoring at least ``storm_z`` are storms: they are left out
+   of the topic's reference tail, the usual negative share, author rate and reach, so an
+   earlier storm never raises the bar for the next one.
 5. **Bar** - the false-alarm budget: the score ordinary hours of this topic beat about once a
    week (``BUDGET_HOURS``), times ``calibration_margin``, and at least ``threshold_z``.
 6. **Gates, tiers, holds** - ``min_count`` and ``min_ratio``; ``warning`` for a significant
@@ -80,8 +79,8 @@ class DetectorSettings:
     # hours beat about once a week (the false-alarm budget)
     threshold_z: float = 5.0
     calibration_margin: float = 1.2
-    # a baseline hour scoring this high is a storm: capped in the reference, out of the pools
-    storm_z: float = 10.0
+    # a baseline hour scoring this high is a storm: out of the reference and the usual rates
+    storm_z: float = 20.0
     min_ratio: float = 1.5  # observed must be at least this multiple of the expectation
     min_count: int = 5  # mentions the window must hold
     # baseline and seasonality
@@ -172,7 +171,7 @@ class BaselineEvidence(BaseModel):
     end: datetime | None = None  # exclusive
     hours: int = 0
     incomplete_hours_excluded: int = 0
-    storm_hours: int = 0  # capped in the reference, left out of the usual share and rates
+    storm_hours: int = 0  # left out of the reference, the usual share and rates
     level_per_hour: float = 0.0
     daily_seasonality: bool = False
     weekly_seasonality: bool = False
@@ -308,21 +307,11 @@ def _r(value: float | None, digits: int = 4) -> float:
 
 
 def _surprise(observed: float, expected: float, inflation: float) -> float:
-    """How surprising ``observed`` is against a count with mean ``expected`` and variance
-    ``inflation x expected``, as a standard-normal score.
-
-    Above the expectation the score comes from the upper tail of the matching (quasi-)Poisson
-    count via the Wilson-Hilferty cube-root approximation: at a few mentions an hour the tail
-    is skewed, and a plain z would call eight mentions against two expected a 4-sigma event
-    when it happens about once in a thousand hours (3.1 sigma).  At large counts it is the
-    usual z.  Below the expectation (only used to see that a storm has died down) it is the
-    plain z."""
+    """z of ``observed`` against a count with mean ``expected`` and variance ``inflation x
+    expected`` (Poisson: inflation 1)."""
     if expected <= 0:
         return 0.0
-    if observed <= expected:
-        return (observed - expected) / math.sqrt(inflation * expected)
-    lam, x = expected / inflation, observed / inflation
-    return max(3.0 * math.sqrt(x) * (1.0 - 1.0 / (9.0 * x) - (lam / x) ** (1.0 / 3.0)), 0.0)
+    return (observed - expected) / math.sqrt(inflation * expected)
 
 
 def _score(observed: float, expected: float, k: float) -> float:
@@ -521,11 +510,12 @@ def _dispersion(base: _Baseline, s: DetectorSettings) -> float:
 
 
 def _reference(base: _Baseline, values: list[float], cur: int, s: DetectorSettings) -> list:
-    """The reference scores of the false-alarm budget: storm hours capped at ``storm_z``, and
-    the hours the windows under test cover held out, so a storm never raises its own bar."""
+    """The reference scores of the false-alarm budget: the quiet hours only (storm hours
+    never enter it), without the hours the windows under test cover, so neither an earlier
+    storm nor the current one raises the bar."""
     held_out = cur - max(s.sustained_hours - 1, 1)
-    ref = [min(z, s.storm_z) for t, z in zip(base.hours, values, strict=True) if t < held_out]
-    return ref or [min(z, s.storm_z) for z in values]
+    pairs = zip(base.hours, values, base.quiet, strict=True)
+    return [z for t, z, quiet in pairs if quiet and t < held_out] or [0.0]
 
 
 def _budget_score(ref: list[float], rank: int) -> float:
@@ -535,7 +525,8 @@ def _budget_score(ref: list[float], rank: int) -> float:
 
 def _calibrate_volume(model: _Model, base: _Baseline, cur: int, s: DetectorSettings) -> None:
     ref = _reference(base, base.scores, cur, s)
-    model.calibration_rank = max(1, round(len(ref) / BUDGET_HOURS))
+    # the budget counts all baseline hours: storms use it up as true alarms, not false ones
+    model.calibration_rank = max(1, round(len(base.hours) / BUDGET_HOURS))
     model.usual_max_z = _budget_score(ref, model.calibration_rank)
 
 
