@@ -78,7 +78,7 @@ class DetectorSettings:
     # the bar: at least threshold_z, and calibration_margin x the score this topic's ordinary
     # hours beat about once a week (the false-alarm budget)
     threshold_z: float = 5.0
-    calibration_margin: float = 1.2
+    calibration_margin: float = 0.9
     # a baseline hour scoring this high is a storm: out of the reference and the usual rates
     storm_z: float = 20.0
     min_ratio: float = 1.5  # observed must be at least this multiple of the expectation
@@ -120,14 +120,14 @@ class DetectorSettings:
 _SENSITIVITY: dict[str, dict[str, float]] = {
     "fewer": {
         "threshold_z": 6.0,
-        "calibration_margin": 1.5,
+        "calibration_margin": 1.3,
         "min_ratio": 2.0,
         "negative_alpha": 1e-4,
     },
     "balanced": {},
     "more": {
         "threshold_z": 4.0,
-        "calibration_margin": 1.0,
+        "calibration_margin": 0.8,
         "min_ratio": 1.3,
         "negative_alpha": 0.01,
     },
@@ -279,7 +279,8 @@ def _utc(value: datetime) -> datetime:
 
 
 def _hour_index(value: datetime) -> int:
-    return int((_utc(value) - _EPOCH).total_seconds() // 3600)
+    aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    return int(aware.timestamp() // 3600)
 
 
 def _hour_start(index: int) -> datetime:
@@ -336,11 +337,15 @@ class _Hours:
     complete: list[bool] = field(default_factory=list)
 
     @classmethod
-    def from_points(cls, points: Sequence[Point]) -> _Hours:
-        hours = cls(min((_hour_index(p.time) for p in points), default=0))
-        for p in points:
-            hours.add(p)
-        return hours
+    def from_points(cls, points: Sequence[Point], until: int) -> _Hours:
+        """The points of hours up to and including ``until``, on a grid reaching ``until``."""
+        hours = [_hour_index(p.time) for p in points]
+        grid = cls(min(hours, default=until))
+        grid.reach(until)
+        for hour, p in zip(hours, points, strict=True):
+            if hour <= until:
+                grid.add_at(hour - grid.start, p)
+        return grid
 
     def reach(self, hour: int) -> None:
         """Extend the grid with empty hours up to and including ``hour``."""
@@ -354,7 +359,9 @@ class _Hours:
     def add(self, p: Point) -> None:
         hour = _hour_index(p.time)
         self.reach(hour)
-        i = hour - self.start
+        self.add_at(hour - self.start, p)
+
+    def add_at(self, i: int, p: Point) -> None:
         self.count[i] += p.count
         self.negative[i] += p.negative
         self.authors[i] += p.authors
@@ -1038,11 +1045,9 @@ def _fraction(now: datetime, cur: int) -> float:
 
 def _grid(history: Sequence[Point], now: datetime) -> tuple[_Hours, int] | None:
     cur = _hour_index(now)
-    past = [p for p in history if _hour_index(p.time) <= cur]
-    if not past:
+    h = _Hours.from_points(history, until=cur)
+    if not history or h.start > cur:
         return None
-    h = _Hours.from_points(past)
-    h.reach(cur)
     return h, cur
 
 
