@@ -450,9 +450,7 @@ class Playbook(_Strict):
     owner: str = ""
     first_steps: list[str] = Field(default_factory=list, max_length=MAX_STEPS)
     holding_statement: str = ""
-    tiers: dict[Literal["watch", "warning", "firestorm"], TierPlaybook] = Field(
-        default_factory=dict
-    )
+    tiers: dict[Tier, TierPlaybook] = Field(default_factory=dict)
 
     def for_tier(self, tier: str) -> tuple[list[str], str]:
         """(first steps, holding statement) for a surge tier: its override, else the default."""
