@@ -159,9 +159,11 @@ def test_backtest_replaying_the_demo_buckets_yields_the_surges_the_live_run_wrot
             assert [(a.score, a.threshold) for a in replayed] == (
                 [(rerun.score, rerun.threshold)] if rerun else []
             )
+            live_only = {"top_terms", "sources", "failing_sources", "failing_since"}
             for alarm in replayed:
-                detector_part = rerun.evidence.model_copy(update={"top_terms": [], "sources": {}})
-                assert alarm.evidence == detector_part
+                assert alarm.evidence.model_dump(exclude=live_only) == rerun.evidence.model_dump(
+                    exclude=live_only
+                )
 
 
 class _BeforeAnySurge:
