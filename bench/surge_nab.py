@@ -521,9 +521,13 @@ def render(result: dict) -> str:
         ]
     lines += [
         "",
-        "Honesty note: the shipped defaults were chosen while looking at these same five series "
-        "(there is no held-out NAB split here); the leave-one-series-out table above shows how "
-        "much that choice is worth out of sample.",
+        "Honesty note: the margin is picked by the false-alarm budget (the labels only mark "
+        "the quiet stretches), and 0.9 is the lowest margin the grid holds. The structural "
+        "choices of this round (plain z instead of exact tail scores, leaving storm hours out "
+        "instead of capping them, the storm line 20) were compared on these same five series, "
+        "as recorded and thinned, while it was developed; so the leave-one-series-out rows test "
+        "the margin, not those choices. The five NAB realTweets series kept aside (never read "
+        "here) are the test of those.",
         END,
     ]
     return "\n".join(lines)

@@ -160,6 +160,11 @@ def test_backtest_replaying_the_demo_buckets_yields_the_surges_the_live_run_wrot
                 [(rerun.score, rerun.threshold)] if rerun else []
             )
             live_only = {"top_terms", "sources", "failing_sources", "failing_since"}
+            if rerun is not None and rerun.evidence.failing_sources:
+                # a source failing at the live instant (e.g. a replay slowed past its deadline
+                # on a loaded machine) marks the current hour incomplete; the stored buckets
+                # do not record source health, so the replay cannot know it
+                live_only.add("complete")
             for alarm in replayed:
                 assert alarm.evidence.model_dump(exclude=live_only) == rerun.evidence.model_dump(
                     exclude=live_only
