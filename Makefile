@@ -48,7 +48,7 @@ bench-sentiment: $(STAMP)
 	$(PY) bench/sentiment_accuracy.py
 
 bench-surge: $(STAMP)
-	$(PY) bench/surge_nab.py --loso --all-sensitivities
+	$(PY) bench/surge_nab.py --all-sensitivities
 	$(PY) bench/surge_inject.py --trials 40
 
 bench-pipeline: $(STAMP)

@@ -174,7 +174,7 @@ def background_alarms(series: dict, backgrounds: dict, settings=None) -> dict:
         weeks += (data["times"][-1] - data["times"][0]).total_seconds() / (7 * 86400)
         for alarm in backtest(points, settings, step=STEP, every=EVERY):
             tiers[alarm.tier] += 1
-            trigger = alarm.evidence["trigger"]
+            trigger = alarm.evidence.trigger
             triggers[trigger] = triggers.get(trigger, 0) + 1
     false_tone = tiers["warning"] + tiers["firestorm"]
     return {

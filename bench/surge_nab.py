@@ -1,6 +1,6 @@
 """NAB realTweets benchmark of the shipped surge detector.
 
-    python bench/surge_nab.py [--sensitivity balanced] [--no-write] [--json] [--loso]
+    python bench/surge_nab.py [--sensitivity balanced] [--no-write] [--json] [--no-protocol]
 
 Runs ``stormwatch.surge.backtest`` with the shipped default settings (one setting for all five
 series, nothing per series) over the NAB realTweets subset in ``../shared/data/nab`` (or
@@ -13,8 +13,10 @@ once it has ended; each alarm is mapped to the last row the detector had seen wh
 Reports, per NAB profile, the normalised score (``bench/nab_scoring.py``), the windows
 detected, false alarms per series-week, the delay of the first alarm in each window relative
 to the labelled point and to the window start, and the cost of one ``evaluate`` call on four
-weeks of hourly buckets.  With ``--loso`` it also reports a leave-one-series-out check of the
-volume threshold.  Rewrites only the ``surge`` region of ``docs/benchmarks.md``.
+weeks of hourly buckets; then the generalisation protocol (issue 9): the one tuned knob picked
+by a false-alarm budget on quiet stretches, leave-one-series-out, and the series binomially
+thinned to 10 % and 1 % (low-volume topics), each next to the in-sample number.  Rewrites only
+the ``surge`` region of ``docs/benchmarks.md``.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import csv
 import json
 import os
 import platform
+import random
 import statistics
 import sys
 import time
@@ -52,9 +55,10 @@ from stormwatch.surge import (  # noqa: E402
 
 START = "<!-- surge:start -->"
 END = "<!-- surge:end -->"
+INJECT_START = "<!-- surge-inject:start -->"
+INJECT_END = "<!-- surge-inject:end -->"
 STEP = timedelta(minutes=5)  # NAB's rows
 EVERY = timedelta(minutes=15)  # the live evaluation cadence (template.yaml: rate(15 minutes))
-FA_TARGET = 0.6  # false alarms per series-week the product accepts (issue 5)
 
 
 def shared_dir() -> Path:
@@ -226,119 +230,120 @@ def time_evaluate(series: dict, settings: DetectorSettings, repeats: int = 200) 
     history = [Point(time=k, count=hours[k], negative=0.2 * hours[k], authors=0) for k in keys]
     now = keys[-1] + timedelta(minutes=25)
     samples = []
+    cpu = []
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         evaluate(history, now, settings)
         samples.append((time.perf_counter() - t0) * 1000)
+        cpu.append((time.process_time() - c0) * 1000)
     samples.sort()
     return {
         "hours": len(history),
+        # CPU time of this process: other engineers' load on the machine does not inflate it
+        "cpu_median_ms": round(statistics.median(cpu), 3),
         "median_ms": round(statistics.median(samples), 3),
         "p95_ms": round(samples[int(0.95 * len(samples)) - 1], 3),
         "min_ms": round(samples[0], 3),
-        # other work on the machine slows the median; the minimum is the unloaded cost
         "load_average_1min": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None,
     }
 
 
-def loso(series: dict, profiles: dict, grid: list[float]) -> dict:
-    """Leave-one-series-out: pick calibration_margin on four series, score the fifth.
+GRID = (0.9, 1.0, 1.1, 1.2, 1.3, 1.5)  # calibration_margin candidates
+VOLUMES = (1.0, 0.1, 0.01)  # the series as recorded, and binomially thinned to 10 % and 1 %
+THIN_SEED = 20150226
+FA_BUDGET = 1.0  # alarms per topic-week on quiet stretches the product accepts (issue 9)
 
-    Two rules for the pick: the best standard score on the four, and the best standard score
-    among the margins that keep the four within the false-alarm target (what shipping needs).
-    """
-    base = settings_for("balanced")
-    cache = {
-        (name, z): run_detector(data, replace(base, calibration_margin=z))
-        for name, data in series.items()
-        for z in grid
+
+def thin(data: dict, fraction: float, seed: int = THIN_SEED) -> dict:
+    """Binomial thinning of the counts (each mention kept with probability ``fraction``),
+    same labels: the same topic as a niche one.  Seeded, so a run is reproducible."""
+    if fraction >= 1.0:
+        return data
+    rng = random.Random(f"{seed}:{fraction}:{data['values'][:50]}")
+    values = [float(rng.binomialvariate(int(v), fraction)) for v in data["values"]]
+    return {**data, "values": values}
+
+
+class Runs:
+    """Alarms per (series, volume, margin), computed once."""
+
+    def __init__(self, series: dict, base: DetectorSettings):
+        self.series = series
+        self.base = base
+        self.thinned = {(n, v): thin(d, v) for n, d in series.items() for v in VOLUMES}
+        self.cache: dict[tuple[str, float, float], list[datetime]] = {}
+
+    def alarms(self, name: str, volume: float, margin: float) -> list[datetime]:
+        key = (name, volume, margin)
+        if key not in self.cache:
+            settings = replace(self.base, calibration_margin=margin)
+            self.cache[key] = run_detector(self.thinned[(name, volume)], settings)
+        return self.cache[key]
+
+    def score(self, names: list[str], volume: float, margin: float, profiles: dict) -> dict:
+        data = {n: self.thinned[(n, volume)] for n in names}
+        return score_all(data, {n: self.alarms(n, volume, margin) for n in names}, profiles)
+
+
+def quiet_rate(runs: Runs, names: list[str], margin: float, profiles: dict) -> float:
+    """Alarms per topic-week outside the labelled windows (the quiet stretches), averaged over
+    the three volumes.  Labels only say where the quiet stretches are; no score is used."""
+    rates = [
+        runs.score(names, v, margin, profiles)["false_alarms_per_series_week"] for v in VOLUMES
+    ]
+    return sum(rates) / len(rates)
+
+
+def pick_margin(runs: Runs, names: list[str], profiles: dict) -> float:
+    """The lowest bar within the false-alarm budget on these series' quiet stretches."""
+    within = [z for z in GRID if quiet_rate(runs, names, z, profiles) <= FA_BUDGET]
+    return min(within) if within else max(GRID)
+
+
+def held_out_scores(runs: Runs, picks: dict[str, float], volume: float, profiles: dict) -> dict:
+    """Each series scored with the margin picked without it; NAB's sums over the five."""
+    raw = {p: 0.0 for p in profiles}
+    windows, found, fp, weeks = 0, 0, 0, 0.0
+    for name, margin in picks.items():
+        r = runs.score([name], volume, margin, profiles)
+        for p, cost in profiles.items():
+            raw[p] += _raw(runs, name, volume, margin, cost)
+        windows += r["windows_total"]
+        found += r["windows_detected"]
+        fp += r["false_alarms"]
+        weeks += r["series"][name]["scored_weeks"]
+    return {
+        "profiles": {p: round(nab_normalise(raw[p], windows, c), 1) for p, c in profiles.items()},
+        "windows": f"{found}/{windows}",
+        "false_alarms_per_series_week": round(fp / weeks, 3),
     }
 
-    def scored(names: list[str], z: float, cost: dict) -> tuple[float, int, int, float]:
-        raw, nw, fp, weeks = 0.0, 0, 0, 0.0
-        for n in names:
-            d = series[n]
-            fs = nab_score_file(
-                d["times"], detections_from_alarms(d["times"], cache[(n, z)]), d["windows"], cost
-            )
-            raw += fs.raw
-            nw += len(fs.windows)
-            fp += len(fs.false_positives)
-            weeks += (d["times"][-1] - d["times"][fs.probation_rows]).total_seconds() / 604800
-        return raw, nw, fp, weeks
 
-    out: dict = {"grid": grid}
-    std = profiles["standard"]
-    for rule in ("best", "within_fa_target"):
-        chosen = {}
-        held = {p: [0.0, 0] for p in profiles}
-        held_fp, held_weeks = 0, 0.0
-        for name in series:
-            train = [n for n in series if n != name]
+def _raw(runs: Runs, name: str, volume: float, margin: float, cost: dict) -> float:
+    d = runs.thinned[(name, volume)]
+    det = detections_from_alarms(d["times"], runs.alarms(name, volume, margin))
+    return nab_score_file(d["times"], det, d["windows"], cost).raw
 
-            def key(z: float, train: list[str] = train, rule: str = rule) -> tuple[bool, float]:
-                raw, _, fp, weeks = scored(train, z, std)
-                ok = rule == "best" or fp / weeks <= FA_TARGET
-                return (ok, raw)
 
-            best = max(grid, key=key)
-            chosen[name.split("_")[-1].removesuffix(".csv")] = best
-            for p, cost in profiles.items():
-                raw, nw, fp, weeks = scored([name], best, cost)
-                held[p][0] += raw
-                held[p][1] += nw
-            held_fp += fp
-            held_weeks += weeks
-        out[rule] = {
-            "chosen_per_held_out_series": chosen,
-            "held_out": {
-                p: round(nab_normalise(r, n, profiles[p]), 1) for p, (r, n) in held.items()
+def protocol(series: dict, profiles: dict, base: DetectorSettings) -> dict:
+    """Leave-one-series-out by the false-alarm budget, at each volume, next to in sample."""
+    runs = Runs(series, base)
+    names = list(series)
+    loso_picks = {n: pick_margin(runs, [m for m in names if m != n], profiles) for n in names}
+    all_pick = pick_margin(runs, names, profiles)
+    out: dict = {"grid": list(GRID), "budget": FA_BUDGET, "loso_picks": loso_picks}
+    out["in_sample_pick"] = all_pick
+    out["quiet_rates"] = {z: round(quiet_rate(runs, names, z, profiles), 3) for z in GRID}
+    for volume in VOLUMES:
+        shipped = runs.score(names, volume, base.calibration_margin, profiles)
+        out[str(volume)] = {
+            "shipped": {
+                "profiles": shipped["profiles"],
+                "windows": f"{shipped['windows_detected']}/{shipped['windows_total']}",
+                "false_alarms_per_series_week": shipped["false_alarms_per_series_week"],
             },
-            "held_out_false_alarms_per_series_week": round(held_fp / held_weeks, 3),
-        }
-    in_sample = {}
-    for z in grid:
-        raw, nw, fp, weeks = scored(list(series), z, std)
-        low = profiles["reward_low_FP_rate"]
-        in_sample[z] = {
-            "standard": round(nab_normalise(raw, nw, std), 1),
-            "reward_low_FP_rate": round(nab_normalise(scored(list(series), z, low)[0], nw, low), 1),
-            "false_alarms_per_series_week": round(fp / weeks, 3),
-        }
-    out["in_sample"] = in_sample
-    return out
-
-
-def ablations(series: dict, profiles: dict, settings: DetectorSettings) -> dict:
-    """What each change of this round is worth, in sample (one change off at a time)."""
-    variants = {
-        "shipped (evaluated every 15 min)": (settings, EVERY),
-        "evaluated every 5 min": (settings, STEP),
-        "without the last-complete-hour window": (
-            replace(settings, judge_last_complete_hour=False),
-            EVERY,
-        ),
-        "without the calibration hold-out": (replace(settings, calibration_hold_out=False), EVERY),
-        "without both (the previous detector at the live cadence)": (
-            replace(settings, judge_last_complete_hour=False, calibration_hold_out=False),
-            EVERY,
-        ),
-        "the previous bench: evaluated after every 5-minute row, both off": (
-            replace(settings, judge_last_complete_hour=False, calibration_hold_out=False),
-            None,
-        ),
-        "cooldown 24 h instead of 6 h (topic setting)": (
-            replace(settings, cooldown_hours=24),
-            EVERY,
-        ),
-    }
-    out = {}
-    for label, (s, every) in variants.items():
-        r = score_all(series, {n: run_detector(d, s, every) for n, d in series.items()}, profiles)
-        out[label] = {
-            "profiles": r["profiles"],
-            "windows": f"{r['windows_detected']}/{r['windows_total']}",
-            "false_alarms_per_series_week": r["false_alarms_per_series_week"],
+            "loso": held_out_scores(runs, loso_picks, volume, profiles),
+            "in_sample": held_out_scores(runs, dict.fromkeys(names, all_pick), volume, profiles),
         }
     return out
 
@@ -365,6 +370,51 @@ def ceiling(series: dict, profiles: dict, alarms: dict[str, list[datetime]]) -> 
             nab_normalise(at_label * (nw - 1) - cost["fnWeight"], nw, cost), 1
         ),
     }
+
+
+def render_protocol(pr: dict) -> list[str]:
+    lines = [
+        "",
+        "### Generalisation: leave-one-series-out and low volume",
+        "",
+        "The one tuned knob, `calibration_margin`, is picked without looking at detections: "
+        f"the lowest value in {pr['grid']} whose alarms on the quiet stretches (outside the "
+        f"labelled windows) stay within **{pr['budget']} per topic-week**, averaged over the "
+        "series as recorded and thinned to 10 % and 1 %. Leave-one-series-out: picked on four "
+        "series, the fifth scored with it. In sample: picked on all five. Thinned: every "
+        "5-minute count binomially thinned (each mention kept with probability 10 % or 1 %, "
+        f"seed {THIN_SEED}), same labels - the same topics as niche ones.",
+        "",
+        "Picks: leave-one-series-out "
+        + ", ".join(
+            f"{n.split('_')[-1].removesuffix('.csv')} {m}" for n, m in pr["loso_picks"].items()
+        )
+        + f"; on all five {pr['in_sample_pick']}. Alarms per topic-week on the quiet "
+        "stretches by margin: "
+        + ", ".join(f"{z}: {r}" for z, r in pr["quiet_rates"].items())
+        + ".",
+        "",
+        "| volume | run | standard | reward low FP | reward low FN | windows | FA / series-week |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for volume in ("1.0", "0.1", "0.01"):
+        label = {"1.0": "as recorded", "0.1": "thinned to 10 %", "0.01": "thinned to 1 %"}[volume]
+        rows = pr[volume]
+        for run, name in (
+            ("shipped", "shipped default"),
+            ("loso", "leave-one-series-out"),
+            ("in_sample", "in sample (picked on all five)"),
+        ):
+            r = rows[run]
+            p = r["profiles"]
+            lines.append(
+                f"| {label} | {name} | {p['standard']} | {p['reward_low_FP_rate']} | "
+                f"{p['reward_low_FN_rate']} | {r['windows']} | "
+                f"{r['false_alarms_per_series_week']} |"
+            )
+        gap = rows["in_sample"]["profiles"]["standard"] - rows["loso"]["profiles"]["standard"]
+        lines.append(f"| {label} | in sample minus leave-one-series-out | {gap:+.1f} | | | | |")
+    return lines
 
 
 def render(result: dict) -> str:
@@ -436,8 +486,9 @@ def render(result: dict) -> str:
     lines += [
         "",
         f"Cost of one `evaluate()` on {c['hours']} hourly buckets (4 weeks, partial last hour), "
-        f"pure Python: median **{c['median_ms']} ms**, p95 {c['p95_ms']} ms, fastest "
-        f"{c['min_ms']} ms (1-minute load average {c['load_average_1min']} while measuring).",
+        f"pure Python: median **{c['cpu_median_ms']} ms CPU time**; wall clock median "
+        f"{c['median_ms']} ms, p95 {c['p95_ms']} ms, fastest {c['min_ms']} ms (1-minute load "
+        f"average {c['load_average_1min']} while measuring: the machine is shared).",
     ]
     if "sensitivities" in result:
         lines += [
@@ -455,54 +506,8 @@ def render(result: dict) -> str:
                 f"{p['reward_low_FN_rate']} | {r['windows_detected']}/{r['windows_total']} | "
                 f"{r['false_alarms_per_series_week']} |"
             )
-    if "loso" in result:
-        lo = result["loso"]
-        lines += [
-            "",
-            "Leave-one-series-out check of the one tuned knob, `calibration_margin` (pick it "
-            f"from {lo['grid']} on four series, score the fifth with it):",
-            "",
-            "| pick on the four series | standard | reward low FP | reward low FN "
-            "| FA / series-week | margin chosen per held-out series |",
-            "|---|---:|---:|---:|---:|---|",
-        ]
-        for rule, label in (
-            ("best", "best standard score"),
-            ("within_fa_target", f"best standard score with ≤ {FA_TARGET} FA / series-week"),
-        ):
-            r = lo[rule]
-            h = r["held_out"]
-            lines.append(
-                f"| {label} | {h['standard']} | {h['reward_low_FP_rate']} | "
-                f"{h['reward_low_FN_rate']} | {r['held_out_false_alarms_per_series_week']} | "
-                + ", ".join(f"{k} {v}" for k, v in r["chosen_per_held_out_series"].items())
-                + " |"
-            )
-        lines += [
-            "",
-            "In sample, by margin: "
-            + "; ".join(
-                f"{z}: {v['standard']} / {v['reward_low_FP_rate']} / "
-                f"{v['false_alarms_per_series_week']} FA"
-                for z, v in lo["in_sample"].items()
-            )
-            + " (standard / reward low FP / false alarms per series-week).",
-        ]
-    if "ablations" in result:
-        lines += [
-            "",
-            "What each change is worth (in sample, one change at a time):",
-            "",
-            "| variant | standard | reward low FP | reward low FN | windows | FA / series-week |",
-            "|---|---:|---:|---:|---:|---:|",
-        ]
-        for label, r in result["ablations"].items():
-            p = r["profiles"]
-            lines.append(
-                f"| {label} | {p['standard']} | {p['reward_low_FP_rate']} | "
-                f"{p['reward_low_FN_rate']} | {r['windows']} | "
-                f"{r['false_alarms_per_series_week']} |"
-            )
+    if "protocol" in result:
+        lines += render_protocol(result["protocol"])
     if "ceiling" in result:
         c = result["ceiling"]
         lines += [
@@ -516,9 +521,13 @@ def render(result: dict) -> str:
         ]
     lines += [
         "",
-        "Honesty note: the shipped defaults were chosen while looking at these same five series "
-        "(there is no held-out NAB split here); the leave-one-series-out table above shows how "
-        "much that choice is worth out of sample.",
+        "Honesty note: the margin is picked by the false-alarm budget (the labels only mark "
+        "the quiet stretches), and 0.9 is the lowest margin the grid holds. The structural "
+        "choices of this round (plain z instead of exact tail scores, leaving storm hours out "
+        "instead of capping them, the storm line 20) were compared on these same five series, "
+        "as recorded and thinned, while it was developed; so the leave-one-series-out rows test "
+        "the margin, not those choices. The five NAB realTweets series kept aside (never read "
+        "here) are the test of those.",
         END,
     ]
     return "\n".join(lines)
@@ -528,7 +537,11 @@ def write_region(text: str, path: Path) -> None:
     doc = path.read_text() if path.is_file() else "# Benchmarks\n\n"
     if START in doc and END in doc:
         before, rest = doc.split(START, 1)
-        _, after = rest.split(END, 1)
+        old, after = rest.split(END, 1)
+        # keep the injection table bench/surge_inject.py writes inside this region
+        if INJECT_START in old and INJECT_END in old and INJECT_START not in text:
+            inject = INJECT_START + old.split(INJECT_START, 1)[1].split(INJECT_END, 1)[0]
+            text = text.replace(END, inject + INJECT_END + "\n" + END)
         doc = before + text + after
     else:
         doc = doc.rstrip("\n") + "\n\n" + text + "\n"
@@ -540,12 +553,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sensitivity", default="balanced")
     parser.add_argument("--no-write", action="store_true", help="do not touch docs/benchmarks.md")
     parser.add_argument("--json", action="store_true", help="print the full result as JSON")
-    parser.add_argument("--loso", action="store_true", help="leave-one-series-out check")
     parser.add_argument("--all-sensitivities", action="store_true")
     parser.add_argument(
         "--every", type=int, default=15, help="evaluation cadence in minutes (live: 15)"
     )
-    parser.add_argument("--no-ablations", action="store_true", help="skip the ablation table")
+    parser.add_argument(
+        "--no-protocol", action="store_true", help="skip leave-one-series-out and thinning"
+    )
     args = parser.parse_args(argv)
 
     root = nab_dir()
@@ -592,22 +606,20 @@ def main(argv: list[str] | None = None) -> int:
             )
             for name in ("fewer", "balanced", "more")
         }
-    if not args.no_ablations:
-        result["ablations"] = ablations(series, profiles, settings)
-    if args.loso:
-        result["loso"] = loso(series, profiles, [1.0, 1.1, 1.2, 1.3, 1.4, 1.5])
+    if not args.no_protocol:
+        result["protocol"] = protocol(series, profiles, settings)
     d = result["detector"]
     print(
         f"surge detector ({settings.sensitivity}): "
         + ", ".join(f"{k} {v}" for k, v in d["profiles"].items())
         + f"; windows {d['windows_detected']}/{d['windows_total']}; false alarms/series-week "
         f"{d['false_alarms_per_series_week']}; median first alarm vs label "
-        f"{d['median_hours_after_label']} h; evaluate() {result['cost']['median_ms']} ms"
+        f"{d['median_hours_after_label']} h; evaluate() {result['cost']['cpu_median_ms']} ms CPU"
     )
     r = result["reference"]
     print("robust z reference: " + ", ".join(f"{k} {v}" for k, v in r["profiles"].items()))
-    if "loso" in result:
-        print(f"leave-one-series-out: {result['loso']}")
+    if "protocol" in result:
+        print(f"protocol: {json.dumps(result['protocol'])}")
     if args.json:
         print(json.dumps(result, indent=2, default=str))
     if not args.no_write:

@@ -137,14 +137,14 @@ def test_surges_are_stored_once_and_found_again(dynamodb, table):
         negative_share=0.8,
         usual_negative_share=0.2,
         authors=30,
-        evidence={"reason": "volume"},
+        evidence={"trigger": "volume", "reasons": ["volume score 9.1 above 6.0"]},
     )
     # When stored twice, Then the second is a no-op
     assert store.put_surge(surge) is True
     assert store.put_surge(surge) is False
     # And it is found by range and as the latest
     assert store.surges_between("acme", HOUR, HOUR + timedelta(hours=2))[0].tier == "warning"
-    assert store.latest_surge("acme", since=HOUR).evidence == {"reason": "volume"}
+    assert store.latest_surge("acme", since=HOUR).evidence.reasons == ["volume score 9.1 above 6.0"]
 
 
 def test_no_code_path_scans_the_table(repo):

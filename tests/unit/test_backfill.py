@@ -253,8 +253,8 @@ def test_backfilled_mentions_never_raise_an_alert_about_the_past():
     store.buckets = [b for b in buckets if b.hour < NOW - timedelta(hours=1)] + storm_now
     surge = check_topic(store, subject, now=NOW + timedelta(minutes=50))
     assert surge is not None
-    assert surge.evidence["baseline_coverage"]["backfilled"] == ["hackernews"]
-    assert surge.evidence["baseline_coverage"]["backfilled_days"] == 28
+    assert surge.evidence.baseline_coverage.backfilled == ["hackernews"]
+    assert surge.evidence.baseline_coverage.backfilled_days == 28
 
 
 def test_a_backfill_counts_for_the_baseline_only_once_the_scorer_has_counted_it():

@@ -640,12 +640,12 @@ def test_a_sources_own_notes_are_shown_bounded():
     assert len(row.notes) == 3 and all(len(n) <= 200 for n in row.notes)
 
 
-def test_open_storms_come_before_later_surges_that_are_over():
-    # Given an open surge three hours ago and a later one the detector has already closed
-    early_open = surge(hours_ago=3, tier="warning")
-    closed_later = surge(hours_ago=1, tier="watch", evidence={"closed": True})
+def test_open_storms_come_before_surges_that_are_over():
+    # Given an open surge an hour ago and an earlier one whose cooldown (6 h) has passed
+    over = surge(hours_ago=8, tier="watch")
+    open_ = surge(hours_ago=1, tier="warning")
 
-    view = digest(mentions=many(5, "negative"), surges=[closed_later, early_open])
+    view = digest(mentions=many(5, "negative"), surges=[over, open_])
 
     assert [(s.tier, s.open) for s in view.surges] == [("warning", True), ("watch", False)]
 

@@ -129,3 +129,19 @@ def test_given_an_alarm_on_the_live_clock_then_it_is_credited_to_the_last_row_th
     det = detections_from_alarms(rows, [alarm])
     # Then it marks 21:07:53 (ended 21:12:53), not 21:12:53, which was still open at 21:15
     assert [r.strftime("%H:%M:%S") for r, d in zip(rows, det, strict=True) if d] == ["21:07:53"]
+
+
+def test_given_a_series_when_thinned_then_it_keeps_its_labels_and_about_that_share_of_mentions():
+    # Given a 5-minute series with a labelled window
+    from surge_nab import thin
+
+    ts = [datetime(2015, 3, 1, tzinfo=UTC) + timedelta(minutes=5 * i) for i in range(2000)]
+    data = {"times": ts, "values": [float(40 + i % 7) for i in range(2000)], "windows": [1]}
+    # When thinned to 10 % twice with the fixed seed
+    once, again = thin(data, 0.1), thin(data, 0.1)
+    # Then it is reproducible, keeps times and labels, never adds mentions, keeps about 10 %
+    assert once["values"] == again["values"]
+    assert once["times"] is ts and once["windows"] == [1]
+    assert all(0 <= t <= v for t, v in zip(once["values"], data["values"], strict=True))
+    assert sum(once["values"]) == pytest.approx(0.1 * sum(data["values"]), rel=0.05)
+    assert thin(data, 1.0) is data

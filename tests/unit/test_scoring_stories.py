@@ -86,6 +86,7 @@ class SurgeStore:
                 negative=negatives,
                 authors=authors,
                 engagement=len(self.burst) * 50,
+                stories=len(set(keys.values())),
             )
         )
         self.story_sets[HOUR] = set(keys.values())
@@ -147,11 +148,12 @@ def test_forty_copies_of_one_press_release_are_one_story_and_held_at_watch():
     copies = burst([f"AcmeCloud outage hits thousands - Outlet {n}" for n in range(40)])
     # When the scorer writes the batch and checks the topic
     surge, _ = run(copies)
-    # Then the surge is visible, but as one story: watch, with the reason
+    # Then the surge is visible, but as one story: watch, with the reason and the tier it held
     assert surge is not None
-    assert surge.evidence["stories"] == 1
+    assert surge.evidence.held_by_stories in ("warning", "firestorm")
+    assert surge.evidence.stories == 1
     assert surge.tier == "watch"
-    assert any("one story, many copies" in r for r in surge.evidence["reasons"])
+    assert any("one story, many copies" in r for r in surge.evidence.reasons)
 
 
 def test_forty_different_voices_are_forty_stories_and_keep_their_tier():
@@ -161,8 +163,8 @@ def test_forty_different_voices_are_forty_stories_and_keep_their_tier():
     surge, _ = run(voices)
     # Then every comment is its own story and the tier is not held back
     assert surge is not None
-    assert surge.evidence["stories"] == 40
-    assert "held_by_stories" not in surge.evidence
+    assert surge.evidence.stories == 40
+    assert surge.evidence.held_by_stories is None
     assert surge.tier != "watch"
 
 
@@ -186,7 +188,7 @@ def test_hours_since_a_failing_sources_last_success_are_incomplete():
     # And a surge checked meanwhile is incomplete and says since when the source failed
     surge, _ = run(burst(["AcmeCloud outage hits thousands"] * 40, channel="comment"), [failing])
     assert surge is not None and not surge.complete
-    assert surge.evidence["failing_since"] == {"rss": "2026-11-25T05:10:00Z"}
+    assert surge.evidence.failing_since == {"rss": NOW - timedelta(hours=4, minutes=20)}
 
 
 def test_the_nth_failure_in_a_row_writes_one_notice_per_outage():
@@ -207,3 +209,15 @@ def test_the_nth_failure_in_a_row_writes_one_notice_per_outage():
     assert all(n.failures == SOURCE_DOWN_AFTER_FAILURES for n in notices)
     assert notices[0].since is None and notices[1].since == times[5]
     assert notices[1].last_error == "OSError: HTTP 502"
+
+
+def test_a_topic_added_today_has_no_baseline_yet_so_its_first_burst_does_not_alert():
+    # Given a topic just added to the watchlist: no buckets before this hour
+    voices = burst(["AcmeCloud outage hits thousands"] * 40, channel="comment")
+    store = SurgeStore(voices)
+    store.buckets.clear()
+    write_scores(store, voices)
+    # When its first mentions are checked
+    surge = check_topic(store, topic(), now=NOW)
+    # Then no alert: the hours before the topic was watched are unknown, not 28 quiet days
+    assert surge is None

@@ -103,9 +103,9 @@ def test_given_a_sudden_volume_surge_when_evaluated_then_a_watch_alarm_shows_its
     assert alarm.score >= alarm.threshold
     assert not alarm.escalation
     ev = alarm.evidence
-    assert "negative share" in " ".join(ev["reasons"])
-    assert ev["baseline"]["daily_seasonality"] is True
-    json.dumps(ev)  # the evidence goes into DynamoDB and the e-mail as JSON
+    assert "negative share" in " ".join(ev.reasons)
+    assert ev.baseline.daily_seasonality is True
+    json.dumps(ev.model_dump(mode="json"))  # the evidence goes into DynamoDB and the e-mail as JSON
 
 
 def test_given_a_negative_surge_by_many_authors_when_evaluated_then_it_is_a_firestorm():
@@ -120,7 +120,7 @@ def test_given_a_negative_surge_by_many_authors_when_evaluated_then_it_is_a_fire
     assert alarm.negative_share == pytest.approx(0.7, abs=0.01)
     assert alarm.usual_negative_share == pytest.approx(0.15, abs=0.02)
     assert alarm.authors > 0
-    assert alarm.evidence["negative_p_value"] < 1e-6
+    assert alarm.evidence.negative_p_value < 1e-6
 
 
 def test_given_a_moderate_negative_surge_when_evaluated_then_it_is_a_warning():
@@ -132,7 +132,7 @@ def test_given_a_moderate_negative_surge_when_evaluated_then_it_is_a_warning():
     # Then it is a warning, not yet a firestorm (the volume is below 3x)
     assert alarm is not None
     assert alarm.tier == "warning"
-    assert any("no firestorm" in r for r in alarm.evidence["reasons"])
+    assert any("no firestorm" in r for r in alarm.evidence.reasons)
 
 
 def test_given_a_surge_from_one_account_when_evaluated_then_it_stays_at_watch():
@@ -152,7 +152,7 @@ def test_given_a_surge_from_one_account_when_evaluated_then_it_stays_at_watch():
     # Then it alarms at watch and says the surge is carried by few accounts
     assert alarm is not None
     assert alarm.tier == "watch"
-    assert any("few accounts" in r for r in alarm.evidence["reasons"])
+    assert any("few accounts" in r for r in alarm.evidence.reasons)
 
 
 def test_given_a_negative_surge_hidden_in_flat_volume_when_evaluated_then_it_still_warns():
@@ -163,7 +163,7 @@ def test_given_a_negative_surge_hidden_in_flat_volume_when_evaluated_then_it_sti
     alarm = evaluate([*history, bucket], bucket.time + HOUR - timedelta(seconds=1), settings_for())
     # Then the negative-mention path fires a warning
     assert alarm is not None
-    assert alarm.evidence["trigger"] == "negative_mentions"
+    assert alarm.evidence.trigger == "negative_mentions"
     assert alarm.tier == "warning"
 
 
@@ -185,7 +185,7 @@ def test_given_a_partial_hour_when_evaluated_then_the_expectation_is_scaled_by_e
     # Then it fires within the hour, on a rate scaled to the elapsed third of the hour
     assert alarm is not None
     assert alarm.time == now
-    assert alarm.evidence["partial_fraction"] == pytest.approx(1 / 3, abs=0.01)
+    assert alarm.evidence.partial_fraction == pytest.approx(1 / 3, abs=0.01)
     assert alarm.observed == pytest.approx(9 * usual, rel=0.02)
 
 
@@ -200,7 +200,7 @@ def test_given_a_tiny_elapsed_fraction_when_a_few_mentions_arrive_then_no_alarm_
     # Then the fraction guard keeps it quiet
     assert alarm is None
     a = assess([*history, bucket], t + timedelta(minutes=1), settings_for())
-    assert a.evidence["partial_fraction"] == pytest.approx(0.25)
+    assert a.evidence.partial_fraction == pytest.approx(0.25)
 
 
 def test_given_a_short_history_when_a_surge_arrives_then_no_alarm_and_the_reason_is_stated():
@@ -255,7 +255,7 @@ def test_given_a_weekly_rhythm_when_monday_morning_is_busy_as_usual_then_no_alar
     monday_3pm = START + timedelta(days=21, hours=15)
     on_sunday = assess([p for p in history if p.time <= sunday_3pm], sunday_3pm, settings_for())
     on_monday = assess([p for p in history if p.time <= monday_3pm], monday_3pm, settings_for())
-    assert on_monday.evidence["baseline"]["weekly_seasonality"] is True
+    assert on_monday.evidence.baseline.weekly_seasonality is True
     assert on_monday.expected > 2.5 * on_sunday.expected
 
 
@@ -283,7 +283,7 @@ def test_given_an_open_episode_when_the_storm_continues_then_it_is_one_alert_tha
     assert up is not None
     assert up.escalation
     assert up.tier == "firestorm"
-    assert up.evidence["previous_tier"] == "watch"
+    assert up.evidence.previous_tier == "watch"
 
 
 def test_given_a_storm_that_never_subsided_when_cooldown_passes_then_no_new_episode_starts():
@@ -304,7 +304,7 @@ def test_given_a_storm_that_never_subsided_when_cooldown_passes_then_no_new_epis
 def test_given_a_storm_that_subsided_when_a_new_one_starts_after_cooldown_then_it_alerts_again():
     # Given an alarm, then quiet hours, then a new surge after the cooldown
     history = quiet_history()
-    alarm_time = history[-12].time + timedelta(minutes=30)
+    alarm_time = history[-30].time + timedelta(minutes=30)
     state = EpisodeState(started=alarm_time, tier="watch", last_alarm=alarm_time)
     bucket = surge_point(history, factor=6.0, neg_share=0.15)
     # When evaluated
@@ -331,7 +331,7 @@ def test_given_incomplete_source_data_when_a_surge_fires_then_the_alarm_says_so(
     # Then the alarm is flagged incomplete
     assert alarm is not None
     assert alarm.complete is False
-    assert alarm.evidence["complete"] is False
+    assert alarm.evidence.complete is False
 
 
 def test_given_no_sentiment_data_when_volume_surges_then_the_tier_is_watch_and_it_says_why():
@@ -343,7 +343,7 @@ def test_given_no_sentiment_data_when_volume_surges_then_the_tier_is_watch_and_i
     # Then it is a watch with the reason stated
     assert alarm is not None
     assert alarm.tier == "watch"
-    assert any("no sentiment data" in r for r in alarm.evidence["reasons"])
+    assert any("no sentiment data" in r for r in alarm.evidence.reasons)
 
 
 def test_given_future_points_when_evaluating_then_only_past_data_decides():
@@ -388,9 +388,7 @@ def test_given_the_same_series_when_backtested_then_it_matches_evaluate_at_each_
     manual: list[Alarm] = []
     state = None
     for i, p in enumerate(history):
-        alarm = evaluate(
-            history[: i + 1], p.time + HOUR - timedelta(microseconds=1), settings_for(), state
-        )
+        alarm = evaluate(history[: i + 1], p.time + HOUR, settings_for(), state)
         if alarm:
             manual.append(alarm)
             state = EpisodeState(
@@ -472,9 +470,9 @@ def test_given_a_one_account_episode_when_busy_ordinary_traffic_joins_then_it_do
     # Then the mentions without their own author could carry the whole negative rise: the
     # hour stays at watch, so the episode does not escalate, and the reason says why
     assert a.tier == "watch"
-    assert a.evidence["negative_share"] > 0.35
-    assert a.evidence["concentrated_mentions"] >= a.evidence["negative_excess"] > 0
-    assert any("without their own author" in r for r in a.evidence["reasons"])
+    assert a.evidence.negative_share > 0.35
+    assert a.evidence.concentrated_mentions >= a.evidence.negative_excess > 0
+    assert any("without their own author" in r for r in a.evidence.reasons)
     assert alarm is None
 
 
@@ -493,7 +491,7 @@ def test_given_a_diverse_negative_storm_over_busy_traffic_when_evaluated_then_it
     # When evaluated
     a = assess([*history, bucket], bucket.time + timedelta(minutes=55), settings_for())
     # Then the negative shift is carried by many people: warning or worse
-    assert a.evidence["concentrated_mentions"] < 0.1 * usual
+    assert a.evidence.concentrated_mentions < 0.1 * usual
     assert a.tier in ("warning", "firestorm")
 
 
@@ -517,21 +515,19 @@ def spiky_history(seed: int = 9) -> list[Point]:
     return out
 
 
-def test_given_a_spiky_topic_when_a_moderate_negative_surge_arrives_then_the_share_path_warns():
-    # Given a topic whose news spikes (at the usual tone) set a high bar for negative counts
+def test_given_a_spiky_topic_when_a_moderate_negative_surge_arrives_then_it_warns():
+    # Given a topic with a weekly news spike (10x, at the usual tone)
     history = spiky_history()
     bucket = surge_point(history, factor=2.0, neg_share=0.5)
     now = bucket.time + timedelta(minutes=55)
-    a = assess([*history, bucket], now, settings_for())
-    assert a.evidence["negative_count_score"] < a.evidence["negative_count_threshold"]
-    assert a.evidence["volume_score"] < a.evidence["volume_threshold"]
-    # When evaluated
+    # When a moderate negative surge (2x, half negative) is evaluated
     alarm = evaluate([*history, bucket], now, settings_for())
-    # Then the negative-share test opens the door and the tier is warning
+    # Then it warns: the news spikes are storms, they neither raise the volume bar nor the
+    # bar for negative mentions
     assert alarm is not None
-    assert alarm.evidence["trigger"] == "negative_share"
     assert alarm.tier == "warning"
-    assert alarm.evidence["negative_p_value"] < 1e-6
+    assert alarm.evidence.baseline.storm_hours == 4
+    assert alarm.evidence.negative_p_value < 1e-6
 
 
 def test_given_a_spiky_topic_when_another_news_spike_at_the_usual_tone_arrives_then_no_warning():
@@ -541,7 +537,7 @@ def test_given_a_spiky_topic_when_another_news_spike_at_the_usual_tone_arrives_t
     # When evaluated
     alarm = evaluate([*history, bucket], bucket.time + timedelta(minutes=55), settings_for())
     # Then the share path stays shut: a volume watch at most
-    assert alarm is None or (alarm.tier == "watch" and alarm.evidence["trigger"] == "volume")
+    assert alarm is None or (alarm.tier == "watch" and alarm.evidence.trigger == "volume")
 
 
 def test_given_a_burst_in_the_last_minutes_of_an_hour_when_seen_next_hour_then_it_fires():
@@ -556,7 +552,7 @@ def test_given_a_burst_in_the_last_minutes_of_an_hour_when_seen_next_hour_then_i
     alarm = evaluate([*history, late, Point(time=t + HOUR, count=5)], now, settings_for())
     # Then the completed hour is judged on its own and fires
     assert alarm is not None
-    assert alarm.evidence["window"] == "last_complete_hour"
+    assert alarm.evidence.window == "last_complete_hour"
     assert alarm.observed == pytest.approx(6 * usual, rel=0.02)
 
 
@@ -568,14 +564,10 @@ def test_given_a_storm_two_hours_old_when_judged_then_it_does_not_raise_its_own_
         storm.append(surge_point([*history, *storm], factor=6.0, neg_share=0.15))
     before = assess(history, history[-1].time + timedelta(minutes=30), settings_for())
     now = storm[-1].time + HOUR + timedelta(minutes=30)
-    # When the third hour is assessed, with and without the hold-out
+    # When the third hour is assessed
     held = assess([*history, *storm], now, settings_for())
-    raw = assess([*history, *storm], now, replace(settings_for(), calibration_hold_out=False))
     # Then the storm's own hours stay out of the topic's "usual biggest blip"
-    assert held.evidence["usual_max_score"] == pytest.approx(
-        before.evidence["usual_max_score"], rel=0.15
-    )
-    assert raw.evidence["usual_max_score"] > 1.2 * held.evidence["usual_max_score"]
+    assert held.evidence.usual_max_score == pytest.approx(before.evidence.usual_max_score, rel=0.15)
 
 
 def test_given_a_fifteen_minute_cadence_when_backtested_then_alarms_fire_on_the_clock_only():
@@ -602,3 +594,69 @@ def test_given_a_fifteen_minute_cadence_when_backtested_then_alarms_fire_on_the_
     seen = [p for p in points if p.time + timedelta(minutes=5) <= first.time]
     direct = evaluate(seen, first.time, settings_for())
     assert direct is not None and direct.score == first.score
+
+
+def stormy_history(days: int = 21, storms: int = 6, base: float = 100.0) -> list[Point]:
+    """A troubled topic: quiet hours with a loud three-hour storm (10x) every few days."""
+    history = quiet_history(days=days, base=base)
+    every = len(history) // (storms + 1)
+    out = list(history)
+    for n in range(1, storms + 1):
+        for j in range(3):
+            i = n * every + j
+            p = out[i]
+            out[i] = replace(
+                p, count=10 * p.count, negative=10 * p.negative, authors=10 * p.authors
+            )
+    return out
+
+
+def test_given_a_topic_with_storms_every_few_days_when_the_next_one_starts_then_it_still_fires():
+    # Given three weeks with a loud storm every three days (earlier storms in the baseline)
+    history = stormy_history()
+    # When the next storm (5x the usual volume) starts
+    b = surge_point(history, factor=5.0, neg_share=0.15)
+    alarm = evaluate([*history, b], b.time + timedelta(minutes=50), settings_for())
+    # Then it alarms: past storms stay out of the reference and do not raise the bar
+    assert alarm is not None
+    assert alarm.evidence.baseline.storm_hours >= 15
+    assert alarm.evidence.volume_threshold < 10
+
+
+def test_given_a_topic_with_past_storms_when_quiet_then_its_usual_share_ignores_them():
+    # Given past storms that were 60 % negative on a topic that is usually 15 % negative
+    history = stormy_history()
+    for i, p in enumerate(history):
+        if p.count > 400:
+            history[i] = replace(p, negative=round(0.6 * p.count))
+    # When a new hour is assessed
+    a = assess(history, history[-1].time + timedelta(minutes=30), settings_for())
+    # Then the usual negative share is the quiet hours' share, not lifted by the storms
+    assert a.evidence.usual_negative_share == pytest.approx(0.15, abs=0.02)
+
+
+def test_given_a_niche_topic_with_three_mentions_an_hour_when_it_quadruples_then_it_fires():
+    # Given a niche brand: about three mentions an hour (Poisson), for three weeks
+    rng = random.Random(11)
+    history = [
+        Point(time=START + i * HOUR, count=rng.binomialvariate(30, 0.1)) for i in range(21 * 24)
+    ]
+    # When the next two hours bring four times that, 12 mentions each
+    surge = [Point(time=history[-1].time + n * HOUR, count=12) for n in (1, 2)]
+    alarm = evaluate([*history, *surge], surge[-1].time + timedelta(minutes=50), settings_for())
+    # Then it fires: at a few mentions an hour the noise model is Poisson, not a large fitted
+    # overdispersion that would make a 4x rise look ordinary
+    assert alarm is not None
+    assert alarm.evidence.dispersion_k == settings_for().dispersion_floor
+
+
+def test_given_a_niche_topic_when_evaluated_for_weeks_then_alarms_stay_within_the_budget():
+    # Given eight weeks of a quiet niche topic (about two mentions an hour, Poisson)
+    rng = random.Random(12)
+    points = [
+        Point(time=START + i * HOUR, count=rng.binomialvariate(20, 0.1)) for i in range(56 * 24)
+    ]
+    # When replayed hour by hour
+    alarms = backtest(points, settings_for())
+    # Then it raises at most about one alarm a week (the false-alarm budget), here far fewer
+    assert len(alarms) <= 3

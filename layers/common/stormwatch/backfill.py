@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 
 from stormwatch.models import BackfillProgress, Checkpoint, FetchResult, utc
 from stormwatch.sources.window import WindowCursor
+from stormwatch.surge import CoverageEvidence
 
 # as far back as the detector's baseline looks (scoring.HISTORY; a test keeps them equal)
 MAX_DAYS = 28
@@ -106,13 +107,13 @@ class BaselineCoverage:
             text += f" (no history: {', '.join(self.no_history)})"
         return text
 
-    def evidence(self, now: datetime) -> dict[str, object]:
-        return {
-            "complete_from": self.complete_from.isoformat() if self.complete_from else None,
-            "backfilled_days": self.backfilled_days(now),
-            "backfilled": list(self.backfilled),
-            "no_history": list(self.no_history),
-        }
+    def evidence(self, now: datetime) -> CoverageEvidence:
+        return CoverageEvidence(
+            complete_from=self.complete_from,
+            backfilled_days=self.backfilled_days(now),
+            backfilled=list(self.backfilled),
+            no_history=list(self.no_history),
+        )
 
 
 def baseline_coverage(

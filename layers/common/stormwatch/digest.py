@@ -38,6 +38,7 @@ from stormwatch.models import (
 from stormwatch.sanitize import clean_text, safe_link
 from stormwatch.sentiment import SUPPORTED_LANGUAGES
 from stormwatch.sources import history_of
+from stormwatch.surge import CoverageEvidence
 from stormwatch.syndication import group_stories
 from stormwatch.watchlist import Topic
 
@@ -168,15 +169,15 @@ class BaselineNote(_View):
         return cls(days=days, backfilled=backfilled, no_history=no_history)
 
     @classmethod
-    def from_evidence(cls, evidence: Any) -> BaselineNote | None:
-        """The note a surge's evidence carries (scoring.check_topic), if well-formed."""
-        if not isinstance(evidence, dict):
+    def from_evidence(cls, coverage: CoverageEvidence | None) -> BaselineNote | None:
+        """The note a surge's evidence carries (scoring.check_topic), when a backfill filled it."""
+        if coverage is None or not coverage.backfilled_days or not coverage.backfilled:
             return None
-        days = _count_or_none(evidence.get("backfilled_days"))
-        backfilled = _labels(evidence.get("backfilled"))
-        if not days or not backfilled:
-            return None
-        return cls(days=days, backfilled=backfilled, no_history=_labels(evidence.get("no_history")))
+        return cls(
+            days=coverage.backfilled_days,
+            backfilled=_labels(coverage.backfilled),
+            no_history=_labels(coverage.no_history),
+        )
 
 
 class SurgeItem(_View):
@@ -562,27 +563,22 @@ def build_alert(
 ) -> AlertView:
     """The alert for one surge: the numbers behind it, examples, and what to do at its tier."""
     zone = ZoneInfo(topic.digest.timezone)
-    evidence = surge.evidence or {}
+    evidence = surge.evidence
     playbook = topic.playbook
     first_steps, holding_statement = playbook.for_tier(surge.tier)
-    drivers = evidence.get("drivers") or evidence.get("sources")
-    if isinstance(drivers, dict):  # {"hackernews": 40, "rss": 12}
-        drivers = sorted(drivers.items(), key=lambda kv: -(_number(kv[1]) or 0.0))
     return AlertView(
         **_header(topic, watchlist_name, settings_url, language),
         surge=_surge_item(surge, zone),
-        escalated_from=_escalated_from(evidence.get("previous_tier") or evidence.get("escalation")),
-        drivers=_labels(drivers),
-        top_terms=_labels(evidence.get("top_terms") or evidence.get("terms"), cap=8),
-        reasons=[
-            r
-            for r in (clean_text(_str(x), ERROR_CHARS) for x in _list(evidence.get("reasons")))
-            if r
-        ][:REASONS_CAP],
-        failing_sources=_labels(evidence.get("failing_sources")),
-        failing_since=_failing_since(evidence.get("failing_since"), zone),
-        stories=_count_or_none(evidence.get("stories")),
-        baseline=BaselineNote.from_evidence(evidence.get("baseline_coverage")),
+        escalated_from=evidence.previous_tier,
+        drivers=_labels(_by_count(evidence.sources)),
+        top_terms=_labels(evidence.top_terms, cap=8),
+        reasons=[r for r in (clean_text(x, ERROR_CHARS) for x in evidence.reasons) if r][
+            :REASONS_CAP
+        ],
+        failing_sources=_labels(evidence.failing_sources),
+        failing_since=_failing_since(evidence.failing_since, zone),
+        stories=evidence.stories,
+        baseline=BaselineNote.from_evidence(evidence.baseline_coverage),
         samples=[_sample_item(d, zone) for d in surge.sample_mentions[:LIST_CAP] if d],
         playbook=Playbook(
             owner=clean_text(playbook.owner, NAME_CHARS),
@@ -621,27 +617,21 @@ def build_notice(
 # helpers
 
 
-def _failing_since(value: Any, zone: ZoneInfo) -> list[tuple[str, datetime | None]]:
-    """{"reddit": "2026-11-25T06:00:00Z" | None} from the evidence, bounded and cleaned."""
-    if not isinstance(value, dict):
-        return []
+def _failing_since(
+    value: dict[str, datetime | None], zone: ZoneInfo
+) -> list[tuple[str, datetime | None]]:
+    """Failing sources and their last success, bounded and cleaned, in the reader's zone."""
     out: list[tuple[str, datetime | None]] = []
     for name, since in list(value.items())[:SOURCES_CAP]:
-        when = None
-        if isinstance(since, str):
-            try:
-                when = utc(datetime.fromisoformat(since.replace("Z", "+00:00"))).astimezone(zone)
-            except ValueError:
-                when = None
-        label = clean_text(_str(name), NAME_CHARS)
+        label = clean_text(name, NAME_CHARS)
         if label:
-            out.append((label, when))
+            out.append((label, utc(since).astimezone(zone) if since else None))
     return out
 
 
-def _count_or_none(value: Any) -> int | None:
-    number = _number(value)
-    return int(number) if number is not None and number >= 0 else None
+def _by_count(counts: dict[str, int]) -> list[tuple[str, int]]:
+    """{"hackernews": 40, "rss": 12} as (name, count) pairs, the largest first."""
+    return sorted(counts.items(), key=lambda kv: -kv[1])
 
 
 def _header(
@@ -824,10 +814,7 @@ def _split_by_language(mentions: list[ScoredMention]) -> list[LanguageSentiment]
 
 
 def _is_open(surge: Surge, topic: Topic, now: datetime) -> bool:
-    """A surge is open until the detector closes it, or until the alert cooldown has passed."""
-    evidence = surge.evidence or {}
-    if evidence.get("closed") or evidence.get("ended_at"):
-        return False
+    """A surge is open until the alert cooldown has passed."""
     return now - utc(surge.detected_at) < timedelta(hours=topic.alerts.cooldown_hours)
 
 
@@ -913,11 +900,7 @@ def _sample_item(d: dict[str, Any], zone: ZoneInfo) -> MentionItem:
 
 
 def _surge_item(s: Surge, zone: ZoneInfo, *, open_: bool = False) -> SurgeItem:
-    evidence = s.evidence or {}
-    window = evidence.get("window_hours")
-    drivers = evidence.get("drivers") or evidence.get("sources")
-    if isinstance(drivers, dict):
-        drivers = sorted(drivers.items(), key=lambda kv: -(_number(kv[1]) or 0.0))
+    evidence = s.evidence
     return SurgeItem(
         tier=s.tier,
         detected_at=utc(s.detected_at).astimezone(zone),
@@ -929,12 +912,12 @@ def _surge_item(s: Surge, zone: ZoneInfo, *, open_: bool = False) -> SurgeItem:
         usual_negative_share=s.usual_negative_share,
         authors=s.authors,
         complete=s.complete,
-        escalation=s.escalation or bool(evidence.get("escalation")),
+        escalation=s.escalation,
         episode_start=utc(s.episode_start).astimezone(zone) if s.episode_start else None,
-        window_hours=window if isinstance(window, int | float) and window > 0 else None,
+        window_hours=evidence.window_hours if evidence.window_hours > 0 else None,
         open=open_,
-        top_terms=_labels(evidence.get("top_terms") or evidence.get("terms"), cap=TERMS_CAP),
-        drivers=_labels(drivers),
+        top_terms=_labels(evidence.top_terms, cap=TERMS_CAP),
+        drivers=_labels(_by_count(evidence.sources)),
     )
 
 
@@ -1034,15 +1017,6 @@ def _source_volumes(
         )
         out[source] = (days[0], float(median) if history else None)
     return out
-
-
-def _escalated_from(escalation: Any) -> str | None:
-    """The tier an escalation started from, when the detector says so."""
-    if isinstance(escalation, dict):
-        escalation = escalation.get("from") or escalation.get("previous_tier")
-    if isinstance(escalation, str) and escalation in ("watch", "warning", "firestorm"):
-        return escalation
-    return None
 
 
 def _labels(value: Any, cap: int = LIST_CAP) -> list[str]:

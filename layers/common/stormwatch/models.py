@@ -14,6 +14,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from stormwatch.sanitize import clean_text, safe_link
+from stormwatch.surge import SurgeEvidence
+from stormwatch.surge import Tier as SurgeTier
 
 MAX_TEXT_CHARS = 4000
 MAX_TITLE_CHARS = 500
@@ -22,7 +24,6 @@ MAX_AUTHOR_CHARS = 200
 AUTHOR_KEY_CHARS = 10
 
 SentimentLabel = Literal["negative", "neutral", "positive"]
-SurgeTier = Literal["watch", "warning", "firestorm"]
 
 
 def utc(value: datetime) -> datetime:
@@ -273,7 +274,7 @@ class Surge(BaseModel):
     complete: bool = True
     escalation: bool = False  # raises the tier of an open episode
     episode_start: datetime | None = None
-    evidence: dict[str, Any] = Field(default_factory=dict)
+    evidence: SurgeEvidence = Field(default_factory=SurgeEvidence)
     sample_mentions: list[dict[str, Any]] = Field(default_factory=list)
 
     @property

@@ -6,7 +6,6 @@ Pure orchestration: the store, the analyzer and the clock are passed in.
 from __future__ import annotations
 
 import logging
-import math
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -21,7 +20,6 @@ from stormwatch.models import (
     ScoredMention,
     Sentiment,
     Surge,
-    iso,
     utc,
 )
 from stormwatch.query import normalize
@@ -35,16 +33,9 @@ logger = logging.getLogger(__name__)
 HISTORY = timedelta(days=28)
 SAMPLE_WINDOW = timedelta(hours=2)
 MAX_SAMPLES = 5
-# "one story, many copies": a window whose mentions are at most this many distinct stories
-# (stormwatch.syndication), each copied at least COPIES_PER_STORY times on average, is held at
-# the tier "watch", like a surge carried by one account: a press release on forty outlets is
-# news to watch, not forty people turning on the topic
-FEW_STORIES = 2
-COPIES_PER_STORY = 4
 # a failing source leaves the hours since its last success incomplete, at most this many back
 # (a longer outage: older hours stay in the baseline so the detector keeps working)
 MAX_INCOMPLETE_HOURS = 72
-TIER_ORDER = {"watch": 0, "warning": 1, "firestorm": 2}
 
 Analyzer = Callable[[str, str | None], Sentiment]
 
@@ -166,6 +157,7 @@ def hourly_points(
                     negative=bucket.negative,
                     authors=bucket.authors,
                     engagement=bucket.engagement,
+                    stories=bucket.stories,
                     complete=complete,
                 )
             )
@@ -191,6 +183,7 @@ def _sample(mention: ScoredMention) -> dict[str, Any]:
 
 
 def _drivers(recent: list[ScoredMention]) -> dict[str, Any]:
+    """The window's negative terms and sources, as SurgeEvidence's top_terms and sources."""
     terms: Counter[str] = Counter()
     sources: Counter[str] = Counter()
     for item in recent:
@@ -201,6 +194,15 @@ def _drivers(recent: list[ScoredMention]) -> dict[str, Any]:
         "top_terms": [term for term, _ in terms.most_common(8)],
         "sources": dict(sources.most_common()),
     }
+
+
+def _episode_state(last: Surge | None) -> EpisodeState | None:
+    """The open episode as the detector needs it, from the topic's latest surge item."""
+    if last is None:
+        return None
+    return EpisodeState(
+        started=last.episode_start or last.detected_at, tier=last.tier, last_alarm=last.detected_at
+    )
 
 
 def check_topic(store: Any, topic: Topic, *, now: datetime) -> Surge | None:
@@ -219,23 +221,17 @@ def check_topic(store: Any, topic: Topic, *, now: datetime) -> Surge | None:
     # a source that is failing right now leaves the hours since its last success incomplete
     failing = [c for c in checkpoints if c.consecutive_failures]
     # hours before every source that can look back has read them (live or backfilled) are
-    # not baseline: a new topic's past is "no data yet", not zero
+    # not baseline, and neither are those before the topic's first bucket: "no data yet", not zero
     coverage = baseline_coverage(checkpoints, history_of(), now)
+    first = min((b.hour for b in buckets), default=now)
     points = hourly_points(
         buckets,
-        start,
+        max(start, first),
         now,
         incomplete_from=incomplete_from(failing, now),
         complete_from=coverage.complete_from,
     )
-    last = store.latest_surge(topic.name, since=now - timedelta(days=7))
-    state = None
-    if last is not None:
-        state = EpisodeState(
-            started=last.episode_start or last.detected_at,
-            tier=last.tier,
-            last_alarm=last.detected_at,
-        )
+    state = _episode_state(store.latest_surge(topic.name, since=now - timedelta(days=7)))
     alarm = evaluate(points, now, settings, state)
     if alarm is None:
         return None
@@ -244,22 +240,19 @@ def check_topic(store: Any, topic: Topic, *, now: datetime) -> Surge | None:
         (m for m in recent if m.sentiment),
         key=lambda m: (m.sentiment.score, -m.mention.engagement),
     )
-    evidence = dict(alarm.evidence)
-    evidence.update(_drivers(recent))
-    evidence["baseline_coverage"] = coverage.evidence(now)
-    if failing:
-        evidence["failing_sources"] = [c.source for c in failing]
-        evidence["failing_since"] = {
-            c.source: iso(c.last_success) if c.last_success else None for c in failing
+    evidence = alarm.evidence.model_copy(
+        update={
+            **_drivers(recent),
+            "failing_sources": [c.source for c in failing],
+            "failing_since": {c.source: c.last_success for c in failing},
+            "baseline_coverage": coverage.evidence(now),
         }
-    tier = _story_tier(store, topic.name, alarm.tier, evidence, now)
-    if alarm.escalation and state is not None and TIER_ORDER[tier] <= TIER_ORDER[state.tier]:
-        return None  # the escalation was copies of one story: nothing new to say
+    )
     episode_start = state.started if (alarm.escalation and state) else alarm.time
     return Surge(
         topic=topic.name,
         detected_at=alarm.time,
-        tier=tier,
+        tier=alarm.tier,
         observed=alarm.observed,
         expected=alarm.expected,
         score=alarm.score,
@@ -267,7 +260,7 @@ def check_topic(store: Any, topic: Topic, *, now: datetime) -> Surge | None:
         negative_share=alarm.negative_share,
         usual_negative_share=alarm.usual_negative_share,
         authors=alarm.authors,
-        complete=alarm.complete and not failing,
+        complete=alarm.complete,
         escalation=alarm.escalation,
         episode_start=episode_start,
         evidence=evidence,
@@ -288,45 +281,6 @@ def incomplete_from(failing: Iterable[Checkpoint], now: datetime) -> datetime | 
     if not hours:
         return None
     return max(min(hours), current - timedelta(hours=MAX_INCOMPLETE_HOURS))
-
-
-def _window_hours(evidence: dict[str, Any], now: datetime) -> tuple[datetime, datetime]:
-    """First and last hour of the detector's window (its evidence names it), else the
-    sample window."""
-    current = utc(now).replace(minute=0, second=0, microsecond=0)
-    window, span = evidence.get("window"), evidence.get("window_hours")
-    if window == "last_complete_hour":
-        return current - timedelta(hours=1), current - timedelta(hours=1)
-    if isinstance(span, int | float) and span > 0:
-        hours = max(1, math.ceil(float(span) - 1e-9))
-        return current - timedelta(hours=hours - 1), current
-    return current - SAMPLE_WINDOW, current
-
-
-def _story_tier(store: Any, topic: str, tier: str, evidence: dict[str, Any], now: datetime) -> str:
-    """Record the window's distinct stories next to its count, and hold "one story, many
-    copies" at watch (see FEW_STORIES). Buckets written before story keys existed have none:
-    then nothing is known and nothing changes."""
-    first, last = _window_hours(evidence, now)
-    stories = len(store.stories_between(topic, first, last))
-    count = evidence.get("observed_in_window")
-    if not stories:
-        evidence["stories"] = None
-        return tier
-    evidence["stories"] = stories
-    if not isinstance(count, int | float) or count <= 0:
-        return tier
-    evidence["count"] = count
-    if stories <= FEW_STORIES and count >= COPIES_PER_STORY * stories and tier != "watch":
-        reasons = list(evidence.get("reasons") or [])
-        reasons.append(
-            f"one story, many copies ({stories} {'story' if stories == 1 else 'stories'} in "
-            f"{count:.0f} mentions): watch"
-        )
-        evidence["reasons"] = reasons
-        evidence["held_by_stories"] = tier
-        return "watch"
-    return tier
 
 
 def check_surges(

@@ -2,53 +2,62 @@
 
 The detector answers one question per evaluation: *is the topic's volume right now far above
 what its own history says this hour should bring, and if so, how bad is it?*  Everything it
-decides is written into the alarm's ``evidence`` so that an e-mail can show the working.
+decides is written into the alarm's typed ``evidence`` so that an e-mail can show the working.
+Every tier rule lives here - the live scorer, ``stormwatch backtest`` and the benchmarks all
+call this code and nothing else decides a tier.
 
-Method (details and measured numbers in ``docs/surge.md``):
+Method (details, calibration and measured numbers in ``docs/surge.md``):
 
 1. **Baseline** - up to ``baseline_days`` of complete hourly buckets strictly before the
-   current hour (hours with no bucket count as zero; incomplete buckets are left out).  No
-   alarm is possible before ``min_history_hours`` of baseline exist.
-2. **Expected count** - ``level x daily profile x weekday factor``.  The daily profile is the
-   per-hour-of-day median over the baseline (needs 3 days), the weekday factor the median
-   day-total ratio per weekday (needs 2 weeks), the level the median of the deseasonalised
-   last ``level_hours``.  Medians keep past storms out of the baseline.
-3. **Overdispersion** - counts are modelled as negative binomial, ``var = e + k e^2``; ``k``
-   is estimated robustly (MAD) from the baseline's relative residuals, with a floor.
-4. **Score** - a z-score of the observed count against that distribution, computed on two
-   windows: the current (possibly partial) hour, whose expectation is scaled by the elapsed
-   fraction, and the trailing ``sustained_hours``.  The larger decides.
-5. **Gates** - the window must hold at least ``min_count`` mentions and ``min_ratio`` times
-   the expectation, so low-volume topics do not alarm on three extra mentions.
-6. **Tier** - ``watch`` for volume alone; ``warning`` when the negative share is significantly
-   above the topic's usual share (an overdispersed one-sided binomial test); ``firestorm``
-   when in addition the surge is large, strongly negative, carried by many authors and, where
-   engagement is known, reaching more people than usual.  A surge carried by few accounts is
-   capped at ``watch``.
-7. **Episodes** - one storm is one alert: while an episode is open only an escalation to a
-   higher tier fires again.  An episode closes after ``cooldown_hours`` *and* at least one
-   quiet complete hour (score below ``rearm_z``) since its last alarm (hysteresis).
+   current hour.  No alarm before ``min_history_hours``.
+2. **Expected count** - ``level x daily profile x weekday factor`` (medians, so past storms
+   barely move them).
+3. **Noise** - negative binomial, ``var = e + k e^2``; ``k`` from the baseline's robust spread,
+   floored and capped; Poisson (``k`` at its floor) for topics with a few mentions an hour.
+   The score is the z of the count against that distribution.
+4. **Storm hours** - baseline hours scoring at least ``storm_z`` are storms: they are left out
+   of the topic's reference tail, the usual negative share, author rate and reach, so an
+   earlier storm never raises the bar for the next one.
+5. **Bar** - the false-alarm budget: the score ordinary hours of this topic beat about once a
+   week (``BUDGET_HOURS``), times ``calibration_margin``, and at least ``threshold_z``.
+6. **Gates, tiers, holds** - ``min_count`` and ``min_ratio``; ``warning`` for a significant
+   shift in negative share carried by many authors, ``firestorm`` when it is also large,
+   strongly negative and far-reaching; a surge carried by few accounts, or one story copied
+   many times, stays at ``watch``.
+7. **Episodes** - one storm is one alert; within an open episode only escalations fire.
 
 Pure: no I/O, no clock reads, no environment.  ``now`` is passed in.
 """
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from statistics import NormalDist
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
 
 HOUR = timedelta(hours=1)
-TIERS = ("watch", "warning", "firestorm")
+Tier = Literal["watch", "warning", "firestorm"]
+TIERS: tuple[Tier, ...] = ("watch", "warning", "firestorm")
+TIER_RANK: dict[str, int] = {name: rank for rank, name in enumerate(TIERS)}
 SENSITIVITIES = ("fewer", "balanced", "more")
-_TIER_RANK = {name: rank for rank, name in enumerate(TIERS)}
+Trigger = Literal["volume", "negative_mentions", "negative_share"]
+WindowName = Literal["current_hour", "last_complete_hour", "sustained"]
+# The false-alarm budget: a topic's ordinary hours may beat its bar about once per week.
+BUDGET_HOURS = 168
+# Below this many expected mentions per hour the spread of the counts says nothing reliable
+# about overdispersion: the noise model is Poisson (k at its floor).
+LOW_COUNT = 5.0
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_NORMAL = NormalDist()
+_MAD_TO_SIGMA = 1.4826
+_CHI2_1_MEDIAN = 0.4549
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Point:
     """One time bucket (hourly in the live system); the last point may be partial."""
 
@@ -57,6 +66,7 @@ class Point:
     negative: float = 0.0
     authors: int = 0
     engagement: float = 0.0
+    stories: int = 0  # distinct stories (stormwatch.syndication) in the bucket; 0: not known
     complete: bool = True  # False when some source had missing data for this bucket
 
 
@@ -65,65 +75,59 @@ class DetectorSettings:
     """Every knob of the detector; the defaults are the shipped defaults ("balanced")."""
 
     sensitivity: str = "balanced"
-    # volume test
-    threshold_z: float = 5.0  # z-score the volume must reach (per window)
+    # the bar: at least threshold_z, and calibration_margin x the score this topic's ordinary
+    # hours beat about once a week (the false-alarm budget)
+    threshold_z: float = 5.0
+    calibration_margin: float = 0.9
+    # a baseline hour scoring this high is a storm: out of the reference and the usual rates
+    storm_z: float = 20.0
     min_ratio: float = 1.5  # observed must be at least this multiple of the expectation
     min_count: int = 5  # mentions the window must hold
-    # baseline
+    # baseline and seasonality
     baseline_days: int = 28
     min_history_hours: int = 72  # no alarm before this much baseline exists
     level_hours: int = 72  # recent hours that set the level
     daily_min_days: int = 3  # days of history before a daily profile is used
     weekly_min_days: int = 14  # days of history before weekday factors are used
-    dispersion_floor: float = 0.01  # k floor: at least 10 % relative noise
-    # the residual quantile that sets the spread: 0.5 is the MAD; higher quantiles make the
-    # noise model match the heavy upper tail of real mention counts
-    dispersion_quantile: float = 0.5
-    # tail calibration: the score must also beat what this topic's own baseline produced about
-    # once per `calibration_hours` (its "usual biggest blip"), times `calibration_margin`;
-    # 0 switches it off
-    calibration_hours: int = 168
-    calibration_margin: float = 1.2
-    # the hours the windows under test cover (the last sustained_hours - 1 complete hours) are
-    # left out of that reference, so a storm does not raise its own bar
-    calibration_hold_out: bool = True
     expected_floor: float = 0.5  # mentions per hour never expected below this
+    # noise: relative spread of at least 10 %, at most 100 %
+    dispersion_floor: float = 0.01
+    dispersion_cap: float = 1.0
     # windows
     sustained_hours: int = 3  # the trailing window catching slow ramps
     min_fraction: float = 0.25  # a partial hour counts as at least 15 minutes elapsed
-    # also judge the hour that has just completed on its own (late mentions complete it)
-    judge_last_complete_hour: bool = True
     # episodes
-    cooldown_hours: int = 6
+    cooldown_hours: int = 24
     rearm_z: float = 2.0  # a complete hour below this score re-arms after a storm
     # tiers
     negative_alpha: float = 0.001  # one-sided p-value for "negative share is up" (warning)
     negative_min_lift: float = 0.05  # and the share must be at least this much higher
     firestorm_ratio: float = 3.0  # firestorm: observed at least 3x expected
     firestorm_negative_alpha: float = 1e-6  # and a much stronger negative-share test
-    # a negative share that passes the firestorm share test also opens the door on its own
-    share_trigger: bool = True
     firestorm_negative_share_ratio: float = 1.5  # and share >= 1.5x usual
     firestorm_reach_ratio: float = 2.0  # and engagement >= 2x usual (when known)
     # the extra mentions must come from at least this fraction of the topic's usual share of
-    # distinct authors (0.5: half as diverse as usual); without an author history, from at
-    # least min_author_ratio distinct authors per mention
+    # distinct authors; without an author history, min_author_ratio authors per mention
     min_author_diversity: float = 0.5
     min_author_ratio: float = 0.3
     min_authors: int = 5
+    # "one story, many copies": at most few_stories distinct stories, each copied at least
+    # copies_per_story times on average, is news to watch, not many people turning
+    few_stories: int = 2
+    copies_per_story: int = 4
 
 
-_SENSITIVITY = {
+_SENSITIVITY: dict[str, dict[str, float]] = {
     "fewer": {
         "threshold_z": 6.0,
-        "calibration_margin": 1.5,
+        "calibration_margin": 1.3,
         "min_ratio": 2.0,
         "negative_alpha": 1e-4,
     },
     "balanced": {},
     "more": {
         "threshold_z": 4.0,
-        "calibration_margin": 1.0,
+        "calibration_margin": 0.8,
         "min_ratio": 1.3,
         "negative_alpha": 0.01,
     },
@@ -152,14 +156,109 @@ class EpisodeState:
     """What the live system persists between evaluations (from the last surge item)."""
 
     started: datetime
-    tier: str
+    tier: Tier
     last_alarm: datetime
+
+
+# --------------------------------------------------------------------------------------------
+# the evidence: typed from the detector through the stored surge item to the e-mail
+
+
+class BaselineEvidence(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    start: datetime | None = None  # first baseline hour
+    end: datetime | None = None  # exclusive
+    hours: int = 0
+    incomplete_hours_excluded: int = 0
+    storm_hours: int = 0  # left out of the reference, the usual share and rates
+    level_per_hour: float = 0.0
+    daily_seasonality: bool = False
+    weekly_seasonality: bool = False
+
+
+class CoverageEvidence(BaseModel):
+    """Where the baseline's past came from when a backfill filled it (stormwatch.backfill)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    complete_from: datetime | None = None  # hours before were not baseline
+    backfilled_days: int = 0
+    backfilled: list[str] = Field(default_factory=list)
+    no_history: list[str] = Field(default_factory=list)
+
+
+class SurgeEvidence(BaseModel):
+    """Every number behind one alarm (docs/surge.md explains each)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    trigger: Trigger | None = None
+    window: WindowName | None = None
+    window_hours: float = 1.0
+    partial_fraction: float = 1.0
+    observed_in_window: float = 0.0
+    expected_in_window: float = 0.0
+    observed: float = 0.0  # per hour
+    expected: float = 0.0  # per hour
+    ratio: float = 0.0
+    score: float = 0.0
+    threshold: float = 0.0
+    p_value: float = 1.0
+    volume_score: float = 0.0
+    volume_threshold: float = 0.0
+    threshold_floor: float = 0.0
+    usual_max_score: float = 0.0
+    usual_max_rank: int = 0
+    score_current_hour: float = 0.0
+    score_sustained: float | None = None
+    dispersion_k: float = 0.0
+    negative: float = 0.0
+    negative_share: float = 0.0
+    usual_negative_share: float = 0.0
+    expected_negative: float = 0.0
+    negative_count_score: float = 0.0
+    negative_count_threshold: float = 0.0
+    usual_max_negative_score: float = 0.0
+    negative_z: float = 0.0
+    negative_p_value: float = 1.0
+    negative_dispersion: float = 1.0
+    sentiment_known: bool = False
+    negative_excess: float = 0.0
+    authors: int = 0
+    author_ratio: float | None = None  # None: no author data
+    surge_author_ratio: float | None = None
+    usual_author_ratio: float | None = None
+    diverse_authors: bool | None = None
+    concentrated_mentions: float | None = None
+    engagement: float = 0.0
+    reach_ratio: float | None = None  # None: no engagement data
+    stories: int | None = None  # distinct stories in the window; None: not known
+    held_by_stories: Tier | None = None  # the tier "one story, many copies" held at watch
+    complete: bool = True
+    baseline: BaselineEvidence = Field(default_factory=BaselineEvidence)
+    reasons: list[str] = Field(default_factory=list)
+    sensitivity: str = "balanced"
+    min_count: int = 0
+    min_ratio: float = 0.0
+    # the episode
+    tier: Tier | None = None
+    escalation: bool = False
+    previous_tier: Tier | None = None
+    episode_started: datetime | None = None
+    evaluated_at: datetime | None = None
+    # added by the live scorer from the stored mentions of the window (not the detector's)
+    top_terms: list[str] = Field(default_factory=list)
+    sources: dict[str, int] = Field(default_factory=dict)
+    failing_sources: list[str] = Field(default_factory=list)
+    failing_since: dict[str, datetime | None] = Field(default_factory=dict)
+    baseline_coverage: CoverageEvidence | None = None
 
 
 @dataclass(frozen=True)
 class Alarm:
     time: datetime  # when it fires
-    tier: str  # "watch" | "warning" | "firestorm"
+    tier: Tier
     observed: float  # mentions per hour in the window that fired (partial hour scaled)
     expected: float  # mentions per hour the baseline expected for that window
     score: float
@@ -169,10 +268,14 @@ class Alarm:
     authors: int
     complete: bool
     escalation: bool  # True when this raises the tier of an open episode
-    evidence: dict = field(default_factory=dict)
+    evidence: SurgeEvidence
 
     def to_dict(self) -> dict:
-        return {"time": _iso(self.time), "tier": self.tier, "evidence": self.evidence}
+        return {
+            "time": _iso(self.time),
+            "tier": self.tier,
+            "evidence": self.evidence.model_dump(mode="json"),
+        }
 
 
 # --------------------------------------------------------------------------------------------
@@ -188,7 +291,12 @@ def _utc(value: datetime) -> datetime:
 
 
 def _hour_index(value: datetime) -> int:
-    return int((_utc(value) - _EPOCH).total_seconds() // 3600)
+    aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    return int(aware.timestamp() // 3600)
+
+
+def _hour_start(index: int) -> datetime:
+    return _EPOCH + HOUR * index
 
 
 def _median(values: list[float]) -> float:
@@ -200,24 +308,28 @@ def _median(values: list[float]) -> float:
     return s[mid] if n % 2 else 0.5 * (s[mid - 1] + s[mid])
 
 
-def _quantile(values: list[float], q: float) -> float:
-    """Linear-interpolated quantile (q in [0, 1]) of a non-empty list."""
-    s = sorted(values)
-    pos = q * (len(s) - 1)
-    lo = int(pos)
-    hi = min(lo + 1, len(s) - 1)
-    return s[lo] + (s[hi] - s[lo]) * (pos - lo)
-
-
 def _upper_p(z: float) -> float:
     """One-sided upper tail probability of a standard normal."""
     return 0.5 * math.erfc(z / math.sqrt(2.0))
 
 
-def _r(value: float, digits: int = 4) -> float:
+def _r(value: float | None, digits: int = 4) -> float:
     if value is None or math.isnan(value) or math.isinf(value):
         return 0.0
     return round(float(value), digits)
+
+
+def _surprise(observed: float, expected: float, inflation: float) -> float:
+    """z of ``observed`` against a count with mean ``expected`` and variance ``inflation x
+    expected`` (Poisson: inflation 1)."""
+    if expected <= 0:
+        return 0.0
+    return (observed - expected) / math.sqrt(inflation * expected)
+
+
+def _score(observed: float, expected: float, k: float) -> float:
+    """Surprise against the negative binomial ``var = e + k e^2``."""
+    return _surprise(observed, expected, 1.0 + k * expected)
 
 
 # --------------------------------------------------------------------------------------------
@@ -229,37 +341,49 @@ class _Hours:
     """Hourly series on a contiguous integer grid; absent hours are zero and complete."""
 
     start: int  # hour index of element 0
-    count: list[float]
-    negative: list[float]
-    authors: list[float]
-    engagement: list[float]
-    complete: list[bool]
+    count: list[float] = field(default_factory=list)
+    negative: list[float] = field(default_factory=list)
+    authors: list[float] = field(default_factory=list)
+    engagement: list[float] = field(default_factory=list)
+    stories: list[int] = field(default_factory=list)
+    complete: list[bool] = field(default_factory=list)
 
     @classmethod
-    def from_points(cls, points: Sequence[Point]) -> _Hours:
-        if not points:
-            return cls(0, [], [], [], [], [])
-        first = _hour_index(points[0].time)
-        last = max(_hour_index(p.time) for p in points)
-        first = min(first, min(_hour_index(p.time) for p in points))
-        n = last - first + 1
-        hours = cls(first, [0.0] * n, [0.0] * n, [0.0] * n, [0.0] * n, [True] * n)
-        for p in points:
-            hours.add(p)
-        return hours
+    def from_points(cls, points: Sequence[Point], until: int) -> _Hours:
+        """The points of hours up to and including ``until``, on a grid reaching ``until``."""
+        hours = [_hour_index(p.time) for p in points]
+        grid = cls(min(hours, default=until))
+        grid.reach(until)
+        for hour, p in zip(hours, points, strict=True):
+            if hour <= until:
+                grid.add_at(hour - grid.start, p)
+        return grid
 
-    def add(self, p: Point) -> None:
-        i = _hour_index(p.time) - self.start
-        if i >= len(self.count):
-            grow = i + 1 - len(self.count)
+    def reach(self, hour: int) -> None:
+        """Extend the grid with empty hours up to and including ``hour``."""
+        grow = hour - self.start + 1 - len(self.count)
+        if grow > 0:
             for seq in (self.count, self.negative, self.authors, self.engagement):
                 seq.extend([0.0] * grow)
+            self.stories.extend([0] * grow)
             self.complete.extend([True] * grow)
+
+    def add(self, p: Point) -> None:
+        hour = _hour_index(p.time)
+        self.reach(hour)
+        self.add_at(hour - self.start, p)
+
+    def add_at(self, i: int, p: Point) -> None:
         self.count[i] += p.count
         self.negative[i] += p.negative
         self.authors[i] += p.authors
         self.engagement[i] += p.engagement
+        self.stories[i] += p.stories
         self.complete[i] = self.complete[i] and p.complete
+
+
+# --------------------------------------------------------------------------------------------
+# the baseline fit: small named steps
 
 
 @dataclass
@@ -283,146 +407,242 @@ class _Model:
     baseline_start: int = 0
     baseline_end: int = 0  # exclusive hour index
     excluded_incomplete: int = 0
+    storm_hours: int = 0
     usual_max_z: float = 0.0
     usual_max_negative_z: float = 0.0
     calibration_rank: int = 0
 
-    def expected(self, hour: int, settings: DetectorSettings) -> float:
-        e = self.level
+    def season(self, hour: int) -> float:
+        f = 1.0
         if self.daily is not None:
-            e *= self.daily[hour % 24]
+            f *= self.daily[hour % 24]
         if self.weekly is not None:
-            e *= self.weekly[((hour // 24) + 3) % 7]  # 1970-01-01 was a Thursday (3)
-        return max(e, settings.expected_floor)
+            f *= self.weekly[((hour // 24) + 3) % 7]  # 1970-01-01 was a Thursday (3)
+        return f
+
+    def expected(self, hour: int, settings: DetectorSettings) -> float:
+        return max(self.level * self.season(hour), settings.expected_floor)
+
+
+@dataclass
+class _Baseline:
+    """The complete baseline hours and their counts, expectations and scores."""
+
+    hours: list[int]
+    counts: list[float]
+    expected: list[float] = field(default_factory=list)
+    scores: list[float] = field(default_factory=list)
+    quiet: list[bool] = field(default_factory=list)  # False for storm hours
 
 
 def _fit(h: _Hours, cur: int, s: DetectorSettings) -> _Model:
     """Fit the baseline on complete hours in [cur - baseline_days*24, cur)."""
     lo = max(h.start, cur - s.baseline_days * 24)
-    available = cur - h.start
+    available = max(cur - h.start, 0)
     if available < s.min_history_hours:
-        return _Model(
-            False,
-            f"insufficient baseline: {max(available, 0)} h of history, "
-            f"{s.min_history_hours} h needed before the first alarm",
-            max(available, 0),
+        reason = (
+            f"insufficient baseline: {available} h of history, "
+            f"{s.min_history_hours} h needed before the first alarm"
         )
+        return _Model(False, reason, available)
     idx = [t for t in range(lo, cur) if h.complete[t - h.start]]
-    excluded = (cur - lo) - len(idx)
     if len(idx) < s.min_history_hours // 2:
         return _Model(False, "insufficient complete baseline hours", len(idx))
-    y = {t: h.count[t - h.start] for t in idx}
-    days = (cur - lo) / 24.0
-
-    # daily profile: per hour-of-day medians relative to the overall median (+1 smoothing)
-    overall = _median(list(y.values()))
-    daily = None
-    if days >= s.daily_min_days:
-        by_hod: list[list[float]] = [[] for _ in range(24)]
-        for t, v in y.items():
-            by_hod[t % 24].append(v)
-        if all(len(b) >= 2 for b in by_hod):
-            daily = [(_median(b) + 1.0) / (overall + 1.0) for b in by_hod]
-            mean_f = sum(daily) / 24.0
-            daily = [f / mean_f for f in daily]
-
-    # weekday factors: median day-total ratio per weekday
-    weekly = None
-    if days >= s.weekly_min_days:
-        totals: dict[int, float] = {}
-        full: dict[int, int] = {}
-        for t, v in y.items():
-            d = t // 24
-            totals[d] = totals.get(d, 0.0) + v
-            full[d] = full.get(d, 0) + 1
-        day_totals = {d: v for d, v in totals.items() if full[d] == 24}
-        med_day = _median(list(day_totals.values()))
-        by_dow: list[list[float]] = [[] for _ in range(7)]
-        for d, v in day_totals.items():
-            by_dow[(d + 3) % 7].append((v + 1.0) / (med_day + 1.0))
-        if all(len(b) >= 2 for b in by_dow):
-            weekly = [_median(b) for b in by_dow]
-            mean_w = sum(weekly) / 7.0
-            weekly = [w / mean_w for w in weekly]
-
-    def season(t: int) -> float:
-        f = 1.0
-        if daily is not None:
-            f *= daily[t % 24]
-        if weekly is not None:
-            f *= weekly[((t // 24) + 3) % 7]
-        return f
-
-    recent = [y[t] / season(t) for t in idx if t >= cur - s.level_hours]
-    level = _median(recent) if recent else overall
-    if level <= 0:
-        # very low counts: the median is zero, fall back to a mean (spikes barely move it here)
-        level = sum(recent) / len(recent) if recent else 0.0
-    model = _Model(True, "", len(idx), level=level, daily=daily, weekly=weekly)
-    model.baseline_start, model.baseline_end, model.excluded_incomplete = lo, cur, excluded
-
-    # overdispersion: robust spread of relative residuals minus the Poisson part
-    rel = []
-    es = []
-    for t in idx:
-        e = model.expected(t, s)
-        es.append(e)
-        rel.append((y[t] - e) / e)
-    med_rel = _median(rel)
-    spread = _quantile([abs(r - med_rel) for r in rel], s.dispersion_quantile)
-    sigma = spread / _NORMAL.inv_cdf(0.5 + s.dispersion_quantile / 2)
-    k = sigma * sigma - 1.0 / max(_median(es), 1e-9)
-    model.k = max(k, s.dispersion_floor)
-    # the hours the windows under test cover are not part of their own reference tail
-    held_out = cur - max(s.sustained_hours - 1, 1) if s.calibration_hold_out else cur
-    pairs = list(zip(idx, es, strict=True))
-    ref = [(t, e) for t, e in pairs if t < held_out] or pairs
-    if s.calibration_hours > 0:
-        zs = sorted(((y[t] - e) / math.sqrt(e + model.k * e * e) for t, e in ref), reverse=True)
-        rank = max(1, round(len(zs) / s.calibration_hours))
-        model.usual_max_z = zs[min(rank, len(zs)) - 1]
-        model.calibration_rank = rank
-
-    # negative share: pooled usual share and its overdispersion (Pearson, robust)
-    n_tot = sum(y.values())
-    neg_tot = sum(h.negative[t - h.start] for t in idx)
-    model.sentiment_known = neg_tot > 0
-    if n_tot > 0:
-        p0 = neg_tot / n_tot
-        model.usual_negative_share = p0
-        if 0 < p0 < 1:
-            chis = []
-            for t in idx:
-                n = y[t]
-                if n >= 5:
-                    var = n * p0 * (1 - p0)
-                    chis.append((h.negative[t - h.start] - n * p0) ** 2 / var)
-            if len(chis) >= 10:
-                # the median of chi-square(1) is 0.4549
-                model.negative_dispersion = min(max(_median(chis) / 0.4549, 1.0), 50.0)
-        auth_tot = sum(h.authors[t - h.start] for t in idx)
-        model.authors_known = auth_tot > 0
-        model.usual_author_ratio = auth_tot / n_tot
-        eng_tot = sum(h.engagement[t - h.start] for t in idx)
-        model.engagement_known = eng_tot > 0
-        model.engagement_per_mention = eng_tot / n_tot
-        if model.sentiment_known and s.calibration_hours > 0 and 0 < p0 < 1:
-            zn = sorted(
-                (_neg_z(h.negative[t - h.start], e * p0, model) for t, e in ref),
-                reverse=True,
-            )
-            model.usual_max_negative_z = zn[min(model.calibration_rank, len(zn)) - 1]
+    base = _Baseline(idx, [h.count[t - h.start] for t in idx])
+    model = _Model(True, "", len(idx), baseline_start=lo, baseline_end=cur)
+    model.excluded_incomplete = (cur - lo) - len(idx)
+    model.daily = _daily_profile(base, (cur - lo) / 24.0, s)
+    model.weekly = _weekday_factors(base, (cur - lo) / 24.0, s)
+    model.level = _level(base, model, cur, s)
+    base.expected = [model.expected(t, s) for t in idx]
+    model.k = _dispersion(base, s)
+    base.scores = [_score(y, e, model.k) for y, e in zip(base.counts, base.expected, strict=True)]
+    base.quiet = [z < s.storm_z for z in base.scores]
+    model.storm_hours = base.quiet.count(False)
+    _calibrate_volume(model, base, cur, s)
+    _fit_sentiment(model, base, h, cur, s)
+    _fit_authors_and_reach(model, base, h)
     return model
 
 
-def _neg_z(neg: float, e_neg: float, model: _Model) -> float:
-    """z of a negative-mention count against its expectation (overdispersed, like volume)."""
-    var = model.negative_dispersion * e_neg + model.k * e_neg * e_neg
-    return (neg - e_neg) / math.sqrt(var) if var > 0 else 0.0
+def _daily_profile(base: _Baseline, days: float, s: DetectorSettings) -> list[float] | None:
+    """Per hour-of-day medians relative to the overall median (+1 smoothing), mean 1."""
+    if days < s.daily_min_days:
+        return None
+    by_hod: list[list[float]] = [[] for _ in range(24)]
+    for t, v in zip(base.hours, base.counts, strict=True):
+        by_hod[t % 24].append(v)
+    if not all(len(b) >= 2 for b in by_hod):
+        return None
+    overall = _median(base.counts)
+    daily = [(_median(b) + 1.0) / (overall + 1.0) for b in by_hod]
+    mean = sum(daily) / 24.0
+    return [f / mean for f in daily]
+
+
+def _weekday_factors(base: _Baseline, days: float, s: DetectorSettings) -> list[float] | None:
+    """Median day-total ratio per weekday (full days only), mean 1."""
+    if days < s.weekly_min_days:
+        return None
+    totals: dict[int, float] = {}
+    hours: dict[int, int] = {}
+    for t, v in zip(base.hours, base.counts, strict=True):
+        totals[t // 24] = totals.get(t // 24, 0.0) + v
+        hours[t // 24] = hours.get(t // 24, 0) + 1
+    full = {d: v for d, v in totals.items() if hours[d] == 24}
+    median_day = _median(list(full.values()))
+    by_dow: list[list[float]] = [[] for _ in range(7)]
+    for d, v in full.items():
+        by_dow[(d + 3) % 7].append((v + 1.0) / (median_day + 1.0))
+    if not all(len(b) >= 2 for b in by_dow):
+        return None
+    weekly = [_median(b) for b in by_dow]
+    mean = sum(weekly) / 7.0
+    return [w / mean for w in weekly]
+
+
+def _level(base: _Baseline, model: _Model, cur: int, s: DetectorSettings) -> float:
+    """Median of the deseasonalised recent hours: follows growth, ignores a few loud hours."""
+    recent = [
+        v / model.season(t)
+        for t, v in zip(base.hours, base.counts, strict=True)
+        if t >= cur - s.level_hours
+    ]
+    if not recent:
+        return _median(base.counts)
+    level = _median(recent)
+    # very low counts: the median is zero, fall back to a mean (spikes barely move it here)
+    return level if level > 0 else sum(recent) / len(recent)
+
+
+def _dispersion(base: _Baseline, s: DetectorSettings) -> float:
+    """Overdispersion k of ``var = e + k e^2`` from the MAD of the relative residuals minus
+    the Poisson part; floored, capped, and at the floor (Poisson) for low-count topics."""
+    typical = _median(base.expected)
+    if typical < LOW_COUNT:
+        return s.dispersion_floor
+    rel = [(y - e) / e for y, e in zip(base.counts, base.expected, strict=True)]
+    centre = _median(rel)
+    sigma = _MAD_TO_SIGMA * _median([abs(r - centre) for r in rel])
+    k = sigma * sigma - 1.0 / typical
+    return min(max(k, s.dispersion_floor), s.dispersion_cap)
+
+
+def _reference(base: _Baseline, values: list[float], cur: int, s: DetectorSettings) -> list:
+    """The reference scores of the false-alarm budget: the quiet hours only (storm hours
+    never enter it), without the hours the windows under test cover, so neither an earlier
+    storm nor the current one raises the bar."""
+    held_out = cur - max(s.sustained_hours - 1, 1)
+    pairs = zip(base.hours, values, base.quiet, strict=True)
+    return [z for t, z, quiet in pairs if quiet and t < held_out] or [0.0]
+
+
+def _budget_score(ref: list[float], rank: int) -> float:
+    """The rank-th largest reference score: what ordinary hours beat about once a week."""
+    return heapq.nlargest(rank, ref)[-1]
+
+
+def _calibrate_volume(model: _Model, base: _Baseline, cur: int, s: DetectorSettings) -> None:
+    ref = _reference(base, base.scores, cur, s)
+    # the budget counts all baseline hours: storms use it up as true alarms, not false ones
+    model.calibration_rank = max(1, round(len(base.hours) / BUDGET_HOURS))
+    model.usual_max_z = _budget_score(ref, model.calibration_rank)
+
+
+def _fit_sentiment(model: _Model, base: _Baseline, h: _Hours, cur: int, s: DetectorSettings):
+    """Usual negative share of the quiet hours, its hourly overdispersion (robust Pearson),
+    and the negative-count reference of the false-alarm budget."""
+    quiet = [i for i, q in enumerate(base.quiet) if q]
+    total = sum(base.counts[i] for i in quiet)
+    negatives = [h.negative[t - h.start] for t in base.hours]
+    model.sentiment_known = sum(negatives) > 0
+    if total <= 0 or not model.sentiment_known:
+        return
+    p0 = sum(negatives[i] for i in quiet) / total
+    model.usual_negative_share = p0
+    if not 0 < p0 < 1:
+        return
+    chis = [
+        (negatives[i] - base.counts[i] * p0) ** 2 / (base.counts[i] * p0 * (1 - p0))
+        for i in quiet
+        if base.counts[i] >= 5
+    ]
+    if len(chis) >= 10:
+        model.negative_dispersion = min(max(_median(chis) / _CHI2_1_MEDIAN, 1.0), 50.0)
+    zn = [_negative_score(n, e * p0, model) for n, e in zip(negatives, base.expected, strict=True)]
+    model.usual_max_negative_z = _budget_score(_reference(base, zn, cur, s), model.calibration_rank)
+
+
+def _fit_authors_and_reach(model: _Model, base: _Baseline, h: _Hours) -> None:
+    """Usual distinct authors and engagement per mention, over the quiet hours."""
+    quiet = [t for t, q in zip(base.hours, base.quiet, strict=True) if q]
+    total = sum(h.count[t - h.start] for t in quiet)
+    if total <= 0:
+        return
+    authors = sum(h.authors[t - h.start] for t in quiet)
+    engagement = sum(h.engagement[t - h.start] for t in quiet)
+    model.authors_known = authors > 0
+    model.usual_author_ratio = authors / total
+    model.engagement_known = engagement > 0
+    model.engagement_per_mention = engagement / total
+
+
+def _negative_score(negative: float, expected: float, model: _Model) -> float:
+    """Surprise of a negative-mention count (overdispersed like volume, plus the share's own
+    hourly overdispersion)."""
+    return _surprise(negative, expected, model.negative_dispersion + model.k * expected)
 
 
 # --------------------------------------------------------------------------------------------
-# one assessment of the current hour
+# one assessment of the current hour: small named steps
+
+
+@dataclass
+class _Window:
+    name: WindowName
+    observed: float
+    expected: float
+    score: float
+    hours: float  # hours covered (the partial hour counts its elapsed fraction)
+    first: int  # first bucket index
+    last: int  # last bucket index
+
+
+@dataclass
+class _Facts:
+    """What the chosen window holds besides its volume."""
+
+    negative: float
+    authors: int
+    engagement: float
+    stories: int
+    complete: bool
+    share: float
+
+
+@dataclass
+class _Tests:
+    """The outcome of the volume test, the negative tests and the author check."""
+
+    volume: bool = False
+    volume_threshold: float = 0.0
+    negative_up: bool = False  # the share is significantly up (warning material)
+    negative_z: float = 0.0
+    negative_p: float = 1.0
+    expected_negative: float = 0.0
+    negative_count_score: float = 0.0
+    negative_threshold: float = 0.0
+    negative_surge: bool = False  # way in 2: negative mentions
+    share_shift: bool = False  # way in 3: negative share
+    authors_known: bool = False
+    author_ratio: float = 0.0
+    surge_author_ratio: float = 0.0
+    concentrated: float = 0.0
+    negative_excess: float = 0.0
+    few_carry_negative: bool = False
+    diverse: bool = True
+    reach_ratio: float | None = None
+    reasons: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -431,7 +651,7 @@ class Assessment:
 
     ok: bool
     reason: str
-    tier: str | None = None  # the tier the data supports right now (None = no surge)
+    tier: Tier | None = None  # the tier the data supports right now (None = no surge)
     score: float = 0.0
     threshold: float = 0.0
     observed: float = 0.0
@@ -440,282 +660,353 @@ class Assessment:
     usual_negative_share: float = 0.0
     authors: int = 0
     complete: bool = True
-    evidence: dict = field(default_factory=dict)
+    evidence: SurgeEvidence | None = None
 
 
-def _z(obs: float, e: float, k: float) -> float:
-    return (obs - e) / math.sqrt(e + k * e * e)
-
-
-def _assess(h: _Hours, cur: int, fraction: float, model: _Model, s: DetectorSettings) -> Assessment:
-    if not model.ok:
-        return Assessment(False, model.reason, evidence={"reason": model.reason})
+def _windows(h: _Hours, cur: int, fraction: float, model: _Model, s: DetectorSettings):
+    """The current (partial) hour, the hour just completed (late mentions complete it, so the
+    live system sees it whole only during the next hour) and the trailing sustained hours."""
     i = cur - h.start
     f = min(max(fraction, s.min_fraction), 1.0)
-    e_hour = model.expected(cur, s)
-    # window 1: the current (possibly partial) hour, expectation scaled by the elapsed fraction
-    obs1 = h.count[i]
-    e1 = e_hour * f
-    z1 = _z(obs1, e1, model.k)
-    # (window, observed, expected, score, hours covered, first bucket index)
-    windows = [("current_hour", obs1, e1, z1, f, i)]
-    # window 2: the hour that has just completed.  Mentions arrive late (a collection run
-    # picks up what was published minutes before the hour turned), so the live system only
-    # sees the previous hour in full during the next one; it is judged on its own too.
-    if s.judge_last_complete_hour and i >= 1:
-        e0 = model.expected(cur - 1, s)
+    e1 = model.expected(cur, s) * f
+    windows = [_Window("current_hour", h.count[i], e1, _score(h.count[i], e1, model.k), f, i, i)]
+    if i >= 1:
+        y0, e0 = h.count[i - 1], model.expected(cur - 1, s)
         windows.append(
-            ("last_complete_hour", h.count[i - 1], e0, _z(h.count[i - 1], e0, model.k), 1.0, i - 1)
+            _Window("last_complete_hour", y0, e0, _score(y0, e0, model.k), 1.0, i - 1, i - 1)
         )
-    # window 3: trailing sustained_hours (current partial + previous complete hours)
-    obs2, e2, hours2 = obs1, e1, 1
-    for back in range(1, s.sustained_hours):
-        j = i - back
-        if j < 0:
-            break
-        obs2 += h.count[j]
-        e2 += model.expected(cur - back, s)
-        hours2 += 1
-    z2 = _z(obs2, e2, model.k) if hours2 > 1 else -math.inf
-    if hours2 > 1:
-        windows.append(("sustained", obs2, e2, z2, hours2 - 1 + f, i - hours2 + 1))
-    window, obs_w, e_w, z, span, first = max(windows, key=lambda w: w[3])
-    last = i if window != "last_complete_hour" else i - 1
-    sl = slice(first, last + 1)
-    neg_w = sum(h.negative[sl])
-    auth_w = int(sum(h.authors[sl]))
-    eng_w = sum(h.engagement[sl])
-    complete = all(h.complete[sl])
-    share = neg_w / obs_w if obs_w > 0 else 0.0
+    back = min(s.sustained_hours - 1, i)
+    if back >= 1:
+        obs = sum(h.count[i - back : i + 1])
+        exp = e1 + sum(model.expected(cur - b, s) for b in range(1, back + 1))
+        windows.append(
+            _Window("sustained", obs, exp, _score(obs, exp, model.k), back + f, i - back, i)
+        )
+    return windows
+
+
+def _facts(h: _Hours, w: _Window, cur: int) -> _Facts:
+    sl = slice(w.first, w.last + 1)
+    negative = sum(h.negative[sl])
+    return _Facts(
+        negative=negative,
+        authors=int(sum(h.authors[sl])),
+        engagement=sum(h.engagement[sl]),
+        stories=sum(h.stories[sl]),
+        # the current hour counts too: a source failing now leaves the picture incomplete
+        complete=all(h.complete[w.first : cur - h.start + 1]),
+        share=negative / w.observed if w.observed > 0 else 0.0,
+    )
+
+
+def _volume_test(w: _Window, model: _Model, s: DetectorSettings, t: _Tests) -> None:
+    t.volume_threshold = max(s.threshold_z, s.calibration_margin * model.usual_max_z)
+    t.volume = w.score >= t.volume_threshold
+    if not t.volume:
+        t.reasons.append(f"volume score {w.score:.1f} below threshold {t.volume_threshold:.1f}")
+    if w.observed < s.min_count:
+        t.volume = False
+        t.reasons.append(f"only {w.observed:.0f} mentions, fewer than min_count {s.min_count}")
+    if w.observed < s.min_ratio * w.expected:
+        t.volume = False
+        t.reasons.append(
+            f"observed {w.observed / w.expected:.2f}x expected, below min_ratio {s.min_ratio}"
+        )
+
+
+def _negative_tests(w: _Window, x: _Facts, model: _Model, s: DetectorSettings, t: _Tests):
+    """The share test (one-sided, overdispersed binomial) and the two negative ways in: the
+    count of negative mentions against its own budget, and a very unlikely share shift with
+    negative mentions clearly up (it conditions on the volume, so news at the usual tone does
+    not pass it, and needs no calibration against the topic's volume spikes)."""
     p0 = model.usual_negative_share
+    if not (model.sentiment_known and 0 < p0 < 1):
+        return
+    if w.observed > 0:
+        var = model.negative_dispersion * w.observed * p0 * (1 - p0)
+        t.negative_z = (x.negative - w.observed * p0) / math.sqrt(var)
+        t.negative_p = _upper_p(t.negative_z)
+    lifted = x.share >= p0 + s.negative_min_lift
+    t.negative_up = t.negative_p < s.negative_alpha and lifted
+    t.expected_negative = w.expected * p0
+    t.negative_count_score = _negative_score(x.negative, t.expected_negative, model)
+    t.negative_threshold = max(s.threshold_z, s.calibration_margin * model.usual_max_negative_z)
+    clearly_up = x.negative >= s.min_count and x.negative >= s.min_ratio * t.expected_negative
+    t.negative_surge = clearly_up and t.negative_count_score >= t.negative_threshold
+    t.share_shift = (
+        not t.negative_surge
+        and clearly_up
+        and lifted
+        and t.negative_p < s.firestorm_negative_alpha
+        and t.negative_count_score >= s.threshold_z
+    )
 
-    reasons: list[str] = []
-    threshold = max(s.threshold_z, s.calibration_margin * model.usual_max_z)
-    volume = z >= threshold
-    if not volume:
-        reasons.append(f"volume score {z:.1f} below threshold {threshold:.1f}")
-    if obs_w < s.min_count:
-        volume = False
-        reasons.append(f"only {obs_w:.0f} mentions, fewer than min_count {s.min_count}")
-    if obs_w < s.min_ratio * e_w:
-        volume = False
-        reasons.append(f"observed {obs_w / e_w:.2f}x expected, below min_ratio {s.min_ratio}")
 
-    # negative share: one-sided overdispersed binomial test against the usual share
-    neg_p = 1.0
-    neg_z = 0.0
-    known = model.sentiment_known and 0 < p0 < 1
-    if known and obs_w > 0:
-        neg_z = (neg_w - obs_w * p0) / math.sqrt(model.negative_dispersion * obs_w * p0 * (1 - p0))
-        neg_p = _upper_p(neg_z)
-    negative_up = known and neg_p < s.negative_alpha and share >= p0 + s.negative_min_lift
-    # negative mentions: the second way in - a surge of negative mentions that the total volume
-    # (diluted by the neutral and positive majority) does not show yet
-    e_neg = e_w * p0
-    neg_count_z = _neg_z(neg_w, e_neg, model) if known else 0.0
-    neg_threshold = max(s.threshold_z, s.calibration_margin * model.usual_max_negative_z)
-    negative_surge = (
-        known
-        and neg_count_z >= neg_threshold
-        and neg_w >= s.min_count
-        and neg_w >= s.min_ratio * e_neg
-    )
-    # the negative share, a third way in: a shift in tone that the share test finds very
-    # unlikely (p below the firestorm bar), with negative mentions clearly up in count too.
-    # The share test conditions on the observed volume and uses the topic's own hourly share
-    # variation, so news spikes at the usual tone do not pass it; it needs no calibration
-    # against the topic's usual volume spikes, which on a spiky topic hide a moderate
-    # negative surge from the negative-mention count test above.
-    share_shift = (
-        s.share_trigger
-        and known
-        and not negative_surge
-        and neg_p < s.firestorm_negative_alpha
-        and share >= p0 + s.negative_min_lift
-        and neg_w >= s.min_count
-        and neg_w >= s.min_ratio * e_neg
-        and neg_count_z >= s.threshold_z
-    )
-    # author diversity of the surge: the extra mentions must come from many distinct authors
-    authors_known = model.authors_known or auth_w > 0
-    author_ratio = auth_w / obs_w if obs_w > 0 else 0.0
-    # what the usual traffic contributes to this window (true elapsed fraction, not the floor)
-    e_true = e_w
-    if last == i:  # the window holds the partial hour: count its true elapsed share only
-        e_true += e_hour * (min(max(fraction, 0.0), 1.0) - f)
-    excess = obs_w - e_true
-    excess_authors = auth_w - e_true * model.usual_author_ratio
-    if excess >= max(s.min_count, 0.2 * obs_w):
-        surge_author_ratio = excess_authors / excess
+def _author_check(
+    w: _Window, x: _Facts, true_expected: float, model: _Model, s: DetectorSettings, t: _Tests
+) -> None:
+    """Are the extra mentions (and the extra negative ones) from many distinct authors?
+
+    ``concentrated`` counts the mentions the window's distinct authors do not account for at
+    the topic's usual authors-per-mention rate: near zero for diverse traffic, about the size
+    of the burst when one account posts it.  When they could carry the whole rise in negative
+    mentions on their own, the shift is not shown to come from many people - however busy the
+    ordinary traffic in the window is."""
+    t.authors_known = model.authors_known or x.authors > 0
+    t.author_ratio = x.authors / w.observed if w.observed > 0 else 0.0
+    usual = min(model.usual_author_ratio, 1.0)
+    excess = w.observed - true_expected
+    if excess >= max(s.min_count, 0.2 * w.observed):
+        t.surge_author_ratio = (x.authors - true_expected * model.usual_author_ratio) / excess
     else:
-        surge_author_ratio = author_ratio
-    if model.authors_known and model.usual_author_ratio > 0:
-        min_diversity = s.min_author_diversity * min(model.usual_author_ratio, 1.0)
-    else:
-        min_diversity = s.min_author_ratio
-    # mentions the window's distinct authors do not account for at the topic's usual rate of
-    # authors per mention: near zero for diverse traffic, about the size of the burst when
-    # one account posts it.  When they could carry the whole rise in negative mentions on
-    # their own, the negative shift is not shown to come from many people (this holds
-    # however busy the ordinary traffic in the window happens to be, which the excess-based
-    # ratio above cannot tell apart from a diverse surge).
-    concentrated = 0.0
-    if model.authors_known and model.usual_author_ratio > 0:
-        concentrated = max(obs_w - auth_w / min(model.usual_author_ratio, 1.0), 0.0)
-    negative_excess = neg_w - obs_w * p0
-    few_carry_negative = (
-        negative_up and concentrated >= s.min_count and concentrated >= negative_excess
+        t.surge_author_ratio = t.author_ratio
+    has_usual = model.authors_known and usual > 0
+    min_diversity = s.min_author_diversity * usual if has_usual else s.min_author_ratio
+    t.concentrated = max(w.observed - x.authors / usual, 0.0) if has_usual else 0.0
+    t.negative_excess = x.negative - w.observed * model.usual_negative_share
+    t.few_carry_negative = (
+        t.negative_up and t.concentrated >= s.min_count and t.concentrated >= t.negative_excess
     )
-    diverse = (not authors_known) or (
-        auth_w >= s.min_authors and surge_author_ratio >= min_diversity and not few_carry_negative
+    t.diverse = (not t.authors_known) or (
+        x.authors >= s.min_authors
+        and t.surge_author_ratio >= min_diversity
+        and not t.few_carry_negative
     )
-    # reach: engagement against the usual engagement for the expected volume
-    reach_ratio = None
     if model.engagement_known and model.engagement_per_mention > 0:
-        reach_ratio = eng_w / (e_w * model.engagement_per_mention)
+        t.reach_ratio = x.engagement / (w.expected * model.engagement_per_mention)
 
-    tier = None
-    trigger = None
-    if volume or negative_surge or share_shift:
-        tier = "watch"
-        trigger = (
-            "volume" if volume else "negative_mentions" if negative_surge else "negative_share"
+
+def _trigger(t: _Tests) -> Trigger | None:
+    if t.volume:
+        return "volume"
+    if t.negative_surge:
+        return "negative_mentions"
+    return "negative_share" if t.share_shift else None
+
+
+def _tier(w: _Window, x: _Facts, model: _Model, s: DetectorSettings, t: _Tests) -> Tier:
+    """watch / warning / firestorm for a window that passed one of the three ways in."""
+    p0 = model.usual_negative_share
+    if not model.sentiment_known:
+        t.reasons.append("no sentiment data: tier limited to watch")
+        return "watch"
+    if not t.diverse:
+        t.reasons.append(_few_accounts_reason(w, x, t))
+        return "watch"
+    if not t.negative_up:
+        t.reasons.append(f"negative share {x.share:.0%} not significantly above usual {p0:.0%}")
+        return "watch"
+    t.reasons.append(
+        f"negative share {x.share:.0%} vs usual {p0:.0%} (p={t.negative_p:.1e} < "
+        f"{s.negative_alpha:g})"
+    )
+    big = w.observed >= s.firestorm_ratio * w.expected
+    strongly_negative = (
+        t.negative_p < s.firestorm_negative_alpha
+        and x.share >= s.firestorm_negative_share_ratio * p0
+    )
+    reach_ok = t.reach_ratio is None or t.reach_ratio >= s.firestorm_reach_ratio
+    if big and strongly_negative and reach_ok:
+        t.reasons.append("large, strongly negative, many authors and wide reach: firestorm")
+        return "firestorm"
+    if not big:
+        t.reasons.append(
+            f"volume {w.observed / w.expected:.1f}x < {s.firestorm_ratio}x: no firestorm"
         )
-        if share_shift and not volume:
-            reasons.append(
-                f"negative share {share:.0%} vs usual {p0:.0%} (p={neg_p:.1e} < "
-                f"{s.firestorm_negative_alpha:g}) with {neg_w:.0f} negative mentions vs "
-                f"{e_neg:.1f} expected"
-            )
-        elif not volume:
-            reasons.append(
-                f"negative mentions {neg_w:.0f} vs {e_neg:.1f} expected (score "
-                f"{neg_count_z:.1f} >= {neg_threshold:.1f})"
-            )
-        if not model.sentiment_known:
-            reasons.append("no sentiment data: tier limited to watch")
-        elif not diverse:
-            reasons.append(
-                f"carried by few accounts ({auth_w} authors for {obs_w:.0f} mentions, "
-                f"{max(surge_author_ratio, 0.0):.0%} distinct among the extra mentions"
-                + (
-                    f"; {concentrated:.0f} mentions without their own author could carry the "
-                    f"{negative_excess:.0f} extra negative ones"
-                    if few_carry_negative
-                    else ""
-                )
-                + "): watch"
-            )
-        elif negative_up:
-            tier = "warning"
-            reasons.append(
-                f"negative share {share:.0%} vs usual {p0:.0%} (p={neg_p:.1e} < "
-                f"{s.negative_alpha:g})"
-            )
-            big = obs_w >= s.firestorm_ratio * e_w
-            strongly_negative = (
-                neg_p < s.firestorm_negative_alpha
-                and share >= s.firestorm_negative_share_ratio * p0
-            )
-            reach_ok = reach_ratio is None or reach_ratio >= s.firestorm_reach_ratio
-            if big and strongly_negative and reach_ok:
-                tier = "firestorm"
-                reasons.append("large, strongly negative, many authors and wide reach: firestorm")
-            else:
-                if not big:
-                    reasons.append(
-                        f"volume {obs_w / e_w:.1f}x < {s.firestorm_ratio}x: no firestorm"
-                    )
-                if not strongly_negative:
-                    reasons.append("negative shift not strong enough for firestorm")
-                if not reach_ok:
-                    reasons.append(f"reach {reach_ratio:.1f}x usual: no firestorm")
-        else:
-            reasons.append(f"negative share {share:.0%} not significantly above usual {p0:.0%}")
-    fired_score, fired_threshold = (
-        (neg_count_z, neg_threshold)
-        if trigger == "negative_mentions"
-        else (neg_count_z, s.threshold_z)
-        if trigger == "negative_share"
-        else (z, threshold)
+    if not strongly_negative:
+        t.reasons.append("negative shift not strong enough for firestorm")
+    if not reach_ok:
+        t.reasons.append(f"reach {t.reach_ratio:.1f}x usual: no firestorm")
+    return "warning"
+
+
+def _few_accounts_reason(w: _Window, x: _Facts, t: _Tests) -> str:
+    carry = (
+        f"; {t.concentrated:.0f} mentions without their own author could carry the "
+        f"{t.negative_excess:.0f} extra negative ones"
+        if t.few_carry_negative
+        else ""
+    )
+    return (
+        f"carried by few accounts ({x.authors} authors for {w.observed:.0f} mentions, "
+        f"{max(t.surge_author_ratio, 0.0):.0%} distinct among the extra mentions{carry}): watch"
     )
 
-    observed_rate = obs_w / span
-    expected_rate = e_w / span
-    evidence = {
-        "trigger": trigger,
-        "window": window,
-        "window_hours": _r(span, 3),
-        "partial_fraction": _r(f, 3),
-        "observed_in_window": _r(obs_w, 2),
-        "expected_in_window": _r(e_w, 2),
-        "observed": _r(observed_rate, 2),
-        "expected": _r(expected_rate, 2),
-        "ratio": _r(obs_w / e_w if e_w else 0.0, 3),
-        "score": _r(fired_score, 3),
-        "threshold": _r(fired_threshold, 3),
-        "volume_score": _r(z, 3),
-        "volume_threshold": _r(threshold, 3),
-        "threshold_floor": s.threshold_z,
-        "usual_max_score": _r(model.usual_max_z, 3),
-        "usual_max_rank": model.calibration_rank,
-        "p_value": _r(_upper_p(z), 12) if z > -math.inf else 1.0,
-        "score_current_hour": _r(z1, 3),
-        "score_sustained": _r(z2, 3) if z2 > -math.inf else None,
-        "dispersion_k": _r(model.k, 5),
-        "min_count": s.min_count,
-        "min_ratio": s.min_ratio,
-        "negative": _r(neg_w, 2),
-        "negative_share": _r(share, 4),
-        "usual_negative_share": _r(p0, 4),
-        "expected_negative": _r(e_neg, 2),
-        "negative_count_score": _r(neg_count_z, 3),
-        "negative_count_threshold": _r(neg_threshold, 3),
-        "usual_max_negative_score": _r(model.usual_max_negative_z, 3),
-        "negative_z": _r(neg_z, 3),
-        "negative_p_value": _r(neg_p, 12),
-        "negative_dispersion": _r(model.negative_dispersion, 3),
-        "sentiment_known": model.sentiment_known,
-        "authors": auth_w,
-        "author_ratio": _r(author_ratio, 4) if authors_known else None,
-        "surge_author_ratio": _r(surge_author_ratio, 4) if authors_known else None,
-        "diverse_authors": diverse if authors_known else None,
-        "concentrated_mentions": _r(concentrated, 2) if authors_known else None,
-        "negative_excess": _r(negative_excess, 2),
-        "usual_author_ratio": _r(model.usual_author_ratio, 4) if authors_known else None,
-        "engagement": _r(eng_w, 2),
-        "reach_ratio": _r(reach_ratio, 3) if reach_ratio is not None else None,
-        "complete": complete,
-        "baseline": {
-            "from": _iso(_EPOCH + HOUR * model.baseline_start),
-            "to": _iso(_EPOCH + HOUR * model.baseline_end),
-            "hours": model.hours_available,
-            "incomplete_hours_excluded": model.excluded_incomplete,
-            "level_per_hour": _r(model.level, 3),
-            "daily_seasonality": model.daily is not None,
-            "weekly_seasonality": model.weekly is not None,
-        },
-        "reasons": reasons,
-        "sensitivity": s.sensitivity,
-    }
+
+def _way_in_reason(w: _Window, x: _Facts, model: _Model, s: DetectorSettings, t: _Tests):
+    """Why a window that failed the volume test still opened an alarm."""
+    p0 = model.usual_negative_share
+    if t.share_shift:
+        return (
+            f"negative share {x.share:.0%} vs usual {p0:.0%} (p={t.negative_p:.1e} < "
+            f"{s.firestorm_negative_alpha:g}) with {x.negative:.0f} negative mentions vs "
+            f"{t.expected_negative:.1f} expected"
+        )
+    return (
+        f"negative mentions {x.negative:.0f} vs {t.expected_negative:.1f} expected (score "
+        f"{t.negative_count_score:.1f} >= {t.negative_threshold:.1f})"
+    )
+
+
+def _story_hold(tier: Tier, w: _Window, x: _Facts, s: DetectorSettings, t: _Tests) -> Tier:
+    """One story copied many times (a press release on forty outlets) is news to watch, not
+    many people turning on the topic.  Without story counts nothing is known: no hold.
+    Stories are summed over the window's hours (a story running two hours counts twice)."""
+    if tier == "watch" or x.stories <= 0:
+        return tier
+    if x.stories <= s.few_stories and w.observed >= s.copies_per_story * x.stories:
+        noun = "story" if x.stories == 1 else "stories"
+        t.reasons.append(
+            f"one story, many copies ({x.stories} {noun} in {w.observed:.0f} mentions): watch"
+        )
+        return "watch"
+    return tier
+
+
+def _assess(
+    h: _Hours, cur: int, fraction: float, model: _Model, s: DetectorSettings, explain: bool
+) -> Assessment:
+    """Score the windows, run the tests, decide the tier; the evidence when there is a surge
+    (or when ``explain`` asks for it)."""
+    if not model.ok:
+        return Assessment(False, model.reason)
+    w = max(_windows(h, cur, fraction, model, s), key=lambda v: v.score)
+    x = _facts(h, w, cur)
+    t = _Tests()
+    _volume_test(w, model, s, t)
+    _negative_tests(w, x, model, s, t)
+    # what the usual traffic brings to the window by now (the true elapsed fraction)
+    true_expected = w.expected
+    if w.last == cur - h.start:
+        f = min(max(fraction, s.min_fraction), 1.0)
+        true_expected += model.expected(cur, s) * (min(max(fraction, 0.0), 1.0) - f)
+    _author_check(w, x, true_expected, model, s, t)
+    trigger = _trigger(t)
+    tier, held = _tier_and_hold(trigger, w, x, model, s, t)
+    score, threshold = _fired(w, t, trigger, s)
+    evidence = None
+    if trigger is not None or explain:
+        f = min(max(fraction, s.min_fraction), 1.0)
+        evidence = _evidence(w, x, t, trigger, held, f, model, s)
     return Assessment(
         True,
         "",
         tier=tier,
-        score=fired_score,
-        threshold=fired_threshold,
-        observed=observed_rate,
-        expected=expected_rate,
-        negative_share=share,
-        usual_negative_share=p0,
-        authors=auth_w,
-        complete=complete,
+        score=score,
+        threshold=threshold,
+        observed=w.observed / w.hours,
+        expected=w.expected / w.hours,
+        negative_share=x.share,
+        usual_negative_share=model.usual_negative_share,
+        authors=x.authors,
+        complete=x.complete,
         evidence=evidence,
     )
 
 
-def _hour_score(h: _Hours, t: int, model: _Model, s: DetectorSettings) -> float:
-    return _z(h.count[t - h.start], model.expected(t, s), model.k)
+def _tier_and_hold(trigger, w, x, model: _Model, s: DetectorSettings, t: _Tests):
+    """(tier, the tier a hold lowered or None) for a window that got in; (None, None) else."""
+    if trigger is None:
+        return None, None
+    if trigger != "volume":
+        t.reasons.append(_way_in_reason(w, x, model, s, t))
+    tier = _tier(w, x, model, s, t)
+    held = _story_hold(tier, w, x, s, t)
+    return held, (tier if held != tier else None)
+
+
+def _fired(w: _Window, t: _Tests, trigger: Trigger | None, s: DetectorSettings):
+    """The score that opened the alarm and the bar it beat."""
+    if trigger == "negative_mentions":
+        return t.negative_count_score, t.negative_threshold
+    if trigger == "negative_share":
+        return t.negative_count_score, s.threshold_z
+    return w.score, t.volume_threshold
+
+
+def _evidence(
+    w, x, t, trigger, held, fraction: float, model: _Model, s: DetectorSettings
+) -> SurgeEvidence:
+    score, threshold = _fired(w, t, trigger, s)
+    authors_known = t.authors_known
+    return SurgeEvidence(
+        trigger=trigger,
+        window=w.name,
+        window_hours=_r(w.hours, 3),
+        partial_fraction=_r(fraction, 3),
+        observed_in_window=_r(w.observed, 2),
+        expected_in_window=_r(w.expected, 2),
+        observed=_r(w.observed / w.hours, 2),
+        expected=_r(w.expected / w.hours, 2),
+        ratio=_r(w.observed / w.expected if w.expected else 0.0, 3),
+        score=_r(score, 3),
+        threshold=_r(threshold, 3),
+        p_value=_r(_upper_p(w.score), 12),
+        volume_score=_r(w.score, 3),
+        volume_threshold=_r(t.volume_threshold, 3),
+        threshold_floor=s.threshold_z,
+        usual_max_score=_r(model.usual_max_z, 3),
+        usual_max_rank=model.calibration_rank,
+        dispersion_k=_r(model.k, 5),
+        negative=_r(x.negative, 2),
+        negative_share=_r(x.share, 4),
+        usual_negative_share=_r(model.usual_negative_share, 4),
+        expected_negative=_r(t.expected_negative, 2),
+        negative_count_score=_r(t.negative_count_score, 3),
+        negative_count_threshold=_r(t.negative_threshold, 3),
+        usual_max_negative_score=_r(model.usual_max_negative_z, 3),
+        negative_z=_r(t.negative_z, 3),
+        negative_p_value=_r(t.negative_p, 12),
+        negative_dispersion=_r(model.negative_dispersion, 3),
+        sentiment_known=model.sentiment_known,
+        negative_excess=_r(t.negative_excess, 2),
+        authors=x.authors,
+        author_ratio=_r(t.author_ratio, 4) if authors_known else None,
+        surge_author_ratio=_r(t.surge_author_ratio, 4) if authors_known else None,
+        usual_author_ratio=_r(model.usual_author_ratio, 4) if authors_known else None,
+        diverse_authors=t.diverse if authors_known else None,
+        concentrated_mentions=_r(t.concentrated, 2) if authors_known else None,
+        engagement=_r(x.engagement, 2),
+        reach_ratio=_r(t.reach_ratio, 3) if t.reach_ratio is not None else None,
+        stories=x.stories or None,
+        held_by_stories=held,
+        complete=x.complete,
+        baseline=_baseline_evidence(model),
+        reasons=t.reasons,
+        sensitivity=s.sensitivity,
+        min_count=s.min_count,
+        min_ratio=s.min_ratio,
+    )
+
+
+def _baseline_evidence(model: _Model) -> BaselineEvidence:
+    return BaselineEvidence(
+        start=_hour_start(model.baseline_start),
+        end=_hour_start(model.baseline_end),
+        hours=model.hours_available,
+        incomplete_hours_excluded=model.excluded_incomplete,
+        storm_hours=model.storm_hours,
+        level_per_hour=_r(model.level, 3),
+        daily_seasonality=model.daily is not None,
+        weekly_seasonality=model.weekly is not None,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# episodes: one storm, one alert
+
+
+def _episode_open(h: _Hours, cur: int, model: _Model, now: datetime, s, state) -> bool:
+    """Open until cooldown_hours have passed *and* one complete hour was quiet (hysteresis)."""
+    last = _utc(state.last_alarm)
+    if now - last < timedelta(hours=s.cooldown_hours):
+        return True
+    first = max(_hour_index(last) + 1, h.start)
+    return not any(
+        h.complete[t - h.start]
+        and _score(h.count[t - h.start], model.expected(t, s), model.k) < s.rearm_z
+        for t in range(first, cur)
+    )
 
 
 def _decide(
@@ -727,38 +1018,29 @@ def _decide(
     s: DetectorSettings,
     state: EpisodeState | None,
 ) -> Alarm | None:
-    if a.tier is None:
+    if a.tier is None or a.evidence is None:
         return None
     escalation = False
-    if state is not None:
-        last = _utc(state.last_alarm)
-        open_episode = now - last < timedelta(hours=s.cooldown_hours)
-        if not open_episode:
-            # hysteresis: the storm must have died down for a complete hour since the last alarm
-            first = max(_hour_index(last) + 1, h.start)
-            quiet = any(
-                h.complete[t - h.start] and _hour_score(h, t, model, s) < s.rearm_z
-                for t in range(first, cur)
-            )
-            open_episode = not quiet
-        if open_episode:
-            if _TIER_RANK[a.tier] <= _TIER_RANK.get(state.tier, 0):
-                return None
-            escalation = True
-    evidence = dict(a.evidence)
-    evidence["tier"] = a.tier
-    evidence["escalation"] = escalation
-    evidence["evaluated_at"] = _iso(now)
-    if escalation and state is not None:
-        evidence["episode_started"] = _iso(_utc(state.started))
-        evidence["previous_tier"] = state.tier
+    if state is not None and _episode_open(h, cur, model, now, s, state):
+        if TIER_RANK[a.tier] <= TIER_RANK.get(state.tier, 0):
+            return None
+        escalation = True
+    evidence = a.evidence.model_copy(
+        update={
+            "tier": a.tier,
+            "escalation": escalation,
+            "evaluated_at": now,
+            "episode_started": _utc(state.started) if escalation and state else None,
+            "previous_tier": state.tier if escalation and state else None,
+        }
+    )
     return Alarm(
         time=now,
         tier=a.tier,
         observed=_r(a.observed, 2),
         expected=_r(a.expected, 2),
         score=_r(a.score, 3),
-        threshold=a.threshold,
+        threshold=_r(a.threshold, 3),
         negative_share=_r(a.negative_share, 4),
         usual_negative_share=_r(a.usual_negative_share, 4),
         authors=a.authors,
@@ -769,22 +1051,26 @@ def _decide(
 
 
 def _fraction(now: datetime, cur: int) -> float:
-    elapsed = (now - (_EPOCH + HOUR * cur)).total_seconds() / 3600.0
+    elapsed = (now - _hour_start(cur)).total_seconds() / 3600.0
     return min(max(elapsed, 0.0), 1.0)
+
+
+def _grid(history: Sequence[Point], now: datetime) -> tuple[_Hours, int] | None:
+    cur = _hour_index(now)
+    h = _Hours.from_points(history, until=cur)
+    if not history or h.start > cur:
+        return None
+    return h, cur
 
 
 def assess(history: Sequence[Point], now: datetime, settings: DetectorSettings) -> Assessment:
     """What the detector sees at ``now`` (alarm or not), without episode logic."""
     now = _utc(now)
-    h = _Hours.from_points(history)
-    cur = _hour_index(now)
-    if not history or cur < h.start:
-        return Assessment(False, "no history", evidence={"reason": "no history"})
-    if cur - h.start >= len(h.count):
-        h.add(Point(time=_EPOCH + HOUR * cur, count=0.0))
-    frac = _fraction(now, cur)
-    model = _fit(h, cur, settings)
-    return _assess(h, cur, frac, model, settings)
+    grid = _grid(history, now)
+    if grid is None:
+        return Assessment(False, "no history")
+    h, cur = grid
+    return _assess(h, cur, _fraction(now, cur), _fit(h, cur, settings), settings, True)
 
 
 def evaluate(
@@ -801,17 +1087,17 @@ def evaluate(
     only for a new episode or an escalation of the open one (``state``), else None.
     """
     now = _utc(now)
-    cur = _hour_index(now)
-    past = [p for p in history if _hour_index(p.time) <= cur]
-    if not past:
+    grid = _grid(history, now)
+    if grid is None:
         return None
-    h = _Hours.from_points(past)
-    if cur - h.start >= len(h.count):
-        h.add(Point(time=_EPOCH + HOUR * cur, count=0.0))
-    frac = _fraction(now, cur)
+    h, cur = grid
     model = _fit(h, cur, settings)
-    a = _assess(h, cur, frac, model, settings)
+    a = _assess(h, cur, _fraction(now, cur), model, settings, False)
     return _decide(a, h, cur, model, now, settings, state)
+
+
+# --------------------------------------------------------------------------------------------
+# replay
 
 
 def _infer_step(points: Sequence[Point]) -> timedelta:
@@ -825,28 +1111,42 @@ def _infer_step(points: Sequence[Point]) -> timedelta:
     return timedelta(seconds=_median(gaps)) if gaps else HOUR
 
 
+def _instants(pts: list[Point], step: timedelta, every: timedelta | None):
+    """(now, points arrived by now) for each evaluation: after each arrival, or on a clock."""
+    if every is None:
+        for n, p in enumerate(pts):
+            yield _utc(p.time) + step, n + 1
+        return
+    tick = every.total_seconds()
+    first = (_utc(pts[0].time) - _EPOCH).total_seconds()
+    now = _EPOCH + timedelta(seconds=(first // tick + 1) * tick)
+    last = _utc(pts[-1].time) + step
+    arrived = 0
+    while now <= last:
+        while arrived < len(pts) and _utc(pts[arrived].time) + step <= now:
+            arrived += 1
+        yield now, arrived
+        now += every
+
+
 def backtest(
     points: Sequence[Point],
     settings: DetectorSettings,
     *,
     step: timedelta | None = None,
     every: timedelta | None = None,
+    since: datetime | None = None,
 ) -> list[Alarm]:
     """Replay ``evaluate`` over a historical series exactly as the live system would.
 
     Points may be hourly or finer (e.g. 5-minute counts): they are aggregated into hourly
     buckets.  A point is known once its interval has passed (``point.time + step``).
-
-    * ``every=None``: the detector is evaluated after each point arrives, at ``now =
-      point.time + step`` with the current hour partial (a point that completes its hour is
-      evaluated at the end of that hour).
-    * ``every=timedelta(minutes=15)``: the detector is evaluated on a fixed clock (at
-      :00, :15, :30, :45 - the live collection cadence) with every point that has arrived
-      by then, as ``check_topic`` does after each collection run.
-
-    Episode state is carried from alarm to alarm.  The result is the same as calling
-    ``evaluate`` at each of those instants (the baseline fit only depends on complete hours,
-    so it is computed once per hour here).
+    ``every=None`` evaluates when each point arrives; ``every=timedelta(minutes=15)`` on a
+    fixed clock (:00, :15, :30, :45 - the live collection cadence) with every point that has
+    arrived by then.  Each evaluation is exactly ``evaluate(arrived points, now, settings,
+    state)``, with the episode state carried from alarm to alarm (the baseline fit depends
+    only on complete hours, so it is computed once per hour here).  With ``since``, earlier
+    instants only feed the history: nothing is evaluated before it.
     """
     if not points:
         return []
@@ -859,52 +1159,25 @@ def backtest(
         )
     if every is not None and every <= timedelta(0):
         raise ValueError("the evaluation cadence must be positive")
-    h = _Hours(_hour_index(pts[0].time), [], [], [], [], [])
+    h = _Hours(_hour_index(pts[0].time))
     state: EpisodeState | None = None
     alarms: list[Alarm] = []
     fitted: dict[int, _Model] = {}
-
-    def run(now: datetime, cur: int, frac: float) -> None:
-        nonlocal state
-        if cur - h.start >= len(h.count):
-            h.add(Point(time=_EPOCH + HOUR * cur, count=0.0))
-        model = fitted.get(cur)
-        if model is None:
-            fitted.clear()
-            model = fitted[cur] = _fit(h, cur, settings)
-        a = _assess(h, cur, frac, model, settings)
-        alarm = _decide(a, h, cur, model, now, settings, state)
+    added = 0
+    for now, arrived in _instants(pts, step, every):
+        for p in pts[added:arrived]:
+            h.add(p)
+        added = arrived
+        if since is not None and now < since:
+            continue
+        cur = _hour_index(now)
+        h.reach(cur)
+        if cur not in fitted:
+            fitted = {cur: _fit(h, cur, settings)}
+        a = _assess(h, cur, _fraction(now, cur), fitted[cur], settings, False)
+        alarm = _decide(a, h, cur, fitted[cur], now, settings, state)
         if alarm is not None:
             alarms.append(alarm)
             started = state.started if (alarm.escalation and state) else alarm.time
             state = EpisodeState(started=started, tier=alarm.tier, last_alarm=alarm.time)
-
-    if every is None:
-        for p in pts:
-            h.add(p)
-            now = _utc(p.time) + step
-            cur = _hour_index(p.time)
-            if _hour_index(now) != cur:
-                now = _EPOCH + HOUR * (cur + 1)  # the bucket is complete: evaluate at its end
-                frac = 1.0
-            else:
-                frac = _fraction(now, cur)
-            run(now, cur, frac)
-        return alarms
-
-    tick = every.total_seconds()
-    first = (_utc(pts[0].time) - _EPOCH).total_seconds()
-    next_eval = _EPOCH + timedelta(seconds=(first // tick + 1) * tick)
-    last_arrival = _utc(pts[-1].time) + step
-    for p in pts:
-        arrival = _utc(p.time) + step
-        while next_eval < arrival:
-            cur = _hour_index(next_eval)
-            run(next_eval, cur, _fraction(next_eval, cur))
-            next_eval += every
-        h.add(p)
-    while next_eval <= last_arrival:
-        cur = _hour_index(next_eval)
-        run(next_eval, cur, _fraction(next_eval, cur))
-        next_eval += every
     return alarms

@@ -432,7 +432,7 @@ class AlertSettings(_Strict):
     recipient_languages: dict[str, Language] = Field(default_factory=dict)
     sensitivity: Literal["fewer", "balanced", "more"] = "balanced"
     min_count: StrictInt = Field(default=5, ge=1)
-    cooldown_hours: StrictInt = Field(default=6, ge=1, le=168)
+    cooldown_hours: StrictInt = Field(default=24, ge=1, le=168)
     # chat, webhook and SMS deliveries besides the e-mail (docs/channels.md)
     channels: list[ChannelSettings] = Field(default_factory=list, max_length=20)
 
@@ -450,9 +450,7 @@ class Playbook(_Strict):
     owner: str = ""
     first_steps: list[str] = Field(default_factory=list, max_length=MAX_STEPS)
     holding_statement: str = ""
-    tiers: dict[Literal["watch", "warning", "firestorm"], TierPlaybook] = Field(
-        default_factory=dict
-    )
+    tiers: dict[Tier, TierPlaybook] = Field(default_factory=dict)
 
     def for_tier(self, tier: str) -> tuple[list[str], str]:
         """(first steps, holding statement) for a surge tier: its override, else the default."""
