@@ -26,8 +26,10 @@ from stormwatch.watchlist import Topic
 HOURS_AFTER_DETECTION = 24
 # without a recorded episode start: the detector's window, at least this long
 DEFAULT_WINDOW_HOURS = 6
-# a row's text: enough to recognise the mention; 5,000 rows must stay under 2 MB
-SNIPPET_CHARS = 140
+# a row's text on the page: enough to recognise the mention (5,000 rows must stay under
+# 2 MB); the CSV carries up to TEXT_CHARS
+SNIPPET_CHARS = 100
+TEXT_CHARS = 1000
 AUTHOR_CHARS = 60
 SOURCE_CHARS = 30
 # a spreadsheet runs a cell starting with one of these as a formula (OWASP: CSV injection)
@@ -44,6 +46,7 @@ class StormRow(BaseModel):
     label: SentimentLabel | None
     score: float | None
     engagement: int
+    snippet: str
     text: str
     url: str | None
 
@@ -74,7 +77,7 @@ def episode_window(surge: Surge, now: datetime) -> tuple[datetime, datetime]:
 
 def storm_row(scored: ScoredMention) -> StormRow:
     mention, sentiment = scored.mention, scored.sentiment
-    text = mention.title or mention.text
+    text = (mention.title or mention.text).replace("\n", " ")
     return StormRow(
         published=utc(mention.published),
         source=clean_text(mention.source, SOURCE_CHARS),
@@ -82,7 +85,10 @@ def storm_row(scored: ScoredMention) -> StormRow:
         label=sentiment.label if sentiment else None,
         score=round(sentiment.score, 2) if sentiment else None,
         engagement=mention.engagement,
-        text=clean_text(text.replace("\n", " "), SNIPPET_CHARS),
+        snippet=clean_text(text, SNIPPET_CHARS),
+        # a Mention's text is cleaned by its own validators (models.clean_text); the CSV keeps
+        # it whole up to TEXT_CHARS without paying for a second pass over 1,000 characters
+        text=text[:TEXT_CHARS],
         url=safe_link(mention.url),
     )
 
