@@ -362,6 +362,8 @@ class AlertView(_Header):
     stories: int | None = None  # distinct stories in the detector's window; None: not known
     samples: list[MentionItem] = Field(default_factory=list)
     playbook: Playbook = Field(default_factory=Playbook)
+    # the storm page and feedback links, (purpose, url): stormwatch.notification.response_links
+    actions: list[tuple[str, str]] = Field(default_factory=list)
 
 
 class NoticeView(_Header):

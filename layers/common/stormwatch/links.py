@@ -162,3 +162,24 @@ _B64_ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0
 def token_fingerprint(token: str) -> str:
     """A short id of a token for logs (never log the token: it is a credential)."""
     return hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()[:12]
+
+
+class LinkBuilder:
+    """Absolute URLs of the web function (its Function URL, WEB_URL) with fresh tokens."""
+
+    def __init__(self, signer: LinkSigner, base_url: str) -> None:
+        if not base_url.startswith("https://") and not base_url.startswith("http://127.0.0.1"):
+            raise ValueError("the web function's URL must be https:// (or local http://127.0.0.1)")
+        self.signer = signer
+        self.base_url = base_url.rstrip("/")
+
+    def url(self, action: LinkAction, topic: str, subject: str, *, now: datetime) -> str:
+        token = self.signer.issue(action, topic, subject, now=now)
+        return f"{self.base_url}/{action}?t={token}"
+
+    def unsubscribe_url(self, topic: str, address: str, *, now: datetime) -> str:
+        """The one-click unsubscribe URL for one recipient of one topic (RFC 8058)."""
+        return self.url("unsubscribe", topic, self.signer.recipient_ref(address), now=now)
+
+    def __repr__(self) -> str:
+        return f"LinkBuilder(base_url={self.base_url!r})"

@@ -21,6 +21,7 @@ from stormwatch.digest import (
     build_digest,
     build_notice,
 )
+from stormwatch.links import LinkBuilder
 from stormwatch.models import (
     NewsTone,
     RenderedEmail,
@@ -30,7 +31,7 @@ from stormwatch.models import (
     now_utc,
     utc,
 )
-from stormwatch.notification import Notification, links_for
+from stormwatch.notification import Link, Notification, links_for, response_links
 from stormwatch.render import render_alert, render_digest, render_notice
 from stormwatch.sources.gdelt import GdeltSource, tone_key, tone_over
 from stormwatch.watchlist import DigestSettings, Topic, Watchlist
@@ -46,6 +47,34 @@ class ChannelHealthLog(Protocol):
     def record_channel_result(
         self, topic: str, channel: str, *, at: datetime, error: str | None
     ) -> None: ...
+
+
+class Audience(Protocol):
+    """Who asked for less (stormwatch.store.Store): recipients who unsubscribed from a topic
+    (keyed hashes, stormwatch.links) and a topic's alerts muted until a time."""
+
+    def unsubscribed(self, topic: str) -> set[str]: ...
+
+    def muted_until(self, topic: str) -> datetime | None: ...
+
+
+@dataclass(frozen=True)
+class Responses:
+    """The web function's side of a message: signed links to the storm page, feedback and
+    unsubscribe, and the audience whose wishes every send honours."""
+
+    links: LinkBuilder
+    audience: Audience
+
+    def subscribed(self, topic: str, recipients: list[str]) -> list[str]:
+        gone = self.audience.unsubscribed(topic)
+        if not gone:
+            return recipients
+        return [r for r in recipients if self.links.signer.recipient_ref(r) not in gone]
+
+    def muted(self, topic: str, now: datetime) -> bool:
+        until = self.audience.muted_until(topic)
+        return until is not None and utc(until) > utc(now)
 
 
 # deliver(key, notification, target) -> (delivery id, repeat): sends once per key, however
@@ -147,6 +176,7 @@ def send_digest(
     outcome: ReportOutcome | None = None,
     watchlist: Watchlist | None = None,
     health: ChannelHealthLog | None = None,
+    responses: Responses | None = None,
 ) -> ReportOutcome:
     """Build, render (once per recipient language) and deliver one topic's daily digest.
 
@@ -154,7 +184,8 @@ def send_digest(
     mentions, the period's surges, the hourly buckets of the chart, the previous day and the
     7-day average (8 days), the author sets of the 30 days before (new voices), and the
     competitors' bucket counts, and the health of its delivery channels (coverage). `watchlist`
-    gives the competitors' display names."""
+    gives the competitors' display names; with `responses`, recipients who unsubscribed from
+    the topic are left out."""
     outcome = outcome or ReportOutcome()
     end = utc(now).replace(minute=0, second=0, microsecond=0)
     start = end - DAY
@@ -175,7 +206,9 @@ def send_digest(
     views: dict[str, DigestView] = {}
     emails: dict[str, RenderedEmail] = {}
     targets: list[Target] = []
-    for lang, recipients in _languages(topic, topic.digest.recipients).items():
+    everyone = topic.digest.recipients
+    recipients_left = responses.subscribed(topic.name, everyone) if responses else everyone
+    for lang, recipients in _languages(topic, recipients_left).items():
         views[lang] = build(lang)
         emails[lang] = render_digest(views[lang], templates_dir, lang=lang)
         suffix = "" if lang == topic.digest.language else f"-{lang}"
@@ -246,18 +279,31 @@ def notify(
     outcome: ReportOutcome | None = None,
     health: ChannelHealthLog | None = None,
     now: datetime | None = None,
+    responses: Responses | None = None,
 ) -> ReportOutcome:
     """A surge alert or a "source down" notice, to every target of the topic's alerts: the
     alert recipients by e-mail (each in their language) and the topic's chat/webhook/SMS
-    channels whose tier filter lets it through. Once per (item, channel, target)."""
+    channels whose tier filter lets it through. Once per (item, channel, target).
+
+    With `responses`: an alert links to its storm page and feedback actions, recipients who
+    unsubscribed from the topic get nothing, and a muted topic sends no alerts at all (its
+    notices still go; the digest reports the topic as always)."""
     outcome = outcome or ReportOutcome()
+    at = now or now_utc()
     if not topic.alerts.enabled:
+        return outcome
+    if responses and isinstance(item, Surge) and responses.muted(topic.name, at):
         return outcome
     event = _event(topic, item, watchlist_name, settings_url, templates_dir)
     recipients = topic.alerts.recipients or topic.digest.recipients
+    if responses:
+        recipients = responses.subscribed(topic.name, recipients)
+    actions = []
+    if responses and isinstance(item, Surge):
+        actions = response_links(responses.links, topic.name, item.detected_at, now=at)
     emails: dict[str, RenderedEmail] = {}
     for lang in _languages(topic, recipients, alert=True):
-        emails[lang] = event.render(event.build(lang), lang)
+        emails[lang] = event.render(_with_actions(event.build(lang), actions), lang)
         suffix = "" if lang == topic.digest.language else f"-{lang}"
         outcome.rendered.append((f"{event.name}{suffix}", emails[lang]))
     view = event.build(topic.digest.language)  # what chat, webhook and SMS say
@@ -268,7 +314,7 @@ def notify(
         tier=event.tier,
         view=view,
         emails=emails,
-        links=links_for(view),
+        links=actions[:1] + links_for(view) + actions[1:],
     )
     targets = [
         Target(channel="email", address=r, language=topic.language_for(r, alert=True))
@@ -276,6 +322,13 @@ def notify(
     ]
     _deliver_all(topic, notification, targets, deliver, outcome, health, now)
     return outcome
+
+
+def _with_actions(view: AlertView | NoticeView, actions: list[Link]) -> AlertView | NoticeView:
+    """The alert e-mail shows the same storm-page and feedback links as chat."""
+    if not actions or not isinstance(view, AlertView):
+        return view
+    return view.model_copy(update={"actions": [(a.purpose, a.url) for a in actions]})
 
 
 @dataclass(frozen=True)
