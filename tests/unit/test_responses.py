@@ -9,6 +9,7 @@ from stormwatch.channels.base import Target
 from stormwatch.channels.email import EmailChannel
 from stormwatch.channels.message import sms_line
 from stormwatch.links import LinkBuilder, LinkSigner
+from stormwatch.models import Feedback, iso
 from stormwatch.reporting import Responses, notify, send_digest
 
 from tests.support.channels import NOW, TEMPLATES, hostile_surge, make_topic
@@ -29,6 +30,16 @@ class Audience:
 
     def muted_until(self, topic: str) -> datetime | None:
         return self.until
+
+    def surges_between(self, topic, start, end):
+        return [hostile_surge("warning", detected_at=NOW - timedelta(days=d)) for d in (1, 2, 3)]
+
+    def feedback_between(self, topic, start, end):
+        def said(days: int, verdict: str) -> Feedback:
+            surge = iso(NOW - timedelta(days=days))
+            return Feedback(topic="acme-cloud", surge=surge, verdict=verdict, at=NOW)
+
+        return [said(1, "noise"), said(2, "handled"), said(3, "mute")]
 
 
 def alert(audience: Audience, channels=None) -> OnceOnly:
@@ -122,6 +133,26 @@ def test_a_muted_topic_still_gets_its_digest_without_the_unsubscribed():
         ),
     )
     assert [address for _, address in deliver.sent.values()] == ["ann@example.com"]
+    # and it says how the last 30 days' alerts were judged ("handled" is a real storm)
+    email = next(iter(deliver.sent.values()))[0]
+    assert "Alerts in the last 30 days: 3 — real 1, noise 1" in email.text
+    assert 'id="feedback-summary"' in email.html
+
+
+def test_the_feedback_line_speaks_german_too():
+    deliver = OnceOnly()
+    topic = make_topic(digest={"recipients": RECIPIENTS, "timezone": "UTC", "language": "de"})
+    send_digest(
+        topic,
+        store=MemoryStoreForDigest(),
+        deliver=deliver,
+        templates_dir=TEMPLATES,
+        now=NOW,
+        watchlist_name="w",
+        responses=Responses(LINKS, Audience()),
+    )
+    email = next(iter(deliver.sent.values()))[0]
+    assert "Alarme der letzten 30 Tage: 3 — echt 1, Fehlalarm 1" in email.text
 
 
 class CapturingMailer:

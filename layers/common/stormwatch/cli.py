@@ -1,4 +1,5 @@
-"""The `stormwatch` command: run, demo, invoke, preview, check, sentiment, backtest, watchlist."""
+"""The `stormwatch` command: run, demo, invoke, preview, check, sentiment, backtest, watchlist,
+tune."""
 
 from __future__ import annotations
 
@@ -217,6 +218,27 @@ def cmd_backtest(args: argparse.Namespace, rest: list[str]) -> int:
     return run_cli(rest, sys.stdout, sys.stderr)
 
 
+def cmd_tune(args: argparse.Namespace) -> int:
+    import boto3
+
+    from stormwatch.backtest import DEFAULT_TABLE, BacktestInputError
+    from stormwatch.tune import tune_topic
+
+    client = boto3.client("dynamodb", endpoint_url=args.endpoint) if args.endpoint else None
+    try:
+        report = tune_topic(
+            args.topic,
+            client=client or boto3.client("dynamodb"),
+            table=args.table or DEFAULT_TABLE,
+            days=args.days,
+        )
+    except BacktestInputError as exc:
+        print(f"stormwatch tune: error: {exc}", file=sys.stderr)
+        return 2
+    print(report, end="")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="stormwatch", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -277,6 +299,14 @@ def build_parser() -> argparse.ArgumentParser:
     from stormwatch import watchlist_cli
 
     watchlist_cli.register(sub, default_watchlist)
+    tune = sub.add_parser(
+        "tune", help="replay the detector with the readers' feedback as labels; recommend one"
+    )
+    tune.add_argument("--topic", required=True)
+    tune.add_argument("--endpoint", help="AWS-compatible endpoint URL holding the table")
+    tune.add_argument("--table", help="table name (default stormwatch-local)")
+    tune.add_argument("--days", type=int, default=35, help="days of stored history and feedback")
+    tune.set_defaults(func=cmd_tune)
     return parser
 
 

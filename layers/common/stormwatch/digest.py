@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from stormwatch.feedback import FeedbackSummary
 from stormwatch.models import (
     ChannelHealth,
     Checkpoint,
@@ -276,6 +277,8 @@ class _Header(_View):
 
 class DigestView(_Header):
     kind: Literal["digest"] = "digest"
+    # "alerts in the last 30 days: N — real R, noise X"; None: no feedback links configured
+    feedback: FeedbackSummary | None = None
     period_start: datetime
     period_end: datetime
     count: int

@@ -21,8 +21,10 @@ from stormwatch.digest import (
     build_digest,
     build_notice,
 )
+from stormwatch.feedback import SUMMARY_DAYS, FeedbackSummary, summarize
 from stormwatch.links import LinkBuilder
 from stormwatch.models import (
+    Feedback,
     NewsTone,
     RenderedEmail,
     SourceNotice,
@@ -57,6 +59,10 @@ class Audience(Protocol):
 
     def muted_until(self, topic: str) -> datetime | None: ...
 
+    def surges_between(self, topic: str, start: datetime, end: datetime) -> list[Surge]: ...
+
+    def feedback_between(self, topic: str, start: datetime, end: datetime) -> list[Feedback]: ...
+
 
 @dataclass(frozen=True)
 class Responses:
@@ -75,6 +81,14 @@ class Responses:
     def muted(self, topic: str, now: datetime) -> bool:
         until = self.audience.muted_until(topic)
         return until is not None and utc(until) > utc(now)
+
+    def feedback_summary(self, topic: str, now: datetime) -> FeedbackSummary:
+        """The alerts of the last 30 days and what readers said about them (two Queries)."""
+        start = utc(now) - timedelta(days=SUMMARY_DAYS)
+        return summarize(
+            self.audience.surges_between(topic, start, now),
+            self.audience.feedback_between(topic, start, now),
+        )
 
 
 # deliver(key, notification, target) -> (delivery id, repeat): sends once per key, however
@@ -192,8 +206,10 @@ def send_digest(
     inputs = _digest_inputs(topic, store, start, end, watchlist)
     day = digest_day(topic, end)
 
+    feedback = responses.feedback_summary(topic.name, end) if responses else None
+
     def build(lang: str) -> DigestView:
-        return build_digest(
+        view = build_digest(
             topic,
             now=end,
             period_start=start,
@@ -202,6 +218,7 @@ def send_digest(
             language=lang,
             **inputs,
         )
+        return view.model_copy(update={"feedback": feedback}) if feedback else view
 
     views: dict[str, DigestView] = {}
     emails: dict[str, RenderedEmail] = {}
