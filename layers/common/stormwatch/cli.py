@@ -218,6 +218,26 @@ def cmd_backtest(args: argparse.Namespace, rest: list[str]) -> int:
     return run_cli(rest, sys.stdout, sys.stderr)
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    """The web function on 127.0.0.1 over the demo data on the embedded endpoint."""
+    from stormwatch.models import iso
+    from stormwatch.serve import demo_links, demo_web
+
+    print("stormwatch serve — the demo cycle into an embedded endpoint, then the web function")
+    with demo_web(_cycle_config(args, demo=True), args.port) as (server, surges):
+        links = demo_links(server.url)
+        print(f"• serving on {server.url} (Ctrl-C stops)")
+        for surge in surges:
+            for action in ("storm", "real", "noise", "handled", "mute"):
+                url = links.url(action, surge.topic, iso(surge.detected_at), now=server.app.clock())
+                print(f"• {surge.topic} {surge.tier} {action:<8} {url}")
+        try:
+            server.serve_until_interrupted()
+        except KeyboardInterrupt:
+            print("stopped")
+    return 0
+
+
 def cmd_tune(args: argparse.Namespace) -> int:
     import boto3
 
@@ -296,6 +316,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="replay the surge detector over a CSV series or a topic's stored history (--topic)",
     )
     backtest.set_defaults(func=cmd_backtest, passthrough=True)
+    serve = sub.add_parser(
+        "serve", help="run the web function (storm page, feedback) on 127.0.0.1 over the demo data"
+    )
+    common(serve)
+    serve.add_argument("--port", type=int, default=8765)
+    serve.set_defaults(func=cmd_serve)
     from stormwatch import watchlist_cli
 
     watchlist_cli.register(sub, default_watchlist)
