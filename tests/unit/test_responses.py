@@ -193,3 +193,13 @@ def test_without_a_web_url_the_e_mail_is_unchanged():
     mailer = CapturingMailer()
     EmailChannel(mailer).send(notification, Target(channel="email", address=RECIPIENTS[0]))
     assert "List-Unsubscribe-Post" not in mailer.sent[0][0].headers
+
+
+def test_teams_shows_the_storm_page_and_all_four_feedback_actions():
+    from stormwatch.channels.teams import teams_payload
+
+    deliver = alert(Audience())
+    notification = next(iter(deliver.notifications.values()))
+    card = teams_payload(notification)["attachments"][0]["content"]
+    titles = [action["title"] for action in card["actions"]]
+    assert titles == ["All mentions of this storm", "Real storm", "Noise", "Handled", "Mute 24 h"]

@@ -331,7 +331,8 @@ def notify(
         tier=event.tier,
         view=view,
         emails=emails,
-        links=actions[:1] + links_for(view) + actions[1:],
+        # the storm page and feedback first: Teams shows at most five actions
+        links=actions + links_for(view),
     )
     targets = [
         Target(channel="email", address=r, language=topic.language_for(r, alert=True))
