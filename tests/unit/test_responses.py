@@ -203,3 +203,19 @@ def test_teams_shows_the_storm_page_and_all_four_feedback_actions():
     card = teams_payload(notification)["attachments"][0]["content"]
     titles = [action["title"] for action in card["actions"]]
     assert titles == ["All mentions of this storm", "Real storm", "Noise", "Handled", "Mute 24 h"]
+
+
+def test_the_report_function_signs_links_only_with_its_key_and_says_when_it_is_missing():
+    import pytest
+    from stormwatch import local
+    from stormwatch.secrets import StaticSecrets
+
+    report = local.load_handler("report")
+    # Given no web URL, Then there are no links (and nothing to sign)
+    assert report.link_builder("", StaticSecrets({})) is None
+    # Given a web URL but no key in SSM, Then it stops with a message naming the parameter
+    with pytest.raises(RuntimeError, match="links/signing_key"):
+        report.link_builder(LINKS.base_url, StaticSecrets({}))
+    # Given both, Then links point at the web function
+    builder = report.link_builder(LINKS.base_url, StaticSecrets({"links/signing_key": "k" * 48}))
+    assert builder.url("storm", "acme", "x", now=NOW).startswith(LINKS.base_url + "/storm?t=")
