@@ -4,6 +4,8 @@ unsubscribe headers per recipient, unsubscribes and mute honoured by every send.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from email import message_from_bytes
+from email.policy import default
 
 from stormwatch.channels.base import Target
 from stormwatch.channels.email import EmailChannel
@@ -219,3 +221,40 @@ def test_the_report_function_signs_links_only_with_its_key_and_says_when_it_is_m
     # Given both, Then links point at the web function
     builder = report.link_builder(LINKS.base_url, StaticSecrets({"links/signing_key": "k" * 48}))
     assert builder.url("storm", "acme", "x", now=NOW).startswith(LINKS.base_url + "/storm?t=")
+
+
+class SesStub:
+    def __init__(self):
+        self.requests = []
+
+    def send_email(self, **request):
+        self.requests.append(request)
+        return {"MessageId": "m-1"}
+
+
+def test_the_mailer_sends_the_one_click_headers_and_the_local_demo_only_list_unsubscribe():
+    from stormwatch.mailer import Mailer
+
+    deliver = alert(Audience())
+    notification = next(iter(deliver.notifications.values()))
+    target = Target(channel="email", address=RECIPIENTS[0])
+    # Given the deployed https URL, When the e-mail goes through the real mailer
+    ses = SesStub()
+    EmailChannel(Mailer(ses, "alerts@example.com"), LINKS, clock=lambda: NOW).send(
+        notification, target
+    )
+    sent = message_from_bytes(ses.requests[0]["Content"]["Raw"]["Data"], policy=default)
+    # Then both RFC 8058 headers are in the message, the URL whole
+    assert sent["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    value = str(sent["List-Unsubscribe"]).strip()
+    assert value.startswith(f"<{LINKS.base_url}/unsubscribe?t=v1.") and " " not in value
+    SIGNER.verify(value[1:-1].split("?t=")[1], "unsubscribe", now=NOW)
+    # Given the local demo's http URL, Then only List-Unsubscribe (one-click needs https)
+    local = LinkBuilder(SIGNER, "http://127.0.0.1:8765")
+    ses = SesStub()
+    EmailChannel(Mailer(ses, "alerts@example.com"), local, clock=lambda: NOW).send(
+        notification, target
+    )
+    sent = message_from_bytes(ses.requests[0]["Content"]["Raw"]["Data"], policy=default)
+    assert sent["List-Unsubscribe-Post"] is None
+    assert str(sent["List-Unsubscribe"]).strip().startswith("<http://127.0.0.1:8765/unsubscribe")

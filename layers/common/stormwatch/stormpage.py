@@ -1,7 +1,8 @@
 """The storm page: every mention of one surge episode, as an HTML page and as CSV.
 
 Pure: the web function (stormwatch.web) reads the surge and its mentions and hands them here.
-Every text goes through `clean_text` and every link through `safe_link`, as in the e-mails;
+Every text goes through `clean_text` and every link through `safe_link` (stormwatch.sanitize),
+as in the e-mails;
 the page is autoescaped, and the CSV neutralises cells a spreadsheet would run as a formula.
 """
 
@@ -17,9 +18,9 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict
 
 from stormwatch import i18n
-from stormwatch.digest import safe_link
-from stormwatch.models import ScoredMention, SentimentLabel, Surge, clean_text, utc
+from stormwatch.models import ScoredMention, SentimentLabel, Surge, utc
 from stormwatch.render import make_environment
+from stormwatch.sanitize import clean_text, safe_link
 from stormwatch.watchlist import Topic
 
 # the page shows the episode from its start until this long after its detection (or now)

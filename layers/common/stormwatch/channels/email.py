@@ -2,8 +2,10 @@
 in each language its recipients read; this picks the target's and hands it to the Mailer.
 
 With the web function's URL configured (`links`), every e-mail carries its recipient's own
-one-click unsubscribe (RFC 8058: an https URL in List-Unsubscribe, and List-Unsubscribe-Post),
-signed for this recipient and topic; the URL holds a keyed hash, never the address."""
+one-click unsubscribe (RFC 8058: an https URL in List-Unsubscribe, and List-Unsubscribe-Post;
+over the local demo's http://127.0.0.1 only List-Unsubscribe), signed for this recipient and
+topic; the URL holds a keyed hash, never the address. It replaces the settings page that
+`stormwatch.render` puts into List-Unsubscribe otherwise."""
 
 from __future__ import annotations
 
@@ -46,9 +48,7 @@ class EmailChannel:
         if self._links is None:
             return email
         url = self._links.unsubscribe_url(topic, address, now=self._clock())
-        headers = {
-            **email.headers,
-            "List-Unsubscribe": f"<{url}>",
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-        }
+        headers = {**email.headers, "List-Unsubscribe": f"<{url}>"}
+        if url.startswith("https://"):  # RFC 8058 one-click needs https (not the local demo)
+            headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
         return email.model_copy(update={"headers": headers})
