@@ -69,7 +69,7 @@ def measure(n: int, repeat: int) -> dict[str, float]:
     from stormwatch.links import LinkSigner
     from stormwatch.models import Surge
     from stormwatch.watchlist import Topic, Watchlist
-    from stormwatch.web import WebApp, WebRequest
+    from stormwatch.web import FixedWatchlist, WebApp, WebRequest
 
     surge = Surge(
         topic="acme",
@@ -104,7 +104,7 @@ def measure(n: int, repeat: int) -> dict[str, float]:
     app = WebApp(
         signer=signer,
         store=Store(),
-        watchlist=Watchlist(topics=[topic]),
+        watchlist=FixedWatchlist(Watchlist(topics=[topic])),
         templates_dir=REPO / "templates",
         clock=lambda: DETECTED + timedelta(hours=1),
     )

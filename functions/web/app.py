@@ -10,12 +10,12 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from stormwatch.config import cached_watchlist
 from stormwatch.links import LINK_KEY_PARAMETER, LinkSigner, token_fingerprint
 from stormwatch.runtime import aws_client
 from stormwatch.secrets import SsmSecrets
 from stormwatch.settings import WebSettings
 from stormwatch.store import Store
+from stormwatch.watchlist_store import live_watchlist
 from stormwatch.web import (
     RequestTooLarge,
     WebApp,
@@ -38,7 +38,7 @@ def _default_app() -> WebApp:
     return WebApp(
         signer=LinkSigner(key),
         store=store,
-        watchlist=cached_watchlist(str(settings.watchlist_path)),
+        watchlist=live_watchlist(settings.watchlist_path, settings.watchlist_location),
         templates_dir=settings.templates_dir,
     )
 

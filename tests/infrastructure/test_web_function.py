@@ -50,4 +50,5 @@ def test_the_public_function_is_capped_in_concurrency_and_time():
         "dynamodb:PutItem",
         "dynamodb:DeleteItem",
         "ssm:GetParameter",
+        "s3:GetObject",  # the live watchlist's one object
     }

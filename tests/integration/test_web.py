@@ -17,6 +17,7 @@ from stormwatch.store import Store
 from stormwatch.watchlist import Topic, Watchlist
 from stormwatch.web import (
     MAX_BODY_BYTES,
+    FixedWatchlist,
     RequestTooLarge,
     WebApp,
     WebRequest,
@@ -92,7 +93,7 @@ def app(store) -> WebApp:
     return WebApp(
         signer=SIGNER,
         store=store,
-        watchlist=Watchlist(topics=[topic()]),
+        watchlist=FixedWatchlist(Watchlist(topics=[topic()])),
         templates_dir=TEMPLATES,
         clock=lambda: NOW,
     )

@@ -208,7 +208,7 @@ def wire_handlers(
     web = WebApp(
         signer=report.links.signer,
         store=store,
-        watchlist=live.get(),
+        watchlist=live,
         templates_dir=config.templates_dir,
         clock=config.clock,
     )

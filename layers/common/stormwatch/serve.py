@@ -22,6 +22,7 @@ from stormwatch.links import LinkBuilder, LinkSigner
 from stormwatch.models import Surge, iso
 from stormwatch.web import (
     MAX_BODY_BYTES,
+    FixedWatchlist,
     RequestTooLarge,
     WebApp,
     WebRequest,
@@ -141,7 +142,7 @@ def demo_web(config: CycleConfig, port: int = DEFAULT_PORT) -> Iterator[tuple[We
         app = WebApp(
             signer=LinkSigner(DEMO_LINK_KEY),
             store=store,
-            watchlist=watchlist,
+            watchlist=FixedWatchlist(watchlist),
             templates_dir=config.templates_dir,
             clock=config.clock,
         )

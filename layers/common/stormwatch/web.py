@@ -105,6 +105,22 @@ class WebStore(Protocol):
     def set_subscription(self, claims: LinkClaims, *, at: datetime, subscribed: bool) -> bool: ...
 
 
+class WatchlistSource(Protocol):
+    """The watchlist as it is now (stormwatch.watchlist_store.LiveWatchlist, FixedWatchlist)."""
+
+    def get(self) -> Watchlist: ...
+
+
+@dataclass(frozen=True)
+class FixedWatchlist:
+    """One watchlist that does not change (tests, the local demo's storm pages)."""
+
+    watchlist: Watchlist
+
+    def get(self) -> Watchlist:
+        return self.watchlist
+
+
 def script_hash(script: str) -> str:
     digest = hashlib.sha256(script.encode("utf-8")).digest()
     return "sha256-" + base64.b64encode(digest).decode("ascii")
@@ -133,7 +149,8 @@ def security_headers(script_sha: str) -> dict[str, str]:
 class WebApp:
     signer: LinkSigner
     store: WebStore
-    watchlist: Watchlist
+    # looked up per request: a topic pushed to the live watchlist gets its pages at once
+    watchlist: WatchlistSource
     templates_dir: Path
     clock: Callable[[], datetime] = now_utc
 
@@ -176,7 +193,7 @@ class WebApp:
 
     def _claims(self, token: str, action: str) -> tuple[LinkClaims, Topic]:
         claims = self.signer.verify(token, action, now=self.clock())
-        topic = self.watchlist.find(claims.topic)
+        topic = self.watchlist.get().find(claims.topic)
         if topic is None:  # the topic left the watchlist after the link was sent
             raise TokenRefused("this topic is no longer watched")
         return claims, topic
