@@ -17,12 +17,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from stormwatch.channels.base import Channel, JsonPoster
 from stormwatch.channels.registry import ChannelParts, build_channels
 from stormwatch.events import DigestEvent, StreamRecord
+from stormwatch.links import LINK_KEY_PARAMETER, LinkBuilder, LinkSigner
 from stormwatch.mailer import Mailer
 from stormwatch.models import now_utc
 from stormwatch.reporting import (
     Deliver,
     DeliveryFailed,
     ReportOutcome,
+    Responses,
     due_topics,
     notify,
     send_digest,
@@ -53,9 +55,17 @@ class Deps:
     secrets: Secrets = field(default_factory=NoSecrets)
     sns: Any = None
     poster: JsonPoster = field(default_factory=JsonPoster)
+    # signed links to the web function (storm page, feedback, unsubscribe); None: no WEB_URL
+    links: LinkBuilder | None = None
 
     def channels(self) -> dict[str, Channel]:
-        return build_channels(ChannelParts(self.mailer, self.secrets, self.poster, self.sns))
+        return build_channels(
+            ChannelParts(self.mailer, self.secrets, self.poster, self.sns, self.links)
+        )
+
+    @property
+    def responses(self) -> Responses | None:
+        return Responses(self.links, self.store) if self.links else None
 
     def deliver(self, context: Any) -> Deliver:
         return make_deliver(self.channels(), self.dynamodb, self.settings.table_name, context)
@@ -71,14 +81,30 @@ def _default_deps() -> Deps:
         settings.sender_address,
         configuration_set=settings.ses_configuration_set or None,
     )
+    secrets = SsmSecrets(settings.ssm_prefix)
     return Deps(
         settings=settings,
         store=store,
         mailer=mailer,
         dynamodb=dynamodb,
-        secrets=SsmSecrets(settings.ssm_prefix),
+        secrets=secrets,
         sns=aws_client("sns"),
+        links=link_builder(settings.web_url, secrets),
     )
+
+
+def link_builder(web_url: str, secrets: Secrets) -> LinkBuilder | None:
+    """Links when the web function's URL is configured. Its key must then exist: without it
+    an unsubscribed recipient could not be recognised, so sending stops with a clear error."""
+    if not web_url:
+        return None
+    key = secrets.get(LINK_KEY_PARAMETER)
+    if not key:
+        raise RuntimeError(
+            f"WEB_URL is set but the SSM parameter {LINK_KEY_PARAMETER} (the link key) is not; "
+            "create it (README: Web function) so links can be signed and unsubscribes honoured"
+        )
+    return LinkBuilder(LinkSigner(key), web_url)
 
 
 deps_factory = _default_deps
@@ -106,6 +132,7 @@ def _digests(event: dict[str, Any], deps: Deps, context: Any) -> ReportOutcome:
             outcome=outcome,
             watchlist=watchlist,
             health=deps.store,
+            responses=deps.responses,
         )
     if outcome.failures:
         # every topic had its turn; fail now so the retry sends what is missing (only that)
@@ -123,6 +150,7 @@ def _alerts(event: dict[str, Any], deps: Deps, context: Any) -> tuple[ReportOutc
         "settings_url": deps.settings.settings_url,
         "outcome": outcome,
         "health": deps.store,
+        "responses": deps.responses,
     }
 
     def alert_record(record: DynamoDBRecord) -> None:

@@ -9,6 +9,7 @@ import typing
 from stormwatch.channels.base import Channel
 from stormwatch.channels.registry import REGISTRY, ChannelParts, build_channels
 from stormwatch.config import load_watchlist
+from stormwatch.links import LINK_KEY_PARAMETER
 from stormwatch.watchlist import CHANNEL_PARAMETER, AlertSettings
 
 from tests.infrastructure import cfn_template as cfn
@@ -54,10 +55,12 @@ def test_channel_parameters_are_readable_by_report_only_and_only_under_channels(
     # Given the SSM grants of the report function
     resources = json.dumps(actions_of("ReportFunction").get("ssm:GetParameter", []))
     # Then exactly the channels/ path of the stage's prefix is readable, as the watchlist's
-    # parameter names require, and report's SSM_PREFIX points at that prefix
+    # parameter names require, and report's SSM_PREFIX points at that prefix (beside it: the
+    # one link key, tests/infrastructure/test_web_function.py)
     assert any(spec.reads_ssm for spec in REGISTRY.values())
-    assert resources.count("parameter/") == 1
+    assert resources.count("parameter/") == 2
     assert "parameter/stormwatch/${Stage}/channels/*" in resources
+    assert f"parameter/stormwatch/${{Stage}}/{LINK_KEY_PARAMETER}" in resources
     assert CHANNEL_PARAMETER.pattern.startswith("^channels/")
     env = json.dumps(cfn.function_environment("ReportFunction"))
     assert "/stormwatch/${Stage}" in env and "SSM_PREFIX" in env

@@ -22,6 +22,7 @@ SETTINGS_OF = {
     "CollectFunction": settings_module.CollectSettings,
     "ScoreFunction": settings_module.Settings,
     "ReportFunction": settings_module.ReportSettings,
+    "WebFunction": settings_module.WebSettings,
 }
 
 
@@ -74,10 +75,10 @@ def _stream_insert(sk: str, event_name: str = "INSERT") -> dict:
     }
 
 
-def test_the_template_defines_exactly_the_three_functions():
+def test_the_template_defines_exactly_the_four_functions():
     # Given the template
     # When its functions are listed
-    # Then they are collect, score and report
+    # Then they are collect, score, report and web
     assert set(cfn.functions()) == set(SETTINGS_OF)
 
 

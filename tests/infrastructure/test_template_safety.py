@@ -15,6 +15,8 @@ FOURTEEN_DAYS = 14 * 24 * 3600
 
 # the exact DynamoDB actions each function may use on the table
 TABLE_ACTIONS = {
+    # storm page: Query; feedback, mute, unsubscribe: puts (in a transaction), resubscribe: delete
+    "WebFunction": {"dynamodb:Query", "dynamodb:PutItem", "dynamodb:DeleteItem"},
     "CollectFunction": {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
     "ScoreFunction": {
         "dynamodb:BatchGetItem",

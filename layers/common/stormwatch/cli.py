@@ -1,5 +1,5 @@
 """The `stormwatch` command: run, demo, backfill, invoke, preview, check, sentiment, backtest,
-watchlist."""
+watchlist, tune, serve."""
 
 from __future__ import annotations
 
@@ -252,6 +252,47 @@ def cmd_backtest(args: argparse.Namespace, rest: list[str]) -> int:
     return run_cli(rest, sys.stdout, sys.stderr)
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    """The web function on 127.0.0.1 over the demo data on the embedded endpoint."""
+    from stormwatch.models import iso
+    from stormwatch.serve import demo_links, demo_web
+
+    print("stormwatch serve — the demo cycle into an embedded endpoint, then the web function")
+    with demo_web(_cycle_config(args, demo=True), args.port) as (server, surges):
+        links = demo_links(server.url)
+        print(f"• serving on {server.url} (Ctrl-C stops)")
+        for surge in surges:
+            for action in ("storm", "real", "noise", "handled", "mute"):
+                url = links.url(action, surge.topic, iso(surge.detected_at), now=server.app.clock())
+                print(f"• {surge.topic} {surge.tier} {action:<8} {url}")
+        try:
+            server.serve_until_interrupted()
+        except KeyboardInterrupt:
+            print("stopped")
+    return 0
+
+
+def cmd_tune(args: argparse.Namespace) -> int:
+    import boto3
+
+    from stormwatch.backtest import DEFAULT_TABLE, BacktestInputError
+    from stormwatch.tune import tune_topic
+
+    client = boto3.client("dynamodb", endpoint_url=args.endpoint) if args.endpoint else None
+    try:
+        report = tune_topic(
+            args.topic,
+            client=client or boto3.client("dynamodb"),
+            table=args.table or DEFAULT_TABLE,
+            days=args.days,
+        )
+    except BacktestInputError as exc:
+        print(f"stormwatch tune: error: {exc}", file=sys.stderr)
+        return 2
+    print(report, end="")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="stormwatch", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -325,9 +366,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="replay the surge detector over a CSV series or a topic's stored history (--topic)",
     )
     backtest.set_defaults(func=cmd_backtest, passthrough=True)
+    serve = sub.add_parser(
+        "serve", help="run the web function (storm page, feedback) on 127.0.0.1 over the demo data"
+    )
+    common(serve)
+    serve.add_argument("--port", type=int, default=8765)
+    serve.set_defaults(func=cmd_serve)
     from stormwatch import watchlist_cli
 
     watchlist_cli.register(sub, default_watchlist)
+    tune = sub.add_parser(
+        "tune", help="replay the detector with the readers' feedback as labels; recommend one"
+    )
+    tune.add_argument("--topic", required=True)
+    tune.add_argument("--endpoint", help="AWS-compatible endpoint URL holding the table")
+    tune.add_argument("--table", help="table name (default stormwatch-local)")
+    tune.add_argument("--days", type=int, default=35, help="days of stored history and feedback")
+    tune.set_defaults(func=cmd_tune)
     return parser
 
 

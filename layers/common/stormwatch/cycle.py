@@ -18,13 +18,17 @@ from typing import Any
 
 from stormwatch import local
 from stormwatch.config import cached_watchlist, load_watchlist
+from stormwatch.events import deserialize_image
 from stormwatch.models import now_utc
+from stormwatch.serve import demo_links, write_storm_page
+from stormwatch.store import surge_from_item
 from stormwatch.watchlist_store import (
     LOCAL_LOCATION,
     LiveWatchlist,
     WatchlistLocation,
     WatchlistStore,
 )
+from stormwatch.web import WebApp
 
 ERROR_CHARS = 160  # of a failing source's error in the per-step summary
 DEMO_NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
@@ -49,6 +53,8 @@ class CycleConfig:
     topic: str | None = None  # collect for this topic only
     # ask every source for this many past days (new topics get a backfill anyway)
     backfill_days: int | None = None
+    # where the messages' storm-page, feedback and unsubscribe links point (`stormwatch serve`)
+    web_url: str = "http://127.0.0.1:8765"
 
 
 @dataclass
@@ -190,11 +196,25 @@ def wire_handlers(
         sns=aws_client("sns"),
         poster=poster or JsonPoster(allow_loopback=True),
         watchlist=live,
+        links=demo_links(config.web_url),
     )
     handlers["collect"].deps_factory = lambda: collect
     handlers["score"].deps_factory = lambda: score
     handlers["report"].deps_factory = lambda: report
-    return {"handlers": handlers, "store": store, "rendered": rendered, "watchlist": live}
+    web = WebApp(
+        signer=report.links.signer,
+        store=store,
+        watchlist=live,
+        templates_dir=config.templates_dir,
+        clock=config.clock,
+    )
+    return {
+        "handlers": handlers,
+        "store": store,
+        "rendered": rendered,
+        "watchlist": live,
+        "web": web,
+    }
 
 
 def watchlist_store(location: str) -> WatchlistStore:
@@ -287,6 +307,12 @@ def run_cycle(config: CycleConfig, *, echo: Callable[[str], None] = print) -> Cy
         for record in notice_records:
             image = record["dynamodb"]["NewImage"]
             echo(f"• notice   {image['topic']['S']}: source {image['source']['S']} is down")
+        storm_pages = []
+        for record in surge_records:
+            surge = surge_from_item(deserialize_image(record["dynamodb"]["NewImage"]))
+            storm_pages += write_storm_page(
+                wired["web"], demo_links(config.web_url), surge, config.out_dir
+            )
         for batch in local.batches(notice_records + surge_records):
             response = handlers["report"].lambda_handler(
                 batch, local.FakeLambdaContext("stormwatch-report")
@@ -315,11 +341,12 @@ def run_cycle(config: CycleConfig, *, echo: Callable[[str], None] = print) -> Cy
             receiver.requests, sms, config.out_dir / "channels"
         )
         result.files += channel_files
+        result.files += storm_pages
         for name, count in result.channels_received.items():
             echo(f"• channel  {name:<8} received {count} message(s)")
     result.seconds = time.monotonic() - started
     for path in result.files:
-        if path.suffix == ".html" or path.parent.name == "channels":
+        if path.suffix == ".html" or path.parent.name == "channels" or "storm-" in path.name:
             echo(f"• wrote    {path}")
     return result
 

@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field
 
 from stormwatch.backfill import BaselineCoverage, baseline_coverage
+from stormwatch.feedback import FeedbackSummary
 from stormwatch.models import (
     ChannelHealth,
     Checkpoint,
@@ -307,6 +308,8 @@ class _Header(_View):
 
 class DigestView(_Header):
     kind: Literal["digest"] = "digest"
+    # "alerts in the last 30 days: N — real R, noise X"; None: no feedback links configured
+    feedback: FeedbackSummary | None = None
     period_start: datetime
     period_end: datetime
     count: int
@@ -396,6 +399,8 @@ class AlertView(_Header):
     samples: list[MentionItem] = Field(default_factory=list)
     playbook: Playbook = Field(default_factory=Playbook)
     baseline: BaselineNote | None = None  # the baseline came (partly) from a backfill
+    # the storm page and feedback links, (purpose, url): stormwatch.notification.response_links
+    actions: list[tuple[str, str]] = Field(default_factory=list)
 
 
 class NoticeView(_Header):

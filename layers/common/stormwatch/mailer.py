@@ -6,9 +6,12 @@ than `Content.Simple` because only a raw message carries our own headers on ever
 version, and because it is the same bytes the local `out/` preview and moto see.
 
 The headers are the rendered e-mail's (`stormwatch.render`): `Auto-Submitted: auto-generated`
-and `X-Stormwatch-Topic` always; `List-Unsubscribe: <SettingsUrl>` only when `SettingsUrl` is
-set (a settings page, not a one-click endpoint); `List-Unsubscribe-Post` never, for now — the
-mailer refuses it unless `List-Unsubscribe` holds an https URI to post to (RFC 8058).
+and `X-Stormwatch-Topic` always. With the web function's URL configured (`WEB_URL`), the
+e-mail channel (`stormwatch.channels.email`) sets `List-Unsubscribe: <https://…/unsubscribe?t=…>`
+(the recipient's signed one-click link) and `List-Unsubscribe-Post: List-Unsubscribe=One-Click`;
+otherwise `List-Unsubscribe: <SettingsUrl>` only when `SettingsUrl` is set (a settings page, not
+a one-click endpoint) and no `List-Unsubscribe-Post`. The mailer refuses `List-Unsubscribe-Post`
+unless `List-Unsubscribe` holds an https URI to post to (RFC 8058).
 
 moto (5.x) accepts `Content.Raw` for sesv2 and records the message with the v1 SES backend's
 `sent_messages`, so the integration test can read it back.

@@ -361,3 +361,21 @@ def recipient_hash(address: str) -> str:
 
 def now_utc() -> datetime:
     return datetime.now(UTC)
+
+
+FeedbackVerdict = Literal["real", "noise", "handled", "mute"]
+
+
+class Feedback(BaseModel):
+    """What a reader said about one alerted surge, through a signed link. Stored at
+    T#<topic> / F#<surge ISO>#<at ISO>#<nonce> (stormwatch.store)."""
+
+    topic: str
+    surge: str  # the surge's detection time, as in its sort key (S#<surge>)
+    verdict: FeedbackVerdict
+    at: datetime
+
+    @property
+    def label(self) -> bool | None:
+        """True: a real storm (handled is one too), False: noise, None: says nothing."""
+        return {"real": True, "handled": True, "noise": False}.get(self.verdict)

@@ -8,17 +8,23 @@ purpose each, and every channel shows them the same way.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from stormwatch.digest import AlertView, DigestView, NoticeView
-from stormwatch.models import RenderedEmail, SurgeTier
+from stormwatch.links import LinkBuilder
+from stormwatch.models import RenderedEmail, SurgeTier, iso
 from stormwatch.sanitize import safe_link
 
 NotificationKind = Literal["alert", "notice", "digest"]
 # what a link is for; each channel labels it in the reader's language (stormwatch.i18n link_*)
-LinkPurpose = Literal["mention", "settings"]
+LinkPurpose = Literal[
+    "mention", "settings", "storm", "real", "noise", "handled", "mute", "unsubscribe"
+]
+# what an alert offers its readers through the web function (stormwatch.web), in this order
+RESPONSE_PURPOSES: tuple[LinkPurpose, ...] = ("storm", "real", "noise", "handled", "mute")
 NotificationView = Annotated[AlertView | NoticeView | DigestView, Field(discriminator="kind")]
 
 
@@ -58,3 +64,16 @@ def links_for(view: AlertView | NoticeView | DigestView) -> list[Link]:
     if view.settings_url:
         links.append(Link(purpose="settings", url=view.settings_url))
     return links
+
+
+def response_links(
+    builder: LinkBuilder | None, topic: str, detected_at: datetime, *, now: datetime
+) -> list[Link]:
+    """The storm page and the feedback links of one alerted surge; none without a web URL."""
+    if builder is None:
+        return []
+    subject = iso(detected_at)
+    return [
+        Link(purpose=purpose, url=builder.url(purpose, topic, subject, now=now))
+        for purpose in RESPONSE_PURPOSES
+    ]

@@ -21,7 +21,10 @@ from stormwatch.digest import (
     build_digest,
     build_notice,
 )
+from stormwatch.feedback import SUMMARY_DAYS, FeedbackSummary, summarize
+from stormwatch.links import LinkBuilder
 from stormwatch.models import (
+    Feedback,
     NewsTone,
     RenderedEmail,
     SourceNotice,
@@ -30,7 +33,7 @@ from stormwatch.models import (
     now_utc,
     utc,
 )
-from stormwatch.notification import Notification, links_for
+from stormwatch.notification import Link, Notification, links_for, response_links
 from stormwatch.render import render_alert, render_digest, render_notice
 from stormwatch.sources.gdelt import GdeltSource, tone_key, tone_over
 from stormwatch.watchlist import DigestSettings, Topic, Watchlist
@@ -46,6 +49,46 @@ class ChannelHealthLog(Protocol):
     def record_channel_result(
         self, topic: str, channel: str, *, at: datetime, error: str | None
     ) -> None: ...
+
+
+class Audience(Protocol):
+    """Who asked for less (stormwatch.store.Store): recipients who unsubscribed from a topic
+    (keyed hashes, stormwatch.links) and a topic's alerts muted until a time."""
+
+    def unsubscribed(self, topic: str) -> set[str]: ...
+
+    def muted_until(self, topic: str) -> datetime | None: ...
+
+    def surges_between(self, topic: str, start: datetime, end: datetime) -> list[Surge]: ...
+
+    def feedback_between(self, topic: str, start: datetime, end: datetime) -> list[Feedback]: ...
+
+
+@dataclass(frozen=True)
+class Responses:
+    """The web function's side of a message: signed links to the storm page, feedback and
+    unsubscribe, and the audience whose wishes every send honours."""
+
+    links: LinkBuilder
+    audience: Audience
+
+    def subscribed(self, topic: str, recipients: list[str]) -> list[str]:
+        gone = self.audience.unsubscribed(topic)
+        if not gone:
+            return recipients
+        return [r for r in recipients if self.links.signer.recipient_ref(r) not in gone]
+
+    def muted(self, topic: str, now: datetime) -> bool:
+        until = self.audience.muted_until(topic)
+        return until is not None and utc(until) > utc(now)
+
+    def feedback_summary(self, topic: str, now: datetime) -> FeedbackSummary:
+        """The alerts of the last 30 days and what readers said about them (two Queries)."""
+        start = utc(now) - timedelta(days=SUMMARY_DAYS)
+        return summarize(
+            self.audience.surges_between(topic, start, now),
+            self.audience.feedback_between(topic, start, now),
+        )
 
 
 # deliver(key, notification, target) -> (delivery id, repeat): sends once per key, however
@@ -147,6 +190,7 @@ def send_digest(
     outcome: ReportOutcome | None = None,
     watchlist: Watchlist | None = None,
     health: ChannelHealthLog | None = None,
+    responses: Responses | None = None,
 ) -> ReportOutcome:
     """Build, render (once per recipient language) and deliver one topic's daily digest.
 
@@ -154,15 +198,18 @@ def send_digest(
     mentions, the period's surges, the hourly buckets of the chart, the previous day and the
     7-day average (8 days), the author sets of the 30 days before (new voices), and the
     competitors' bucket counts, and the health of its delivery channels (coverage). `watchlist`
-    gives the competitors' display names."""
+    gives the competitors' display names; with `responses`, recipients who unsubscribed from
+    the topic are left out."""
     outcome = outcome or ReportOutcome()
     end = utc(now).replace(minute=0, second=0, microsecond=0)
     start = end - DAY
     inputs = _digest_inputs(topic, store, start, end, watchlist)
     day = digest_day(topic, end)
 
+    feedback = responses.feedback_summary(topic.name, end) if responses else None
+
     def build(lang: str) -> DigestView:
-        return build_digest(
+        view = build_digest(
             topic,
             now=end,
             period_start=start,
@@ -171,11 +218,14 @@ def send_digest(
             language=lang,
             **inputs,
         )
+        return view.model_copy(update={"feedback": feedback}) if feedback else view
 
     views: dict[str, DigestView] = {}
     emails: dict[str, RenderedEmail] = {}
     targets: list[Target] = []
-    for lang, recipients in _languages(topic, topic.digest.recipients).items():
+    everyone = topic.digest.recipients
+    recipients_left = responses.subscribed(topic.name, everyone) if responses else everyone
+    for lang, recipients in _languages(topic, recipients_left).items():
         views[lang] = build(lang)
         emails[lang] = render_digest(views[lang], templates_dir, lang=lang)
         suffix = "" if lang == topic.digest.language else f"-{lang}"
@@ -246,18 +296,31 @@ def notify(
     outcome: ReportOutcome | None = None,
     health: ChannelHealthLog | None = None,
     now: datetime | None = None,
+    responses: Responses | None = None,
 ) -> ReportOutcome:
     """A surge alert or a "source down" notice, to every target of the topic's alerts: the
     alert recipients by e-mail (each in their language) and the topic's chat/webhook/SMS
-    channels whose tier filter lets it through. Once per (item, channel, target)."""
+    channels whose tier filter lets it through. Once per (item, channel, target).
+
+    With `responses`: an alert links to its storm page and feedback actions, recipients who
+    unsubscribed from the topic get nothing, and a muted topic sends no alerts at all (its
+    notices still go; the digest reports the topic as always)."""
     outcome = outcome or ReportOutcome()
+    at = now or now_utc()
     if not topic.alerts.enabled:
+        return outcome
+    if responses and isinstance(item, Surge) and responses.muted(topic.name, at):
         return outcome
     event = _event(topic, item, watchlist_name, settings_url, templates_dir)
     recipients = topic.alerts.recipients or topic.digest.recipients
+    if responses:
+        recipients = responses.subscribed(topic.name, recipients)
+    actions = []
+    if responses and isinstance(item, Surge):
+        actions = response_links(responses.links, topic.name, item.detected_at, now=at)
     emails: dict[str, RenderedEmail] = {}
     for lang in _languages(topic, recipients, alert=True):
-        emails[lang] = event.render(event.build(lang), lang)
+        emails[lang] = event.render(_with_actions(event.build(lang), actions), lang)
         suffix = "" if lang == topic.digest.language else f"-{lang}"
         outcome.rendered.append((f"{event.name}{suffix}", emails[lang]))
     view = event.build(topic.digest.language)  # what chat, webhook and SMS say
@@ -268,7 +331,8 @@ def notify(
         tier=event.tier,
         view=view,
         emails=emails,
-        links=links_for(view),
+        # the storm page and feedback first: Teams shows at most five actions
+        links=actions + links_for(view),
     )
     targets = [
         Target(channel="email", address=r, language=topic.language_for(r, alert=True))
@@ -276,6 +340,13 @@ def notify(
     ]
     _deliver_all(topic, notification, targets, deliver, outcome, health, now)
     return outcome
+
+
+def _with_actions(view: AlertView | NoticeView, actions: list[Link]) -> AlertView | NoticeView:
+    """The alert e-mail shows the same storm-page and feedback links as chat."""
+    if not actions or not isinstance(view, AlertView):
+        return view
+    return view.model_copy(update={"actions": [(a.purpose, a.url) for a in actions]})
 
 
 @dataclass(frozen=True)

@@ -40,5 +40,14 @@ class ReportSettings(Settings):
     # where "change settings / unsubscribe" in the footer points
     settings_url: str = Field(default="", validation_alias="SETTINGS_URL")
     # SSM Parameter Store path under which the chat channels' URLs and secrets live
-    # (<prefix>/channels/..., named per topic in the watchlist's alerts.channels)
+    # (<prefix>/channels/..., named per topic in the watchlist's alerts.channels) and the link
+    # key (<prefix>/links/signing_key)
+    ssm_prefix: str = Field(default="/stormwatch/dev", validation_alias="SSM_PREFIX")
+    # the web function's URL (template Output WebFunctionUrl); empty: no storm-page, feedback
+    # or one-click unsubscribe links in the messages
+    web_url: str = Field(default="", validation_alias="WEB_URL")
+
+
+class WebSettings(Settings):
+    # SSM Parameter Store path under which the link key lives (<prefix>/links/signing_key)
     ssm_prefix: str = Field(default="/stormwatch/dev", validation_alias="SSM_PREFIX")

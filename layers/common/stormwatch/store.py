@@ -9,6 +9,10 @@ One table, keys `pk`/`sk` (see docs/architecture in the README):
     T#<topic>    CH#<channel>                  delivery channel health (slack, sms, ...)
     SRC#<source> C#<topic>                     checkpoint + source health
     SRC#<source> STATE#<key>                   source state (e.g. a login session), JSON
+    T#<topic>    F#<surge ISO>#<at ISO>#<nonce> feedback on a surge (signed link, web function)
+    T#<topic>    MUTE                          alerts muted until `until`
+    T#<topic>    UNSUB#<recipient ref>         a recipient left the topic (keyed hash, no address)
+    T#<topic>    TOKEN#<nonce>                 a used POST link token (single use)
 
 Every access is GetItem, Query on one partition with a key range, a conditional PutItem,
 an UpdateItem, or a TransactWriteItems of those. Nothing scans.
@@ -28,12 +32,14 @@ from botocore.exceptions import ClientError
 
 # every item read back is decoded like a stream image
 from stormwatch.events import deserialize_image as from_ddb
+from stormwatch.links import LinkClaims
 from stormwatch.models import (
     AUTHOR_KEY_CHARS,
     BackfillProgress,
     ChannelHealth,
     Checkpoint,
     ErrorKind,
+    Feedback,
     HourBucket,
     Mention,
     ScoredMention,
@@ -685,6 +691,110 @@ class Store:
         if expires_at is not None:
             item["expires_at"] = {"N": str(int(expires_at))}
         self._db.put_item(TableName=self.table_name, Item=item)
+
+    # ---- signed-link actions (stormwatch.links, the web function) -------------------------
+    # Each POST token is used once: the
+    # action's writes and a conditional put of T#<topic> / TOKEN#<nonce> go in one transaction, so
+    # a replay changes nothing and the first use either happens whole or not at all.
+    #
+    #     T#<topic>  F#<surge ISO>#<at ISO>#<nonce>   feedback on a surge (real/noise/handled/mute)
+    #     T#<topic>  MUTE                             alerts muted until `until`
+    #     T#<topic>  UNSUB#<recipient ref>            a recipient left the topic (keyed hash)
+    #     T#<topic>  TOKEN#<nonce>                    a used POST token (TTL: its expiry)
+
+    def _used_token_put(self, claims: LinkClaims, at: datetime) -> dict[str, Any]:
+        item = {
+            "pk": topic_pk(claims.topic),
+            "sk": f"TOKEN#{claims.nonce}",
+            "kind": "used_token",
+            "action": claims.action,
+            "used_at": iso(at),
+            "expires_at": claims.expires,
+        }
+        return {
+            "Put": {
+                "TableName": self.table_name,
+                "Item": {k: _to_ddb(v) for k, v in item.items()},
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        }
+
+    def _put(self, item: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "Put": {
+                "TableName": self.table_name,
+                "Item": {k: _to_ddb(v) for k, v in item.items() if v is not None},
+            }
+        }
+
+    def _use_token_with(self, claims: LinkClaims, at: datetime, writes: list[dict]) -> bool:
+        """Run `writes` with the token's first use, atomically; False when it was used."""
+        try:
+            self._db.transact_write_items(TransactItems=[self._used_token_put(claims, at), *writes])
+        except ClientError as exc:
+            reasons = exc.response.get("CancellationReasons") or []
+            if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
+                return False
+            raise
+        return True
+
+    def record_feedback(self, claims: LinkClaims, *, at: datetime, mute_until: datetime | None):
+        """Feedback on the surge detected at `claims.subject` (a mute also sets MUTE)."""
+        feedback = {
+            "pk": topic_pk(claims.topic),
+            "sk": f"F#{claims.subject}#{iso(at)}#{claims.nonce}",
+            "kind": "feedback",
+            "topic": claims.topic,
+            "surge": claims.subject,
+            "verdict": claims.action,
+            "at": iso(at),
+            "expires_at": self._expires_at(at),
+        }
+        writes = [self._put(feedback)]
+        if mute_until is not None:
+            mute = {
+                "pk": topic_pk(claims.topic),
+                "sk": "MUTE",
+                "kind": "mute",
+                "until": iso(mute_until),
+                "expires_at": int(utc(mute_until).timestamp()),
+            }
+            writes.append(self._put(mute))
+        return self._use_token_with(claims, at, writes)
+
+    def feedback_between(self, topic: str, start: datetime, end: datetime) -> list[Feedback]:
+        """Feedback on the surges detected in [start, end], oldest surge first."""
+        items = self._query(topic_pk(topic), f"F#{iso(start)}", f"F#{iso(end)}#~")
+        return [Feedback.model_validate(item) for item in items]
+
+    def muted_until(self, topic: str) -> datetime | None:
+        response = self._db.get_item(
+            TableName=self.table_name,
+            Key={"pk": {"S": topic_pk(topic)}, "sk": {"S": "MUTE"}},
+            ConsistentRead=True,
+        )
+        item = from_ddb(response.get("Item") or {})
+        return datetime.fromisoformat(item["until"]) if "until" in item else None
+
+    def set_subscription(self, claims: LinkClaims, *, at: datetime, subscribed: bool) -> bool:
+        """Unsubscribe (or come back) the recipient whose keyed hash is `claims.subject`."""
+        key = {"pk": {"S": topic_pk(claims.topic)}, "sk": {"S": f"UNSUB#{claims.subject}"}}
+        if subscribed:
+            write = {"Delete": {"TableName": self.table_name, "Key": key}}
+        else:
+            item = {
+                "pk": topic_pk(claims.topic),
+                "sk": f"UNSUB#{claims.subject}",
+                "kind": "unsubscribe",
+                "at": iso(at),
+            }
+            write = self._put(item)
+        return self._use_token_with(claims, at, [write])
+
+    def unsubscribed(self, topic: str) -> set[str]:
+        """The keyed hashes of the recipients who left the topic (one bounded Query)."""
+        items = self._query(topic_pk(topic), "UNSUB#", "UNSUB#~")
+        return {str(item["sk"]).removeprefix("UNSUB#") for item in items}
 
 
 def surge_from_item(item: dict[str, Any]) -> Surge:

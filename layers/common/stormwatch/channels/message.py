@@ -19,7 +19,7 @@ DIGEST_MENTIONS_CAP = 3  # "needs a reply", in the digest summary
 STEPS_CAP = 10
 SMS_CHARS = 160  # one GSM-7 segment; longer texts are split and cost more
 SMS_TITLE_CHARS = 40
-SMS_LINK_PURPOSES = ("settings",)  # the storm page, once there is one, first
+SMS_LINK_PURPOSES = ("storm", "settings")  # our own links only, the storm page first
 
 
 class ChatMention(BaseModel):
@@ -189,7 +189,8 @@ def sms_line(notification: Notification) -> str:
         )
     line = f"[stormwatch] {what}"
     # only a link of our own: a third-party URL in a text message reads like phishing
-    link = next((x.url for x in notification.links if x.purpose in SMS_LINK_PURPOSES), "")
+    by_purpose = {x.purpose: x.url for x in notification.links}
+    link = next((by_purpose[p] for p in SMS_LINK_PURPOSES if p in by_purpose), "")
     if link and len(line) + 1 + len(link) <= SMS_CHARS:
         line = f"{line} {link}"
     return line[:SMS_CHARS]

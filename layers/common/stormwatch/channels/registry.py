@@ -17,6 +17,7 @@ from stormwatch.channels.slack import SlackChannel
 from stormwatch.channels.sms import SmsChannel
 from stormwatch.channels.teams import TeamsChannel
 from stormwatch.channels.webhook import WebhookChannel
+from stormwatch.links import LinkBuilder
 from stormwatch.mailer import Mailer
 from stormwatch.secrets import Secrets
 
@@ -29,6 +30,8 @@ class ChannelParts:
     secrets: Secrets
     poster: JsonPoster
     sns: Any  # a boto3 SNS client (creating one makes no AWS call)
+    # the web function's links (one-click unsubscribe in every e-mail); None: not configured
+    links: LinkBuilder | None = None
 
 
 @dataclass(frozen=True)
@@ -46,7 +49,10 @@ REGISTRY: dict[str, ChannelSpec] = {
     spec.kind: spec
     for spec in (
         ChannelSpec(
-            "email", lambda p: EmailChannel(p.mailer), aws_action="ses:SendEmail", label="E-mail"
+            "email",
+            lambda p: EmailChannel(p.mailer, p.links),
+            aws_action="ses:SendEmail",
+            label="E-mail",
         ),
         ChannelSpec(
             "slack", lambda p: SlackChannel(p.secrets, p.poster), reads_ssm=True, label="Slack"

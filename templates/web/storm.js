@@ -1,0 +1,5 @@
+(function(){var b=document.querySelector("#m tbody");if(!b)return;var rows=Array.prototype.slice.call(b.rows),q=document.getElementById("q"),l=document.getElementById("label"),s=document.getElementById("source"),n=document.getElementById("shown"),dir={};
+function key(r,c){var d=r.cells[c];return d.hasAttribute("data-v")?parseFloat(d.getAttribute("data-v")):c===4?parseFloat(d.textContent):d.textContent.toLowerCase();}
+function filter(){var t=q.value.toLowerCase(),lv=l.value,sv=s.value,k=0;rows.forEach(function(r){var show=(!lv||r.cells[3].className==="l-"+lv)&&(!sv||r.cells[1].textContent===sv)&&(!t||r.textContent.toLowerCase().indexOf(t)>=0);r.hidden=!show;if(show)k++;});n.textContent=k+" / "+rows.length;}
+document.querySelectorAll("th button").forEach(function(h){h.addEventListener("click",function(){var c=+h.getAttribute("data-c"),up=dir[c]=!dir[c];rows.sort(function(a,b){var x=key(a,c),y=key(b,c);return (x<y?-1:x>y?1:0)*(up?1:-1);});var f=document.createDocumentFragment();rows.forEach(function(r){f.appendChild(r);});b.appendChild(f);});});
+[q,l,s].forEach(function(e){e.addEventListener("input",filter);});filter();})();
