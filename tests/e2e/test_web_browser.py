@@ -28,7 +28,6 @@ def web(tmp_path_factory):
         out_dir=tmp_path_factory.mktemp("out"),
         replay_dir=local.repo_path("demo", "recordings"),
         clock=lambda: DEMO_NOW,
-        seed_baseline=True,
     )
     with demo_web(config, port=0) as (server, surges):
         assert surges, "the demo data has a surge"

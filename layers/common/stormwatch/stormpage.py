@@ -68,9 +68,8 @@ class StormPage(BaseModel):
 def episode_window(surge: Surge, now: datetime) -> tuple[datetime, datetime]:
     """[start, end) of the mentions that belong to the storm."""
     detected = utc(surge.detected_at)
-    window = surge.evidence.get("window_hours") if surge.evidence else None
-    hours = window if isinstance(window, int | float) and window > 0 else DEFAULT_WINDOW_HOURS
-    fallback = detected - timedelta(hours=max(float(hours), DEFAULT_WINDOW_HOURS))
+    hours = max(surge.evidence.window_hours, DEFAULT_WINDOW_HOURS)
+    fallback = detected - timedelta(hours=hours)
     start = utc(surge.episode_start) if surge.episode_start else fallback
     end = min(utc(now), detected + timedelta(hours=HOURS_AFTER_DETECTION))
     return min(start, fallback), max(end, detected + timedelta(seconds=1))
