@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo run test lint unit integration sam check clean \
+.PHONY: demo run test lint unit integration sam scan check clean \
         bench bench-sentiment bench-surge bench-pipeline bench-channels train-sentiment
 
 $(STAMP): pyproject.toml
@@ -26,8 +26,8 @@ run: $(STAMP)
 check: $(STAMP)
 	$(VENV)/bin/stormwatch check
 
-## the whole suite: lint, unit + integration + infrastructure tests, sam validate + build
-test: lint unit sam
+## the whole suite: lint, unit + integration + infrastructure tests, IaC scan, sam validate + build
+test: lint unit scan sam
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
@@ -39,7 +39,11 @@ unit: $(STAMP)
 sam: $(STAMP)
 	scripts/sam-check.sh
 
-## retrain the sentiment models and language ID from ../shared/data (fixed seeds, 10-25 min on 2 cores)
+## checkov on every CloudFormation template, offline; fails on any unjustified finding
+scan:
+	scripts/scan-templates.sh
+
+## retrain the sentiment models from ../shared/data (fixed seeds, ~2.5 min on 2 cores)
 train-sentiment: $(STAMP)
 	$(PY) -m pip install --quiet -e ".[dev,train]"
 	$(PY) bench/train_sentiment.py
