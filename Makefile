@@ -4,16 +4,24 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo run test lint unit integration sam scan check clean \
+.PHONY: demo run test lint unit integration sam scan lock venv check clean \
         bench bench-sentiment bench-surge bench-pipeline bench-channels train-sentiment
 
-$(STAMP): pyproject.toml
+DEV_LOCK := requirements-dev.lock
+
+# The dependencies exactly as locked (versions and hashes), then the package itself, editable.
+$(STAMP): pyproject.toml $(DEV_LOCK)
 	@test -x $(PY) || $$(scripts/find-python.sh) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m pip install --quiet --require-hashes -r $(DEV_LOCK)
+	$(PY) -m pip install --quiet --no-deps -e .
 	@touch $(STAMP)
 
 venv: $(STAMP)
+
+## re-resolve layers/common/requirements.lock and requirements-dev.lock (needs PyPI); see README
+lock:
+	scripts/lock.sh
 
 ## one offline cycle from recorded responses; e-mails land in out/
 demo: $(STAMP)
