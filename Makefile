@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo run test lint unit integration sam scan lock venv check clean \
+.PHONY: demo run test lint typecheck unit integration sam scan lock venv check clean \
         bench bench-sentiment bench-surge bench-pipeline bench-channels train-sentiment
 
 DEV_LOCK := requirements-dev.lock
@@ -34,12 +34,16 @@ run: $(STAMP)
 check: $(STAMP)
 	$(VENV)/bin/stormwatch check
 
-## the whole suite: lint, unit + integration + infrastructure tests, IaC scan, sam validate + build
-test: lint unit scan sam
+## the whole suite: lint, types, unit + integration + infrastructure tests, IaC scan, sam
+test: lint typecheck unit scan sam
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+## mypy with the pydantic plugin on the package ([tool.mypy] in pyproject.toml)
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy
 
 unit: $(STAMP)
 	$(VENV)/bin/pytest -q
@@ -72,4 +76,4 @@ bench-channels: $(STAMP)
 bench: bench-sentiment bench-surge bench-pipeline bench-channels
 
 clean:
-	rm -rf out .aws-sam .pytest_cache .ruff_cache
+	rm -rf out .aws-sam .pytest_cache .ruff_cache .mypy_cache
