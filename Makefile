@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo run test lint typecheck unit integration sam scan lock venv check clean \
+.PHONY: demo run test lint typecheck unit integration sam scan lock lock-upgrade venv check clean \
         bench bench-sentiment bench-surge bench-pipeline bench-channels train-sentiment
 
 DEV_LOCK := requirements-dev.lock
@@ -19,9 +19,13 @@ $(STAMP): pyproject.toml $(DEV_LOCK)
 
 venv: $(STAMP)
 
-## re-resolve layers/common/requirements.lock and requirements-dev.lock (needs PyPI); see README
+## update layers/common/requirements.lock and requirements-dev.lock to their inputs, keeping
+## the pins they still allow (needs PyPI); lock-upgrade: everything to the newest allowed
 lock:
 	scripts/lock.sh
+
+lock-upgrade:
+	scripts/lock.sh --upgrade
 
 ## one offline cycle from recorded responses; e-mails land in out/
 demo: $(STAMP)

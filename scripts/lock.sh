@@ -8,9 +8,12 @@
 # Every line is an exact version with the hashes of all its files on PyPI; pip installs them
 # with --require-hashes. Resolution needs PyPI and nothing else.
 #
-# Run it after changing layers/common/requirements.txt or pyproject.toml's dependencies, and to
-# take up new releases (security fixes): `make lock`, then `make test`, then commit the locks.
+# Run it after changing layers/common/requirements.txt or pyproject.toml's dependencies: it
+# keeps every existing pin the inputs still allow and resolves only what changed. To take up new
+# releases (security fixes), `make lock-upgrade` (--upgrade) re-resolves everything to the newest
+# allowed versions. Then `make test`, and commit the locks with the change.
 #
+# Usage: scripts/lock.sh [--upgrade]
 # Environment:
 #   UV_SPEC   pip requirement for uv (default: uv==0.13.9)
 set -euo pipefail
@@ -21,6 +24,13 @@ cd "$ROOT"
 . scripts/lib.sh
 
 UV_SPEC="${UV_SPEC:-uv==0.13.9}"
+upgrade=()
+case "${1:-}" in
+    "") ;;
+    --upgrade) upgrade=(--upgrade) ;;
+    *) die "usage: scripts/lock.sh [--upgrade]" ;;
+esac
+
 tool_venv "$ROOT/.tools/uv" "$UV_SPEC"
 uv="$ROOT/.tools/uv/bin/uv"
 # a lock reflects the inputs and the index, not this machine's uv.toml or environment
@@ -32,12 +42,12 @@ for pkg in $(make --no-print-directory -s -f layers/common/Makefile runtime-prov
 done
 
 say "layers/common/requirements.lock (CPython 3.13, aarch64 manylinux_2_34)"
-"$uv" pip compile layers/common/requirements.txt --quiet --upgrade --generate-hashes \
+"$uv" pip compile layers/common/requirements.txt --quiet ${upgrade[@]+"${upgrade[@]}"} --generate-hashes \
     --python-version 3.13 --python-platform aarch64-manylinux_2_34 "${no_emit[@]}" \
     --custom-compile-command "make lock" --output-file layers/common/requirements.lock
 
 say "requirements-dev.lock (Python >= 3.12, any platform, the layer's versions)"
-"$uv" pip compile pyproject.toml --extra dev --quiet --upgrade --generate-hashes --universal \
+"$uv" pip compile pyproject.toml --extra dev --quiet ${upgrade[@]+"${upgrade[@]}"} --generate-hashes --universal \
     --python-version 3.12 --constraint layers/common/requirements.lock \
     --custom-compile-command "make lock" --output-file requirements-dev.lock
 
