@@ -364,7 +364,7 @@ class ChannelReceiver:
     @property
     def url(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     def __enter__(self) -> ChannelReceiver:
         self._thread.start()
