@@ -51,7 +51,7 @@ def test_every_scanner_exception_names_a_check_and_gives_a_one_line_reason():
 def test_the_dlq_exception_holds_every_failure_of_those_functions_lands_in_a_queue():
     # Given the functions excused from a function DLQ (CKV_AWS_116)
     excused = _skipping("CKV_AWS_116")
-    assert set(excused) == set(FUNCTIONS)
+    assert set(FUNCTIONS) <= set(excused)
     for fn in excused:
         events = cfn.events(fn)
         # Then they have only scheduled (async) and stream triggers
