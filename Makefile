@@ -4,16 +4,28 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo run test lint unit integration sam check clean \
+.PHONY: demo run test lint typecheck unit integration sam scan lock lock-upgrade venv check clean \
         bench bench-sentiment bench-surge bench-pipeline bench-channels train-sentiment
 
-$(STAMP): pyproject.toml
+DEV_LOCK := requirements-dev.lock
+
+# The dependencies exactly as locked (versions and hashes), then the package itself, editable.
+$(STAMP): pyproject.toml $(DEV_LOCK)
 	@test -x $(PY) || $$(scripts/find-python.sh) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m pip install --quiet --require-hashes -r $(DEV_LOCK)
+	$(PY) -m pip install --quiet --no-deps -e .
 	@touch $(STAMP)
 
 venv: $(STAMP)
+
+## update layers/common/requirements.lock and requirements-dev.lock to their inputs, keeping
+## the pins they still allow (needs PyPI); lock-upgrade: everything to the newest allowed
+lock:
+	scripts/lock.sh
+
+lock-upgrade:
+	scripts/lock.sh --upgrade
 
 ## one offline cycle from recorded responses; e-mails land in out/
 demo: $(STAMP)
@@ -26,12 +38,16 @@ run: $(STAMP)
 check: $(STAMP)
 	$(VENV)/bin/stormwatch check
 
-## the whole suite: lint, unit + integration + infrastructure tests, sam validate + build
-test: lint unit sam
+## the whole suite: lint, types, unit + integration + infrastructure tests, IaC scan, sam
+test: lint typecheck unit scan sam
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+## mypy with the pydantic plugin on the package ([tool.mypy] in pyproject.toml)
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy
 
 unit: $(STAMP)
 	$(VENV)/bin/pytest -q
@@ -39,7 +55,11 @@ unit: $(STAMP)
 sam: $(STAMP)
 	scripts/sam-check.sh
 
-## retrain the sentiment models and language ID from ../shared/data (fixed seeds, 10-25 min on 2 cores)
+## checkov on every CloudFormation template, offline; fails on any unjustified finding
+scan:
+	scripts/scan-templates.sh
+
+## retrain the sentiment models from ../shared/data (fixed seeds, ~2.5 min on 2 cores)
 train-sentiment: $(STAMP)
 	$(PY) -m pip install --quiet -e ".[dev,train]"
 	$(PY) bench/train_sentiment.py
@@ -60,4 +80,4 @@ bench-channels: $(STAMP)
 bench: bench-sentiment bench-surge bench-pipeline bench-channels
 
 clean:
-	rm -rf out .aws-sam .pytest_cache .ruff_cache
+	rm -rf out .aws-sam .pytest_cache .ruff_cache .mypy_cache

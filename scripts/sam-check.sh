@@ -19,24 +19,8 @@ SAM_VENV="$ROOT/.tools/sam"
 SAM="$SAM_VENV/bin/sam"
 SAM_CLI_SPEC="${SAM_CLI_SPEC:-aws-sam-cli>=1.130,<2}"
 
-say() { printf '\n==> %s\n' "$*"; }
-die() { printf 'sam-check: %s\n' "$*" >&2; exit 1; }
-
-# An interpreter whose version is at least/exactly what we need. `command -v` is not enough:
-# a pyenv shim exists for every installed version but fails unless that version is selected.
-py_version_ok() { # $1 interpreter, $2 python expression over sys.version_info
-    [ -n "$1" ] && "$1" -c "import sys; sys.exit(0 if $2 else 1)" >/dev/null 2>&1
-}
-
-pyenv_versions_bins() { # bin directories of pyenv-installed CPython versions matching $1 (glob)
-    local root
-    root="${PYENV_ROOT:-}"
-    if [ -z "$root" ] && command -v pyenv >/dev/null 2>&1; then root="$(pyenv root)"; fi
-    [ -n "$root" ] || root="$HOME/.pyenv"
-    # newest first
-    # shellcheck disable=SC2086
-    ls -d "$root"/versions/$1/bin 2>/dev/null | sort -rV || true
-}
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh
 
 find_python313() {
     local candidate
@@ -56,26 +40,12 @@ find_python313() {
     return 1
 }
 
-find_python_for_sam() { # any Python >= 3.11 with venv + ensurepip
-    local candidate
-    for candidate in python3.11 python3.12 python3.13 python3 \
-        $(pyenv_versions_bins '3.1[1-3]*' | sed 's#$#/python3#'); do
-        candidate="$(command -v "$candidate" || true)"
-        if py_version_ok "$candidate" "sys.version_info >= (3, 11)" &&
-            "$candidate" -c 'import venv, ensurepip' >/dev/null 2>&1; then
-            echo "$candidate"
-            return 0
-        fi
-    done
-    return 1
-}
-
 # --- 1. SAM CLI --------------------------------------------------------------------------------
 
 if [ ! -x "$SAM" ]; then
     say "installing $SAM_CLI_SPEC into .tools/sam"
-    base_python="$(find_python_for_sam)" ||
-        die "no Python >= 3.11 with venv/ensurepip found (on Debian: apt-get install python3-venv)"
+    base_python="$(find_python_for_tools)" ||
+        die "no Python 3.11-3.13 with venv/ensurepip found (on Debian: apt-get install python3-venv)"
     rm -rf "$SAM_VENV"
     "$base_python" -m venv "$SAM_VENV"
     "$SAM_VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip

@@ -93,8 +93,35 @@ def policy_statements(logical_id: str) -> list[dict[str, Any]]:
     for policy in policies:
         if isinstance(policy, dict) and "Statement" in policy:
             body = policy["Statement"]
-            statements.extend(body if isinstance(body, list) else [body])
+            for statement in body if isinstance(body, list) else [body]:
+                statements.extend(_branches(statement))
     return statements
+
+
+def _branches(statement: dict[str, Any]) -> list[dict[str, Any]]:
+    """A statement, or both branches of a conditional one (`!If [Cond, st, !Ref AWS::NoValue]`)
+    without the NoValue: every statement the role can end up with."""
+    if "Fn::If" not in statement:
+        return [statement]
+    _, when_true, when_false = statement["Fn::If"]
+    return [st for st in (when_true, when_false) if st != {"Ref": "AWS::NoValue"}]
+
+
+def conditional_statements(logical_id: str) -> dict[str, list[dict[str, Any]]]:
+    """A function's conditional inline statements by the condition they depend on."""
+    found: dict[str, list[dict[str, Any]]] = {}
+    for policy in as_list(functions()[logical_id]["Properties"].get("Policies", [])):
+        for statement in as_list(policy.get("Statement", [])) if isinstance(policy, dict) else []:
+            if "Fn::If" in statement:
+                condition = statement["Fn::If"][0]
+                found.setdefault(condition, []).extend(_branches(statement))
+    return found
+
+
+def checkov_skips(resource: dict[str, Any]) -> dict[str, str]:
+    """The scanner exceptions of a resource (Metadata: checkov: skip: [{id, comment}]) by id."""
+    skips = resource.get("Metadata", {}).get("checkov", {}).get("skip", [])
+    return {skip["id"]: skip.get("comment", "") for skip in skips}
 
 
 def as_list(value: Any) -> list[Any]:

@@ -307,11 +307,14 @@ def test_layers_are_built_for_python313_on_arm64():
             # And a Makefile build has its build-<LogicalId> target
             makefile = (REPO / props["ContentUri"] / "Makefile").read_text(encoding="utf-8")
             assert re.search(rf"^build-{name}:", makefile, flags=re.MULTILINE), name
-    # And the dependencies are installed for CPython 3.13 on aarch64, not for this machine
+    # And the dependencies are installed for CPython 3.13 on aarch64, not for this machine,
+    # exactly as locked: the lock's versions only, each file checked against its hashes
     common = (REPO / "layers/common/Makefile").read_text(encoding="utf-8")
     assert "--python-version 3.13" in common
-    assert "--only-binary=:all:" in common
     assert "aarch64" in common and "x86_64" not in common
+    assert re.search(r"^LOCK := \$\(SRC\)/requirements\.lock$", common, flags=re.MULTILINE)
+    assert '-r "$(LOCK)"' in common
+    assert "--require-hashes" in common and "--no-deps" in common
 
 
 def test_parameters_hold_no_secrets():

@@ -21,7 +21,7 @@ import csv
 import json
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, TextIO
+from typing import Any, NoReturn, TextIO
 
 from stormwatch.surge import SENSITIVITIES, Alarm, Point, backtest, settings_for
 
@@ -95,7 +95,7 @@ def read_points(
                     f"{path}, line {line}: bad timestamp in column {time_col!r}: "
                     f"{row[time_col]!r} (use ISO 8601, e.g. 2015-03-01 14:05:00)"
                 ) from exc
-            values = {}
+            values: dict[str, Any] = {}
             for key, col in (
                 ("count", count_col),
                 ("negative", negative_col),
@@ -241,7 +241,7 @@ def run_cli(argv: list[str], stdout: TextIO, stderr: TextIO | None = None) -> in
     """Run `stormwatch backtest`; returns the exit status (0 ok, 2 bad input)."""
     parser = build_parser()
 
-    def _exit(status: int = 0, message: str | None = None) -> None:
+    def _exit(status: int = 0, message: str | None = None) -> NoReturn:
         raise _ParserExit(status, message or "")
 
     parser.exit = _exit  # type: ignore[method-assign]

@@ -155,7 +155,10 @@ def wire_handlers(
 
     os.environ.update(_handler_env(config))
     cached_watchlist.cache_clear()
-    handlers = {name: local.load_handler(name) for name in ("collect", "score", "report")}
+    # modules loaded by path: their Deps and deps_factory are not known to the type checker
+    handlers: dict[str, Any] = {
+        name: local.load_handler(name) for name in ("collect", "score", "report")
+    }
     dynamodb = aws_client("dynamodb")
     store = Store(dynamodb, config.table_name, clock=config.clock)
     live = LiveWatchlist(config.watchlist_path, watchlist_store(config.watchlist_location))

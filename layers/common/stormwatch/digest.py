@@ -350,7 +350,7 @@ class DigestView(_Header):
     @property
     def coverage(self) -> dict[str, int]:
         """How many sources were in each state, in a fixed order, zeros left out."""
-        counts = Counter(row.status for row in self.sources)
+        counts: Counter[str] = Counter(row.status for row in self.sources)
         order = ("ok", "degraded", "down", "refused", "never-run", "unknown")
         return {status: counts[status] for status in order if counts[status]}
 
@@ -824,7 +824,7 @@ def _is_open(surge: Surge, topic: Topic, now: datetime) -> bool:
 
 
 def _verdict(
-    topic: Topic, *, count: int, previous: int, surges: list[Surge], now: datetime
+    topic: Topic, *, count: int, previous: float, surges: list[Surge], now: datetime
 ) -> Verdict:
     if any(_is_open(s, topic, now) for s in surges):
         return "storm"

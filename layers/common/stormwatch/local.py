@@ -102,14 +102,14 @@ def speed_up_moto_transactions() -> None:
             return getattr(real_copy, name)
 
     def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
-        models.copy = CopyOncePerObject()
+        models.copy = CopyOncePerObject()  # type: ignore[assignment]  # a patch of moto
         try:
             return original(self, transact_items)
         finally:
             models.copy = real_copy
 
     transact_write_items._copies_once = True  # type: ignore[attr-defined]
-    models.DynamoDBBackend.transact_write_items = transact_write_items
+    models.DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
 
 
 class OneRequestAtATime:
@@ -364,7 +364,7 @@ class ChannelReceiver:
     @property
     def url(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     def __enter__(self) -> ChannelReceiver:
         self._thread.start()

@@ -458,8 +458,8 @@ def _deliver_all(
             errors.setdefault(target.channel, None)
     if health is not None:
         at = now or now_utc()
-        for channel, error in errors.items():
-            health.record_channel_result(notification.topic, channel, at=at, error=error)
+        for channel, last_error in errors.items():
+            health.record_channel_result(notification.topic, channel, at=at, error=last_error)
 
 
 def _languages(topic: Topic, recipients: list[str], *, alert: bool = False) -> dict[str, list[str]]:

@@ -56,7 +56,7 @@ def make_deliver(
         boto3_client=dynamodb_client,
     )
 
-    def mark_repeat(response: Any, _record: Any) -> Any:
+    def mark_repeat(response: Any, idempotent_data: Any) -> Any:  # IdempotentHookFunction
         return {**response, "repeat": True}
 
     config = IdempotencyConfig(
