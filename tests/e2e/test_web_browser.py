@@ -5,6 +5,8 @@ Chromium at phone and desktop widths, screenshots under out/screenshots/."""
 from __future__ import annotations
 
 import pytest
+from selenium.common.exceptions import StaleElementReferenceException
+from selenium.webdriver.support.ui import WebDriverWait
 from stormwatch import local
 from stormwatch.cycle import DEMO_NOW, CycleConfig
 from stormwatch.models import iso
@@ -97,7 +99,20 @@ def test_a_feedback_link_asks_first_and_the_button_records_it(browser, web, widt
     assert "noise?" in browser.find_element("tag name", "p").text
     # When the reader confirms, Then it is recorded, and the same link cannot be used again
     browser.find_element("css selector", "form button").click()
-    assert "Thank you" in browser.find_element("tag name", "body").text
+    assert _page_says(browser, "Thank you")
     browser.back()
     browser.find_element("css selector", "form button").click()
-    assert "already been used" in browser.find_element("tag name", "body").text
+    assert _page_says(browser, "already been used")
+
+
+def _page_says(driver_now, words: str) -> bool:
+    """Wait for the page the POST led to: reading the old page's body while it is replaced
+    raises StaleElementReferenceException."""
+
+    def says(driver) -> bool:
+        try:
+            return words in driver.find_element("tag name", "body").text
+        except StaleElementReferenceException:
+            return False
+
+    return WebDriverWait(driver_now, 10).until(says)
