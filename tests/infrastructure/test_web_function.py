@@ -40,8 +40,8 @@ def test_both_functions_that_sign_or_check_links_read_exactly_the_link_key():
 
 def test_the_public_function_is_capped_in_concurrency_and_time():
     reserved = cfn.function_property("WebFunction", "ReservedConcurrentExecutions")
-    assert reserved == {"Ref": "WebReservedConcurrency"}
-    assert cfn.template()["Parameters"]["WebReservedConcurrency"]["MaxValue"] <= 100
+    assert reserved == {"Ref": "WebConcurrencyLimit"}
+    assert cfn.template()["Parameters"]["WebConcurrencyLimit"]["MaxValue"] <= 100
     assert cfn.function_property("WebFunction", "Timeout") <= 10
     # and it may do nothing but what the web core does
     actions = {a for st in cfn.policy_statements("WebFunction") for a in cfn.as_list(st["Action"])}
@@ -51,4 +51,9 @@ def test_the_public_function_is_capped_in_concurrency_and_time():
         "dynamodb:DeleteItem",
         "ssm:GetParameter",
         "s3:GetObject",  # the live watchlist's one object
+        # only with KmsKeyArn, on that key alone (test_template_hardening)
+        "kms:Decrypt",
+        "kms:Encrypt",
+        "kms:GenerateDataKey",
+        "kms:DescribeKey",
     }
