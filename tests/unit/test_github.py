@@ -272,3 +272,22 @@ def test_real_search_issues_payload_parses():
     assert mentions[0].published == datetime(2022, 7, 19, 4, 40, 52, tzinfo=UTC)
     assert "😭" in mentions[0].text
     assert data["response_headers"]["X-RateLimit-Limit"] == "30"
+
+
+def test_pacing_holds_across_topics_of_one_run():
+    """Given one collect invocation that runs two topics back to back, without a token
+    When the second topic's first query follows the first topic's last
+    Then it waits too: GitHub's search limit is per client, not per topic."""
+    api = FakeGitHub([])
+    sleeps: list[float] = []
+
+    def sleep(seconds: float) -> None:  # the fake clock moves only by the pacer's waits
+        sleeps.append(seconds)
+
+    gh = GitHubSource(sleep=sleep, clock=lambda: sum(sleeps))
+
+    gh.fetch(topic(), None, api, now=NOW)
+    gh.fetch(topic(), None, api, now=NOW)
+
+    # four queries (issues and pull requests per topic), each but the first paced
+    assert len(api.requests) == 4 and sleeps == [PACE_ANONYMOUS] * 3

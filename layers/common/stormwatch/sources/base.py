@@ -21,6 +21,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from stormwatch.models import FetchResult
 from stormwatch.secrets import NoSecrets, Secrets
+from stormwatch.sources.window import PacerPerClient
 from stormwatch.watchlist import Topic
 
 # Raw HTML beyond this is not worth parsing: the stored text is bounded to a few KB anyway.
@@ -105,6 +106,7 @@ class KeyedSource:
         self.secrets = secrets or NoSecrets()
         self.clock = clock
         self.sleep = sleep
+        self.pacers = PacerPerClient()
 
 
 # --------------------------------------------------------------------------------------------

@@ -53,7 +53,14 @@ from stormwatch.models import FetchResult, Mention, NewsTone, utc
 from stormwatch.query import search_terms
 from stormwatch.secrets import SourceState
 from stormwatch.sources.base import HttpGetter, stable_id, strip_tracking
-from stormwatch.sources.window import Pacer, Page, WindowCursor, WindowScan, plan_next
+from stormwatch.sources.window import (
+    Pacer,
+    PacerPerClient,
+    Page,
+    WindowCursor,
+    WindowScan,
+    plan_next,
+)
 from stormwatch.watchlist import GdeltOptions, Topic
 
 API_URL = "https://api.gdeltproject.org/api/v2/doc/doc"
@@ -231,13 +238,10 @@ class GdeltSource:
         self.sleep = sleep
         # one pacer for the life of the source (one invocation, every topic): GDELT's five
         # seconds are per client, so the next topic's first request waits too
-        self._pacer: tuple[HttpGetter, Pacer] | None = None
+        self._pacers = PacerPerClient()
 
     def _pacer_for(self, http: HttpGetter) -> Pacer:
-        if self._pacer is None or self._pacer[0] is not http:
-            pacer = Pacer.for_client(http, PACE_SECONDS, sleep=self.sleep, clock=self.clock)
-            self._pacer = (http, pacer)
-        return self._pacer[1]
+        return self._pacers.for_client(http, PACE_SECONDS, sleep=self.sleep, clock=self.clock)
 
     def fetch(
         self,

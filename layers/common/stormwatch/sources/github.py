@@ -41,7 +41,6 @@ from stormwatch.models import FetchResult, Mention, iso
 from stormwatch.query import search_terms
 from stormwatch.sources.base import HttpGetter, KeyedSource, parse_timestamp, strip_tracking
 from stormwatch.sources.window import (
-    Pacer,
     Page,
     WindowCursor,
     WindowScan,
@@ -191,7 +190,7 @@ class GitHubSource(KeyedSource):
         headers = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": API_VERSION}
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        pacer = Pacer.for_client(
+        pacer = self.pacers.for_client(
             http, PACE_TOKEN if token else PACE_ANONYMOUS, sleep=self.sleep, clock=self.clock
         )
         state: dict[str, Any] = {"not_before": None}

@@ -57,7 +57,7 @@ from stormwatch.query import search_terms
 from stormwatch.secrets import NoSecrets, Secrets, SourceState
 from stormwatch.sources.base import html_to_text, strip_tracking
 from stormwatch.sources.rss import FeedError, FeedSpec, parse_feed
-from stormwatch.sources.window import Pacer, json_error
+from stormwatch.sources.window import Pacer, PacerPerClient, json_error
 from stormwatch.watchlist import RedditOptions, Topic
 
 OAUTH_URL = "https://www.reddit.com/api/v1/access_token"
@@ -295,7 +295,7 @@ class RedditSource:
         self.sleep = sleep
         self._token: dict[str, Any] | None = None  # when there is no state store
         # keyless: one pacer for the life of the source, so every topic's feeds are paced
-        self._pacer: tuple[Any, Pacer] | None = None
+        self._pacers = PacerPerClient()
 
     def __repr__(self) -> str:
         return "RedditSource()"
@@ -550,10 +550,7 @@ class RedditSource:
         return _keyless_result(run, state, since, now.timestamp(), truncated=bool(refused))
 
     def _pacer_for(self, http: Any) -> Pacer:
-        if self._pacer is None or self._pacer[0] is not http:
-            pacer = Pacer.for_client(http, RSS_PACE_SECONDS, sleep=self.sleep, clock=self.clock)
-            self._pacer = (http, pacer)
-        return self._pacer[1]
+        return self._pacers.for_client(http, RSS_PACE_SECONDS, sleep=self.sleep, clock=self.clock)
 
     def _read_feed(
         self, run: _Run, url: str, params: dict[str, str], now: datetime

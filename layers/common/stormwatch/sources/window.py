@@ -137,6 +137,26 @@ class Pacer:
 
 
 @dataclass
+class PacerPerClient:
+    """One Pacer per HTTP client for the life of a source object (one invocation, every topic):
+    an API's rate limit is per client, so the next topic's first request waits too."""
+
+    _current: tuple[Any, Pacer] | None = None
+
+    def for_client(
+        self,
+        http: Any,
+        interval: float,
+        *,
+        sleep: Callable[[float], None],
+        clock: Callable[[], float],
+    ) -> Pacer:
+        if self._current is None or self._current[0] is not http:
+            self._current = (http, Pacer.for_client(http, interval, sleep=sleep, clock=clock))
+        return self._current[1]
+
+
+@dataclass
 class WindowScan:
     """Collects the pages of one run; `scan` reads one search's window newest first."""
 
