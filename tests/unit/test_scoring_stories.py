@@ -7,6 +7,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from stormwatch.collector import collect_topic
+from stormwatch.digest import build_notice
+from stormwatch.http import AccessRefused
 from stormwatch.models import (
     SOURCE_DOWN_AFTER_FAILURES,
     Checkpoint,
@@ -16,10 +18,12 @@ from stormwatch.models import (
     ScoredMention,
     Sentiment,
 )
+from stormwatch.render import render_notice
 from stormwatch.scoring import MAX_INCOMPLETE_HOURS, check_topic, incomplete_from, write_scores
 from stormwatch.store import ScoreWriteResult
 from stormwatch.watchlist import Topic
 
+from tests.support.channels import TEMPLATES
 from tests.support.fakes import MemoryStore, ScriptedSource
 
 NOW = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
@@ -221,3 +225,43 @@ def test_a_topic_added_today_has_no_baseline_yet_so_its_first_burst_does_not_ale
     surge = check_topic(store, topic(), now=NOW)
     # Then no alert: the hours before the topic was watched are unknown, not 28 quiet days
     assert surge is None
+
+
+def test_a_refused_source_is_not_available_rather_than_leaving_hours_incomplete():
+    # Given a source the platform refuses for days (as Reddit refuses an unapproved app)
+    refused = Checkpoint(
+        source="rss",
+        topic="acme-cloud",
+        last_run=NOW,
+        last_success=None,
+        consecutive_failures=40,
+        last_error_kind="refused",
+    )
+    assert refused.health() == "refused"
+    # Then no hour is incomplete because of it: it is not available, not behind
+    assert incomplete_from([refused], NOW) is None
+    # And a surge checked meanwhile is complete and does not name it as failing
+    surge, _ = run(burst(["AcmeCloud outage hits thousands"] * 40, channel="comment"), [refused])
+    assert surge is not None and surge.complete
+    assert surge.evidence.failing_sources == []
+
+
+def test_a_refused_source_sends_a_needs_approval_notice_not_a_down_one():
+    # Given a source the platform refuses, three runs in a row
+    store = MemoryStore()
+    refusal = AccessRefused("Reddit refused keyless access (HTTP 403)", status=403)
+    source = ScriptedSource(results=[refusal] * SOURCE_DOWN_AFTER_FAILURES)
+    subject = Topic.model_validate(
+        {"name": "apple", "terms": ["apple"], "sources": {"hackernews": {}}}
+    )
+    # When it is collected each time
+    for i in range(SOURCE_DOWN_AFTER_FAILURES):
+        collect_topic(source, subject, store, http=None, now=NOW + timedelta(minutes=15 * i))
+    # Then the one notice says "needs approval / refused", and nowhere "down"
+    (notice,) = store.notices.values()
+    assert notice.health == "refused"
+    view = build_notice(subject, notice, watchlist_name="w")
+    email = render_notice(view, TEMPLATES)
+    assert "needs approval / refused" in email.subject
+    assert "needs approval / refused" in email.text
+    assert "down" not in email.subject.lower() and "down" not in email.text.lower()

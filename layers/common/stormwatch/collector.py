@@ -216,6 +216,7 @@ def _failed(
                 failures=failures,
                 since=checkpoint.last_success,
                 last_error=error,
+                health="refused" if kind == "refused" else "down",
             )
         )
 

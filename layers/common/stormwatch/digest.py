@@ -408,6 +408,7 @@ class NoticeView(_Header):
 
     kind: Literal["notice"] = "notice"
     source: str
+    health: Literal["down", "refused"] = "down"
     detected_at: datetime
     failures: int
     since: datetime | None = None
@@ -611,6 +612,7 @@ def build_notice(
     return NoticeView(
         **_header(topic, watchlist_name, settings_url, language),
         source=clean_text(notice.source, NAME_CHARS),
+        health=notice.health,
         detected_at=utc(notice.detected_at).astimezone(zone),
         failures=max(0, notice.failures),
         since=utc(notice.since).astimezone(zone) if notice.since else None,

@@ -451,6 +451,43 @@ STRINGS: dict[str, dict[str, str]] = {
     },
 }
 
+# The notice of a source the platform refuses (health "refused"): not an outage that passes,
+# so it is worded apart from "down" (stormwatch.models.SourceNotice.health)
+REFUSED_NOTICE: dict[str, dict[str, str]] = {
+    "en": {
+        "notice": "Source needs approval / refused",
+        "notice_subject": "source needs approval / refused: {source}",
+        "notice_intro": (
+            "{source} was refused {n} runs in a row for this topic: the platform refuses this "
+            "client (an app it has not approved, or keyless access from this network). Waiting "
+            "will not bring it back; its mentions are missing until it is approved or given "
+            "credentials. The digest shows it as needs approval / refused."
+        ),
+        "notice_once": "You get this once; the daily digest shows when it works again.",
+        "notice_check": (
+            "Request the platform's approval or configure credentials of an approved app (SSM "
+            "parameters; README, Sources)."
+        ),
+    },
+    "de": {
+        "notice": "Quelle braucht Freigabe / abgewiesen",
+        "notice_subject": "Quelle braucht Freigabe / abgewiesen: {source}",
+        "notice_intro": (
+            "{source} wurde für dieses Thema {n}-mal in Folge abgewiesen: Die Plattform weist "
+            "diesen Zugang ab (eine nicht freigegebene App oder Zugriff ohne Schlüssel aus "
+            "diesem Netz). Warten hilft nicht; ihre Erwähnungen fehlen, bis sie freigegeben ist "
+            "oder Zugangsdaten hat. Der Tagesbericht zeigt sie als Freigabe nötig / abgewiesen."
+        ),
+        "notice_once": (
+            "Diese Nachricht kommt einmal; der Tagesbericht zeigt, wann die Quelle wieder läuft."
+        ),
+        "notice_check": (
+            "Freigabe der Plattform beantragen oder Zugangsdaten einer freigegebenen App "
+            "hinterlegen (SSM-Parameter; README, Sources)."
+        ),
+    },
+}
+
 _MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _DAYS_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _DAYS_DE = ("Mo", "Di", "Mi", "Do", "Fr", "Sa", "So")
@@ -463,6 +500,12 @@ def lang_or_default(lang: str | None) -> Lang:
 
 def strings(lang: str) -> dict[str, str]:
     return STRINGS[lang_or_default(lang)]
+
+
+def notice_strings(lang: str, health: str) -> dict[str, str]:
+    """The strings of a source notice: a refused source's wording replaces "down"."""
+    base = strings(lang)
+    return {**base, **REFUSED_NOTICE[lang_or_default(lang)]} if health == "refused" else base
 
 
 def _group(digits: str, sep: str) -> str:

@@ -291,6 +291,8 @@ class SourceNotice(BaseModel):
     source: str
     detected_at: datetime
     kind: Literal["source_down"] = "source_down"
+    # "refused": the platform refuses the client (needs approval), worded apart from "down"
+    health: Literal["down", "refused"] = "down"
     failures: int = 0
     since: datetime | None = None  # the last success before the outage; None: never
     last_error: str = ""

@@ -103,7 +103,7 @@ def render_alert(view: AlertView, templates_dir: Path, *, lang: str = "en") -> R
 def render_notice(view: NoticeView, templates_dir: Path, *, lang: str = "en") -> RenderedEmail:
     """The short "source down" e-mail (bounded by its view: no lists to shrink)."""
     lang = i18n.lang_or_default(lang)
-    s = i18n.strings(lang)
+    s = i18n.notice_strings(lang, view.health)
     label = s["notice_subject"].format(source=clean_text(view.source, 80))
     subject = f"[{view.watchlist_name}] {view.topic_title}: {label}"
     return _render("notice", view, templates_dir, lang, subject)
@@ -193,7 +193,9 @@ def _render(
     subject = clean_text(subject, SUBJECT_CHARS)
     context: dict[str, Any] = {
         "view": view,
-        "s": i18n.strings(lang),
+        "s": i18n.notice_strings(lang, view.health)
+        if isinstance(view, NoticeView)
+        else i18n.strings(lang),
         "lang": lang,
         "tz": view.timezone,
         "subject": subject,

@@ -219,7 +219,7 @@ def check_topic(store: Any, topic: Topic, *, now: datetime) -> Surge | None:
     buckets = store.buckets_between(topic.name, start, now)
     checkpoints = store.checkpoints(topic.name, topic.sources.enabled())
     # a source that is failing right now leaves the hours since its last success incomplete
-    failing = [c for c in checkpoints if c.consecutive_failures]
+    failing = behind(checkpoints)
     # hours before every source that can look back has read them (live or backfilled) are
     # not baseline, and neither are those before the topic's first bucket: "no data yet", not zero
     coverage = baseline_coverage(checkpoints, history_of(), now)
@@ -268,15 +268,23 @@ def check_topic(store: Any, topic: Topic, *, now: datetime) -> Surge | None:
     )
 
 
+def behind(checkpoints: Iterable[Checkpoint]) -> list[Checkpoint]:
+    """The sources failing now that will catch up when they recover. A refused one (health
+    "refused": the platform needs to approve this client) is not behind but not available:
+    waiting brings none of its hours back, so they are not "incomplete"."""
+    return [c for c in checkpoints if c.consecutive_failures and c.health() != "refused"]
+
+
 def incomplete_from(failing: Iterable[Checkpoint], now: datetime) -> datetime | None:
     """The first hour with missing data: the hour of the earliest last success among the
-    failing sources (never succeeded: the current hour), at most MAX_INCOMPLETE_HOURS back."""
+    failing sources that are `behind` (never succeeded: the current hour), at most
+    MAX_INCOMPLETE_HOURS back."""
     current = utc(now).replace(minute=0, second=0, microsecond=0)
     hours = [
         utc(c.last_success).replace(minute=0, second=0, microsecond=0)
         if c.last_success
         else current
-        for c in failing
+        for c in behind(failing)
     ]
     if not hours:
         return None

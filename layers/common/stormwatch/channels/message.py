@@ -10,7 +10,14 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from stormwatch.digest import AlertView, DigestView, MentionItem, NoticeView
-from stormwatch.i18n import count_noun, fmt_compact, fmt_datetime, fmt_percent, strings
+from stormwatch.i18n import (
+    count_noun,
+    fmt_compact,
+    fmt_datetime,
+    fmt_percent,
+    notice_strings,
+    strings,
+)
 from stormwatch.notification import Notification
 from stormwatch.sanitize import clean_text
 
@@ -119,6 +126,7 @@ def _notice_message(
     view: NoticeView, s: dict[str, str], links: list[ChatLink], footer: str
 ) -> ChatMessage:
     lang = view.language
+    s = notice_strings(lang, view.health)
     since = fmt_datetime(view.since, lang) if view.since else s["no_success_yet"]
     facts = [
         (s["notice_detected"], fmt_datetime(view.detected_at, lang)),
@@ -181,7 +189,8 @@ def sms_line(notification: Notification) -> str:
             f"/{s['hours']} vs {fmt_compact(g.expected, view.language)}"
         )
     elif isinstance(view, NoticeView):
-        what = f"{s['notice']}: {clean_text(view.source, 30)} ({title})"
+        notice = notice_strings(view.language, view.health)["notice"]
+        what = f"{notice}: {clean_text(view.source, 30)} ({title})"
     else:
         what = (
             f"{s['digest']}: {title}, {count_noun(view.count, view.language)}, "

@@ -135,6 +135,7 @@ def webhook_payload(notification: Notification, ident: str) -> dict[str, Any]:
     elif isinstance(view, NoticeView):
         payload["notice"] = {
             "source": view.source,
+            "health": view.health,
             "detected_at": iso(view.detected_at),
             "failures": view.failures,
             "last_success": _when(view.since),
