@@ -292,10 +292,11 @@ def test_an_unreadable_cursor_is_noted_and_the_lookback_used():
 
 def test_a_backfill_reads_28_days_back_over_several_runs_within_the_page_budget():
     """Given a new topic with 250 hits spread over 28 days and a budget of 2 pages of 100 per
-    search and run (a backfill step's first page looks at the newest minutes)
+    search and run
     When the collector runs it three times an hour apart
     Then the live run comes first each time, the backfill reads the month from its top down,
-    continuing where it stopped, until every hit is stored and the backfill is done."""
+    continuing where it stopped, until every hit is stored and the backfill is done (in two
+    steps: a step spends no page on the newest minutes); the third run is live only."""
     from stormwatch.backfill import MAX_DAYS
     from stormwatch.collector import collect_source
 
@@ -313,9 +314,36 @@ def test_a_backfill_reads_28_days_back_over_several_runs_within_the_page_budget(
     for hour in range(3):
         now = NOW + timedelta(hours=hour)
         runs.append(collect_source(HackerNewsSource(), [subject], store, algolia, now=now))
-    assert [[r.backfill for r in run] for run in runs] == [[False, True]] * 3
-    assert [run[1].backfill_done for run in runs] == [False, False, True]
+    assert [[r.backfill for r in run] for run in runs] == [[False, True]] * 2 + [[False]]
+    assert [run[1].backfill_done for run in runs[:2]] == [False, True]
     assert len(store.mentions) == 250
     checkpoint = store.get_checkpoint("hackernews", "acme-cloud")
     assert checkpoint.backfill.since == NOW - timedelta(days=MAX_DAYS)
     assert checkpoint.cursor is not None and "gap" not in checkpoint.cursor
+
+
+def test_a_backfill_moves_with_a_budget_of_one_page_per_search():
+    """Given a new topic with 250 hits over 28 days and `max_pages: 1`
+    When the collector runs it three times an hour apart
+    Then each backfill step spends its one page on the owed month, not on the newest minutes
+    (a step's cursor is at "now": nothing newer exists), and three steps read it all."""
+    from stormwatch.backfill import MAX_DAYS
+    from stormwatch.collector import collect_source
+
+    from tests.support.fakes import MemoryStore
+
+    month = MAX_DAYS * 86400
+    hits = [hit(i, NOW_I - 3 * 86400 - (month - 4 * 86400) * i // 250) for i in range(1, 251)]
+    algolia, store = FakeAlgolia(hits), MemoryStore()
+    subject = Topic(
+        name="acme-cloud",
+        terms=["acmecloud"],
+        sources={"hackernews": {"max_pages": 1, "hits_per_page": 100}},
+    )
+    runs = []
+    for hour in range(3):
+        now = NOW + timedelta(hours=hour)
+        runs.append(collect_source(HackerNewsSource(), [subject], store, algolia, now=now))
+    assert [run[1].backfill_done for run in runs] == [False, False, True]
+    assert [run[1].fetched for run in runs][:2] == [100, 100]
+    assert len(store.mentions) == 250

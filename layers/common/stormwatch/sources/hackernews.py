@@ -240,7 +240,9 @@ class HackerNewsSource:
         first_lo = run.now_i - opts.initial_lookback_hours * 3600
         # a stored cursor past now (written before cursors were clamped) recovers
         lower = min(state.high, run.now_i) - OVERLAP_SECONDS if state.high is not None else first_lo
-        windows: list[tuple[int, int | None]] = [(lower, None)]
+        # a cursor at "now" (a backfill step's, stormwatch.backfill) has nothing newer to read:
+        # the whole page budget goes to the owed range, so a budget of one page still moves it
+        windows: list[tuple[int, int | None]] = [] if state.high == run.now_i else [(lower, None)]
         if state.gap:
             windows.append(state.gap)
 
