@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from stormwatch.collector import collect_topic
+from stormwatch.backfill import MAX_DAYS
+from stormwatch.collector import collect_source, collect_topic
 from stormwatch.http import HttpError, HttpResponse
 from stormwatch.secrets import MemorySourceState, StaticSecrets
 from stormwatch.sources import get_source
@@ -52,9 +53,10 @@ def post(n: int, minutes_ago: float) -> dict:
 class FakeBluesky:
     """createSession/refreshSession plus searchPosts over `posts` (since/until, offset cursor)."""
 
-    def __init__(self, posts: list[dict], page_size: int = 100) -> None:
+    def __init__(self, posts: list[dict], page_size: int = 100, depth: int = 10**9) -> None:
         self.posts = posts
         self.page_size = page_size
+        self.depth = depth  # no next cursor beyond this many results (the lexicon allows it)
         self.logins = self.refreshes = 0
         self.access_exp = NOW_TS + 7200
         self.valid_tokens: set[str] = set()
@@ -101,7 +103,7 @@ class FakeBluesky:
         start = int(params.get("cursor", 0))
         page = hits[start : start + self.page_size]
         body = {"posts": page}
-        if start + self.page_size < len(hits):
+        if start + self.page_size < min(len(hits), self.depth):
             body["cursor"] = str(start + self.page_size)
         return HttpResponse(200, {}, json.dumps(body).encode(), url)
 
@@ -332,3 +334,39 @@ def test_jwt_expiry_is_read_without_verification_and_garbage_is_none():
     Then the JWT's claim comes back and junk gives None."""
     assert jwt_exp(jwt(123, "x")) == 123
     assert jwt_exp("not-a-jwt") is None and jwt_exp("a.!!!.c") is None
+
+
+def month_of_posts(count: int) -> list[dict]:
+    """`count` posts spread over days 3..27 before NOW (none in the live run's first day)."""
+    span = (MAX_DAYS - 4) * 24 * 60
+    return [post(n, 3 * 24 * 60 + span * n / count) for n in range(1, count + 1)]
+
+
+def test_a_new_topic_is_backfilled_28_days_in_steps_within_the_page_budget():
+    """Given a new topic with 250 posts over the past 28 days and one page per term and run
+    When the collector runs three times an hour apart
+    Then each run collects live first, then one backfill step reads the next 100 posts of the
+    month (since/until), continuing where it stopped, until every post is stored and done."""
+    bsky, store, state = FakeBluesky(month_of_posts(250)), MemoryStore(), MemorySourceState()
+    runs = []
+    for hour in range(3):
+        now = NOW + timedelta(hours=hour)
+        runs.append(collect_source(source(state), [topic(max_pages=1)], store, bsky, now=now))
+    assert [[r.backfill for r in run] for run in runs] == [[False, True]] * 3
+    assert [run[1].fetched for run in runs][:2] == [100, 100]
+    assert [run[1].backfill_done for run in runs] == [False, False, True]
+    assert len(store.mentions) == 250
+    checkpoint = store.get_checkpoint("bluesky", "acme-cloud")
+    assert checkpoint.backfill.since == NOW - timedelta(days=MAX_DAYS)
+
+
+def test_a_search_that_stops_paging_on_a_full_page_walks_down_below_its_oldest_post():
+    """Given a server that serves no next cursor after the first 100 results
+    When a backfill step asks for the past month with pages to spare
+    Then the source narrows `until` to the oldest post seen and reads on: all 250 posts."""
+    bsky = FakeBluesky(month_of_posts(250), depth=100)
+    lo, hi = NOW - timedelta(days=MAX_DAYS), NOW
+    step = json.dumps({"high": NOW_TS, "gap": [int(lo.timestamp()), int(hi.timestamp())]})
+    result = source().fetch(topic(max_pages=5), step, bsky, now=NOW)
+    assert len(result.mentions) == 250 and not result.truncated
+    assert len(bsky.searches) == 3

@@ -24,8 +24,18 @@ Query, paging and the cursor
     first, so a run stopped early owes the older part of its window: like Hacker News, the
     cursor then records that range, ``{"high": "<ISO>", "gap": ["<lo ISO>", "<hi ISO>"]}``, and
     the next run fills it (``since=lo``, ``until=hi``) after collecting what is new. A plain
-    cursor is ``{"high": "<ISO>"}``: the newest ``sortAt`` (the earlier of ``createdAt`` and
-    ``indexedAt``, which is what ``since``/``until`` filter on) seen.
+    cursor is ``{"high": <epoch>}``: the newest ``sortAt`` (the earlier of ``createdAt`` and
+    ``indexedAt``, which is what ``since``/``until`` filter on) seen, in epoch seconds like the
+    other sources' cursors (stormwatch.sources.window; ISO strings of older cursors are read).
+
+Backfill
+    ``since``/``until`` filter the whole search index, so the source reads the past like an
+    owed range: a backfill step hands it ``{"high": <now>, "gap": [lo, hi]}``
+    (stormwatch.backfill); a cursor at "now" has nothing newer to read, so the whole page
+    budget goes to the range. searchPosts' ``cursor`` "may not necessarily allow scrolling
+    through entire result set" (its lexicon): when a full page comes without a next cursor, the
+    search narrows ``until`` to the oldest post seen and continues, so a deep range is walked
+    down rather than silently cut.
 
 Items
     ``native_id`` is the post's ``at://`` URI; the link is
@@ -44,10 +54,11 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 from pydantic import ValidationError
@@ -143,6 +154,13 @@ def parse_post(post: Any, topic: str, *, now: datetime, source: str = "bluesky")
 # Cursor
 
 
+def _cursor_time(value: Any) -> datetime | None:
+    """A cursor bound: epoch seconds, or the ISO text cursors were written in before."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value, tz=UTC)
+    return _parse_time(value)
+
+
 @dataclass
 class BskyCursor:
     high: datetime | None = None
@@ -153,19 +171,20 @@ class BskyCursor:
         if not cursor or not cursor.strip():
             return cls()
         data = json.loads(cursor)
-        high = _parse_time(data.get("high"))
+        high = _cursor_time(data.get("high"))
         gap = data.get("gap")
-        lo, hi = (_parse_time(gap[0]), _parse_time(gap[1])) if gap else (None, None)
+        lo, hi = (_cursor_time(gap[0]), _cursor_time(gap[1])) if gap else (None, None)
         if data.get("high") and high is None:
             raise ValueError("unreadable high")
         return cls(high=high, gap=(lo, hi) if lo and hi else None)
 
     def dump(self) -> str | None:
+        """Epoch seconds: the low bound rounded down, the exclusive top (`until`) up."""
         if self.high is None:
             return None
-        data: dict[str, Any] = {"high": iso(self.high)}
+        data: dict[str, Any] = {"high": int(self.high.timestamp())}
         if self.gap:
-            data["gap"] = [iso(self.gap[0]), iso(self.gap[1])]
+            data["gap"] = [int(self.gap[0].timestamp()), math.ceil(self.gap[1].timestamp())]
         return json.dumps(data, separators=(",", ":"))
 
 
@@ -244,13 +263,32 @@ class _Run:
                 )
                 self.mentions.setdefault(mention.native_id, mention)
             next_cursor = data.get("cursor")
-            if not posts or not isinstance(next_cursor, str) or not next_cursor:
+            if not posts:
                 return None, used
+            if not isinstance(next_cursor, str) or not next_cursor:
+                narrowed = self.narrowed(query, len(posts), oldest, hi)
+                if narrowed is None:
+                    return None, used
+                hi, cursor = narrowed, None
+                continue
             if next_cursor in seen_cursors or next_cursor == cursor:
                 self.skipped.append(f"Bluesky repeated the page cursor for {query!r}; stopped")
                 return None, used
             seen_cursors.add(next_cursor)
             cursor = next_cursor
+
+    def narrowed(
+        self, query: str, served: int, oldest: datetime | None, hi: datetime | None
+    ) -> datetime | None:
+        """The new `until` when a full page came without a next cursor (the API stopped
+        paging, not the results): below the oldest post seen. None when the search is done."""
+        if served < PAGE_SIZE or oldest is None:
+            return None
+        until = oldest + timedelta(seconds=1)
+        if hi is not None and until >= hi:
+            self.skipped.append(f"more than {PAGE_SIZE} posts at {iso(oldest)} for {query!r}")
+            return None
+        return until
 
 
 def _expired(exc: HttpError) -> bool:
@@ -263,8 +301,9 @@ class BlueskySource:
 
     name = "bluesky"
     secret_names: ClassVar[tuple[str, ...]] = ("bluesky/handle", "bluesky/app_password")
-    # searchPosts has since/until: a backfill is not built yet
-    history: ClassVar[timedelta] = timedelta(0)
+    # since/until filter the whole search index (no documented horizon; posts since 2023);
+    # a backfill asks for the baseline's 28 days at most
+    history: ClassVar[timedelta] = timedelta(days=730)
 
     def __init__(
         self,
@@ -357,7 +396,9 @@ class BlueskySource:
         first = now - timedelta(hours=opts.initial_lookback_hours)
         # the cursor never points past now, not even one stored before cursors were clamped
         lower = min(state.high, now) - OVERLAP if state.high is not None else first
-        windows: list[tuple[datetime, datetime | None]] = [(lower, None)]
+        # a cursor at "now" (a backfill step's) has nothing newer: the budget goes to the gap
+        at_now = state.high is not None and state.high >= now.replace(microsecond=0)
+        windows: list[tuple[datetime, datetime | None]] = [] if at_now else [(lower, None)]
         if state.gap:
             windows.append(state.gap)
         owed: list[tuple[datetime, datetime]] = []
