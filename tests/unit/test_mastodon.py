@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from stormwatch.collector import collect_topic
+from stormwatch.backfill import MAX_DAYS
+from stormwatch.collector import collect_source, collect_topic
 from stormwatch.http import HttpError, HttpResponse
 from stormwatch.sources import get_source
 from stormwatch.sources.mastodon import hashtags_for, link_min_id, parse_status
@@ -76,6 +77,8 @@ class FakeInstances:
         limit = min(int(params.get("limit", 20)), self.page_size)
         if "min_id" in params:
             page = [s for s in ordered if int(s["id"]) > int(params["min_id"])][:limit]
+        elif "max_id" in params:
+            page = [s for s in ordered if int(s["id"]) < int(params["max_id"])][-limit:]
         else:
             page = ordered[-limit:]
         page = page[::-1]  # newest first, as Mastodon returns them
@@ -293,3 +296,49 @@ def test_the_deadline_stops_before_the_next_request():
     result = src.fetch(topic(), '{"x":"1"}', http, now=NOW, deadline=50.0)
 
     assert http.requests == [] and result.truncated and json.loads(result.cursor) == {"x": "1"}
+
+
+def dated_status(n: int, at: datetime) -> dict:
+    """Toot n with a Mastodon snowflake id: milliseconds since the epoch << 16, plus n."""
+    toot = status(n)
+    toot["created_at"] = at.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    toot["id"] = str((int(at.timestamp()) * 1000 << 16) + n)
+    return toot
+
+
+def test_a_new_topic_pages_back_through_28_days_in_steps_and_stops_at_the_range():
+    """Given an instance with 120 toots over the past 28 days and 10 older ones, pages of 40
+    When the collector runs a new topic three times an hour apart, two pages per step
+    Then the backfill pages back with max_id from "now", continues where it stopped, and is
+    done with every toot of the 28 days stored, none from before them."""
+    span = (MAX_DAYS - 4) * 86400
+    toots = [dated_status(n, NOW - timedelta(days=3, seconds=span * n // 120)) for n in range(120)]
+    old = [dated_status(200 + n, NOW - timedelta(days=MAX_DAYS + 2 + n)) for n in range(10)]
+    http, store = FakeInstances({A: toots + old}), MemoryStore()
+    source = get_source("mastodon")
+    runs = [
+        collect_source(source, [topic(max_pages=2)], store, http, now=NOW + timedelta(hours=h))
+        for h in range(3)
+    ]
+    steps = [run[1] for run in runs if len(run) > 1]
+    assert steps[0].backfill and not steps[0].backfill_done
+    assert steps[-1].backfill_done
+    assert len(store.mentions) == 120
+    assert any("max_id" in params for _, params in http.requests)
+
+
+def test_a_backfill_step_owes_the_range_of_an_instance_that_fails_for_now():
+    """Given one instance answering 503 and another refusing anonymous access (401)
+    When a backfill step runs
+    Then the failing one leaves the whole range owed for the next step, the refusing one is
+    named and not waited for."""
+    http = FakeInstances({A: [dated_status(1, NOW - timedelta(days=2))], B: []})
+    http.errors[B] = HttpError("GET b: HTTP 503", status=503)
+    lo, hi = int((NOW - timedelta(days=28)).timestamp()), int(NOW.timestamp())
+    step = json.dumps({"high": hi, "gap": [lo, hi]})
+    result = fetch(http, step, instances=[A, B])
+    assert len(result.mentions) == 1 and result.truncated
+    assert json.loads(result.cursor)["gap"] == [lo, hi + 1]
+    http.errors[B] = HttpError("GET b: HTTP 401", status=401)
+    refused = fetch(http, step, instances=[A, B])
+    assert not refused.truncated and any("refuses" in note for note in refused.skipped)

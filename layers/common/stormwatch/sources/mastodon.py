@@ -15,6 +15,19 @@ Paging and the cursor
     the newest page only. An empty page ends the walk (a short page does not: servers may cap
     ``limit`` lower); a ``min_id`` that does not move (a looping cursor) stops it with a note.
 
+Backfill
+    A backfill step (stormwatch.backfill) hands the source ``{"high": <now>, "gap": [lo, hi]}``
+    instead of its cursor. Each instance × hashtag timeline is then paged *back* with
+    ``max_id``: the first page starts below ``hi`` (``max_id`` = Mastodon's snowflake id for
+    that time: ids are milliseconds << 16, the trick Mastodon.py uses for date-based paging; a
+    server whose ids are not snowflakes simply starts from its newest page), the next from the
+    ``Link: …; rel="next"`` header (or the smallest id seen), until a page lies wholly below
+    ``lo``, the page cap or the deadline. A timeline stopped early owes the range below the
+    oldest position it reached; the step's result names the union as its ``gap``, and the next
+    step continues there. Its reach is what the instance still holds: instances commonly prune
+    remote statuses after some weeks (``tootctl statuses remove``), so the source declares 30
+    days.
+
 Failures
     An instance that requires sign-in (401, or 422 "This method requires an authenticated user"
     on older versions), forbids access (403), has no such API (404/410) or keeps failing is
@@ -37,6 +50,7 @@ import json
 import re
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 from urllib.parse import parse_qs, quote, urlsplit
@@ -48,6 +62,7 @@ from stormwatch.models import FetchResult, Mention
 from stormwatch.query import search_terms
 from stormwatch.secrets import Secrets, SourceState
 from stormwatch.sources.base import html_to_text, parse_timestamp, stable_id, strip_tracking
+from stormwatch.sources.window import WindowCursor
 from stormwatch.watchlist import MastodonOptions, Topic
 
 PAGE_SIZE = 40
@@ -142,8 +157,8 @@ class MastodonSource:
 
     name = "mastodon"
     secret_names: ClassVar[tuple[str, ...]] = ()
-    # tag timelines page back with max_id: a backfill is not built yet
-    history: ClassVar[timedelta] = timedelta(0)
+    # tag timelines page back with max_id, as far as the instance keeps statuses (see Backfill)
+    history: ClassVar[timedelta] = timedelta(days=30)
 
     def __init__(
         self,
@@ -164,6 +179,10 @@ class MastodonSource:
         deadline: float | None = None,
     ) -> FetchResult:
         opts = topic.sources.mastodon or MastodonOptions()
+        step = backfill_request(cursor)
+        if step is not None:
+            walk = _BackWalk(topic, opts, http, step, deadline, self.clock, self.name)
+            return walk.run()
         skipped: list[str] = []
         try:
             positions = _load_cursor(cursor)
@@ -259,4 +278,143 @@ class MastodonSource:
             pages=pages,
             skipped=skipped,
             truncated=truncated,
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# Backfill: paging back with max_id (see the module docstring)
+
+
+def backfill_request(cursor: str | None) -> WindowCursor | None:
+    """The owed range of a backfill step's cursor; None for a live cursor (whose keys are
+    "<instance>#<hashtag>", never "gap")."""
+    if not cursor or '"gap"' not in cursor:
+        return None
+    try:
+        window = WindowCursor.parse(cursor)
+    except (ValueError, TypeError, KeyError, IndexError):
+        return None
+    return window if window.gap is not None else None
+
+
+def snowflake_at(epoch: int) -> str:
+    """Mastodon's status id for a time (milliseconds << 16): `max_id` below it pages from there."""
+    return str((epoch * 1000) << 16)
+
+
+def link_max_id(link_header: str | None) -> str | None:
+    """``max_id`` of the ``rel="next"`` link (the page of older statuses), if any."""
+    for url, rel in _LINK.findall(link_header or ""):
+        if rel.lower() == "next":
+            values = parse_qs(urlsplit(url).query).get("max_id")
+            if values and values[0]:
+                return values[0]
+    return None
+
+
+@dataclass
+class _BackWalk:
+    """One backfill step over every instance × hashtag timeline of a topic."""
+
+    topic: Topic
+    opts: MastodonOptions
+    http: Any
+    step: WindowCursor
+    deadline: float | None
+    clock: Callable[[], float]
+    source: str
+    mentions: dict[str, Mention] = field(default_factory=dict)
+    skipped: list[str] = field(default_factory=list)
+    pages: int = 0
+    owed_tops: list[int] = field(default_factory=list)
+
+    def run(self) -> FetchResult:
+        assert self.step.gap is not None
+        attempted = failed = 0
+        last_error: HttpError | None = None
+        for instance in self.opts.instances:
+            for tag in hashtags_for(self.topic, self.opts):
+                attempted += 1
+                try:
+                    self.walk(instance, tag)
+                except HttpError as exc:
+                    failed, last_error = failed + 1, exc
+                    self.note_failure(instance, tag, exc)
+                    if exc.status in SIGN_IN_STATUSES:
+                        break  # the instance refuses: its other hashtags would too
+        if attempted and failed == attempted and last_error is not None:
+            raise HttpError(
+                f"every Mastodon backfill request failed; last: {last_error}",
+                url=last_error.url,
+                status=last_error.status,
+            )
+        return self.result()
+
+    def note_failure(self, instance: str, tag: str, exc: HttpError) -> None:
+        assert self.step.gap is not None
+        if exc.status in SIGN_IN_STATUSES:
+            self.skipped.append(f"{instance} refuses anonymous hashtag timelines; skipped")
+        else:  # a passing failure: the whole range stays owed for the next step
+            self.skipped.append(f"{instance}#{tag.casefold()} (backfill): {exc}")
+            self.owed_tops.append(self.step.gap[1])
+
+    def walk(self, instance: str, tag: str) -> None:
+        """Page one timeline back from the top of the owed range to its bottom."""
+        assert self.step.gap is not None
+        lo, hi = self.step.gap
+        url = f"{instance}/api/v1/timelines/tag/{quote(tag, safe='')}"
+        max_id, position = snowflake_at(hi + 1), hi
+        for _ in range(self.opts.max_pages):
+            if self.deadline is not None and self.clock() >= self.deadline:
+                break
+            resp = self.http.get(url, params={"limit": str(PAGE_SIZE), "max_id": max_id})
+            statuses = resp.json()
+            if not isinstance(statuses, list):
+                raise HttpError(f"GET {url}: expected a list of statuses", url=url)
+            self.pages += 1
+            oldest_id, times = self.keep(statuses, instance, lo)
+            if not statuses or all(t <= lo for t in times) or oldest_id is None:
+                return  # read down to the bottom of the range
+            position = min(position, min(times))  # where the walk has read down to
+            next_max = link_max_id(resp.headers.get("link")) or oldest_id
+            if next_max == max_id:
+                self.skipped.append(f"{instance}#{tag} (backfill): max_id did not move; stopped")
+                return
+            max_id = next_max
+        self.owed_tops.append(position)
+
+    def keep(self, statuses: list[Any], instance: str, lo: int) -> tuple[str | None, list[int]]:
+        """Store the page's statuses above `lo`; the smallest id and every status's time."""
+        oldest_id: str | None = None
+        times: list[int] = []
+        for status in statuses:
+            sid = status.get("id") if isinstance(status, dict) else None
+            if isinstance(sid, str | int) and (
+                oldest_id is None or _id_key(str(sid)) < _id_key(oldest_id)
+            ):
+                oldest_id = str(sid)
+            try:
+                mention = parse_status(status, self.topic.name, instance, self.source)
+            except ValueError as exc:
+                self.skipped.append(str(exc))
+                continue
+            ts = int(mention.published.timestamp())
+            times.append(ts)
+            if ts > lo:
+                self.mentions.setdefault(mention.native_id, mention)
+        return oldest_id, times
+
+    def result(self) -> FetchResult:
+        assert self.step.gap is not None and self.step.high is not None
+        lo = self.step.gap[0]
+        top = max(self.owed_tops, default=None)
+        owed = (lo, top + 1) if top is not None and top + 1 > lo else None
+        if owed:
+            self.skipped.append("backfill stopped early (page cap or time budget); continues")
+        return FetchResult(
+            mentions=sorted(self.mentions.values(), key=lambda m: (m.published, m.native_id)),
+            cursor=WindowCursor(high=self.step.high, gap=owed).dump(),
+            pages=self.pages,
+            skipped=self.skipped,
+            truncated=owed is not None,
         )
