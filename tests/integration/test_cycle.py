@@ -58,19 +58,27 @@ def test_the_demo_backfills_its_history_from_recordings_instead_of_inventing_buc
     result, lines, out = demo_run
     # Then each source that can search its history read the 28 days before the clock from the
     # recorded responses, in one step, and nothing was seeded
-    backfilled = {(c["source"], c["topic"]) for c in result.collected if c["backfill"]}
-    assert backfilled == {
+    steps = [c for c in result.collected if c["backfill"]]
+    assert {(c["source"], c["topic"]) for c in steps} == {
+        ("bluesky", "acme-cloud"),
         ("gdelt", "acme-cloud"),
         ("gdelt", "deutsche-bahn"),
         ("github", "acme-cloud"),
         ("hackernews", "acme-cloud"),
+        ("mastodon", "acme-cloud"),
+        ("mastodon", "deutsche-bahn"),
         ("stackexchange", "acme-cloud"),
     }
-    assert all(c["backfill_done"] and c["new"] > 0 for c in result.collected if c["backfill"])
+    assert all(c["backfill_done"] for c in steps)
+    # (the Bluesky and Mastodon recordings hold only their newest page: nothing new in the past)
+    assert all(c["new"] > 0 for c in steps if c["source"] not in ("bluesky", "mastodon"))
     assert not any("synthetic" in line or "seeded" in line for line in lines)
     # And the digest says where its baseline came from, and averages the backfilled days
     digest = (out / "digest-acme-cloud-2026-11-25.txt").read_text(encoding="utf-8")
-    assert "Baseline: 28 days from backfill: gdelt, github, hackernews, stackexchange" in digest
+    assert (
+        "Baseline: 28 days from backfill: bluesky, gdelt, github, hackernews, mastodon, "
+        "stackexchange (no history: reddit, rss, youtube)"
+    ) in digest
     assert "vs. 7-day average" in digest
 
 

@@ -321,3 +321,16 @@ def test_a_source_that_collected_before_this_rule_keeps_its_history_as_baseline(
     assert checkpoint.first_success is None
     coverage = backfill.baseline_coverage([checkpoint], {"deep": timedelta(days=90)}, NOW)
     assert coverage.complete_from is None
+
+
+def test_the_baseline_note_names_every_backfilled_source_not_only_the_first_five():
+    # Given a baseline backfilled from six sources (as the demo's acme-cloud now is)
+    from stormwatch.backfill import BaselineCoverage
+    from stormwatch.digest import BaselineNote
+
+    six = ("bluesky", "gdelt", "github", "hackernews", "mastodon", "stackexchange")
+    coverage = BaselineCoverage(complete_from=NOW - 28 * DAY, backfilled=six, no_history=("rss",))
+    # When the digest's and the alert's notes are built
+    notes = [BaselineNote.of(coverage, NOW), BaselineNote.from_evidence(coverage.evidence(NOW))]
+    # Then both name all six
+    assert all(note is not None and note.backfilled == list(six) for note in notes)

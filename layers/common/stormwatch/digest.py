@@ -166,7 +166,8 @@ class BaselineNote(_View):
         days = coverage.backfilled_days(now)
         if not days:
             return None
-        backfilled, no_history = _labels(coverage.backfilled), _labels(coverage.no_history)
+        backfilled = _labels(coverage.backfilled, SOURCES_CAP)
+        no_history = _labels(coverage.no_history, SOURCES_CAP)
         return cls(days=days, backfilled=backfilled, no_history=no_history)
 
     @classmethod
@@ -176,8 +177,8 @@ class BaselineNote(_View):
             return None
         return cls(
             days=coverage.backfilled_days,
-            backfilled=_labels(coverage.backfilled),
-            no_history=_labels(coverage.no_history),
+            backfilled=_labels(coverage.backfilled, SOURCES_CAP),
+            no_history=_labels(coverage.no_history, SOURCES_CAP),
         )
 
 
