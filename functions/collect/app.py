@@ -20,6 +20,7 @@ from stormwatch.runtime import aws_client
 from stormwatch.secrets import NoSecrets, SsmSecrets
 from stormwatch.settings import CollectSettings
 from stormwatch.sources import get_source
+from stormwatch.sources.base import PlansAcrossTopics
 from stormwatch.store import Store
 from stormwatch.watchlist_store import LiveWatchlist, running_watchlist
 
@@ -73,11 +74,14 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     deps = deps_factory()
     watchlist = running_watchlist(deps.settings, deps.watchlist)
     topics = watchlist.topics_for_source(request.source)
+    source = get_source(request.source, secrets=deps.secrets, state=deps.store)
+    if isinstance(source, PlansAcrossTopics):
+        source.plan_across(topics, deps.clock())  # every topic's share, before any is run
     if request.topic:
         topics = [t for t in topics if t.name == request.topic]
     deadline = _deadline(context)
     reports = collect_source(
-        get_source(request.source, secrets=deps.secrets, state=deps.store),
+        source,
         topics,
         deps.store,
         # no request, retry or body read runs past the deadline: a hanging feed cannot keep

@@ -60,7 +60,7 @@ REGISTRY: dict[str, Registered] = {
         Registered(MastodonSource, lambda secrets, state: MastodonSource(secrets, state)),
         Registered(BlueskySource, lambda secrets, state: BlueskySource(secrets, state)),
         Registered(StackExchangeSource, lambda secrets, state: StackExchangeSource(secrets)),
-        Registered(YouTubeSource, lambda secrets, state: YouTubeSource(secrets)),
+        Registered(YouTubeSource, lambda secrets, state: YouTubeSource(secrets, state)),
         Registered(GitHubSource, lambda secrets, state: GitHubSource(secrets)),
         Registered(GdeltSource, lambda secrets, state: GdeltSource(state)),
     )

@@ -92,6 +92,14 @@ class Source(Protocol):
     ) -> FetchResult: ...
 
 
+@runtime_checkable
+class PlansAcrossTopics(Protocol):
+    """A source whose limit is one budget for all its topics (YouTube's daily quota): the
+    collect function hands it every topic that uses it before a run, even a one-topic run."""
+
+    def plan_across(self, topics: list[Topic], now: datetime) -> None: ...
+
+
 class KeyedSource:
     """The constructor of the sources that read an API key or token from `secrets` and pace
     their requests; `clock` and `sleep` are injectable so tests need not wait."""

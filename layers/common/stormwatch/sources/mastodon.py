@@ -62,7 +62,7 @@ from stormwatch.models import FetchResult, Mention
 from stormwatch.query import search_terms
 from stormwatch.secrets import Secrets, SourceState
 from stormwatch.sources.base import html_to_text, parse_timestamp, stable_id, strip_tracking
-from stormwatch.sources.window import WindowCursor
+from stormwatch.sources.window import WindowCursor, owed_range
 from stormwatch.watchlist import MastodonOptions, Topic
 
 PAGE_SIZE = 40
@@ -179,7 +179,7 @@ class MastodonSource:
         deadline: float | None = None,
     ) -> FetchResult:
         opts = topic.sources.mastodon or MastodonOptions()
-        step = backfill_request(cursor)
+        step = owed_range(cursor)  # a backfill step (live keys are never "gap")
         if step is not None:
             walk = _BackWalk(topic, opts, http, step, deadline, self.clock, self.name)
             return walk.run()
@@ -283,18 +283,6 @@ class MastodonSource:
 
 # --------------------------------------------------------------------------------------------
 # Backfill: paging back with max_id (see the module docstring)
-
-
-def backfill_request(cursor: str | None) -> WindowCursor | None:
-    """The owed range of a backfill step's cursor; None for a live cursor (whose keys are
-    "<instance>#<hashtag>", never "gap")."""
-    if not cursor or '"gap"' not in cursor:
-        return None
-    try:
-        window = WindowCursor.parse(cursor)
-    except (ValueError, TypeError, KeyError, IndexError):
-        return None
-    return window if window.gap is not None else None
 
 
 def snowflake_at(epoch: int) -> str:

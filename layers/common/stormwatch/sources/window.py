@@ -93,6 +93,18 @@ class WindowCursor:
         return json.dumps(data, separators=(",", ":")) if data else None
 
 
+def owed_range(cursor: str | None) -> WindowCursor | None:
+    """A backfill step's cursor (`{"high": <now>, "gap": [lo, hi]}`, stormwatch.backfill),
+    for the sources whose live cursor has another shape; None for anything else."""
+    if not cursor or '"gap"' not in cursor:
+        return None
+    try:
+        window = WindowCursor.parse(cursor)
+    except (ValueError, TypeError, KeyError, IndexError):
+        return None
+    return window if window.gap is not None and window.high is not None else None
+
+
 @dataclass
 class Page:
     """One response page: its mentions, reasons for items skipped, whether more pages follow,

@@ -4,13 +4,17 @@ source reports "not configured" (a health state, not a crash).
 
 Quota
     A project gets 10,000 units a day by default, reset at midnight Pacific Time; `search.list`
-    costs 100 units a call (each page), `commentThreads.list` 1. A topic's budget is
-    ``max_search_calls_per_day × 100`` units a day; every call's units count against it, and the
+    costs 100 units a call (each page), `commentThreads.list` 1. The day's quota is planned
+    across the topics (stormwatch.sources.youtube_quota: the collect function hands the source
+    the plan, `plan_across`): a topic's budget is its share of the plan (without a plan,
+    ``max_search_calls_per_day × 100`` units); every call's units count against it, and the
     day's spent units live in the cursor (``day`` is the Pacific date). Searches are spread over
-    the day: at most one every ``24 h / max_search_calls_per_day``. When the budget stops
-    collection, `FetchResult.skipped` says ``QUOTA_NOTE`` ("youtube: daily quota budget of N
-    units reached; resumes tomorrow") and `truncated` is True. The budget is per topic: keep the
-    sum over all topics under the project's quota. The API's own ``quotaExceeded`` (403) fails
+    the day: at most one every ``24 h / searches``; a topic whose share is no search today
+    (more topics than searches) waits for its turn in the rotation. Each run notes the plan
+    ("YouTube: 4 of 5 topics searched today, quota …"), which the digest's coverage shows.
+    When the budget stops collection, `FetchResult.skipped` says ``QUOTA_NOTE`` ("youtube:
+    daily quota budget of N units reached; resumes tomorrow") and `truncated` is True. The API's
+    own ``quotaExceeded`` (403) fails
     the run with a message saying so when nothing was collected yet; after a successful search
     it stops the run like the budget does.
 
@@ -24,6 +28,15 @@ Requests
     carries its video's title (like a Hacker News comment its story's), so the comments under a
     video about the topic match it locally. ``commentsDisabled``/``videoNotFound`` drop the video.
 
+Backfill
+    ``search.list`` filters the whole archive with ``publishedAfter``/``publishedBefore``, so a
+    backfill step (``{"high": <now>, "gap": [lo, hi]}``, stormwatch.backfill) searches the owed
+    range newest first, at most `MAX_SEARCH_PAGES` calls a step, from the day's backfill pool of
+    the plan (kept in the source state, ``SRC#youtube`` / ``STATE#backfill-quota``, so every
+    step of the day sees one count). When the pool is spent the range stays owed and the step
+    says so; a range with more videos than the pages read narrows ``publishedBefore`` to the
+    oldest video seen. It reads videos only: comments are followed for new videos.
+
 Items
     Titles and descriptions in search results are HTML-escaped (``&#39;``) and are unescaped;
     timestamps are RFC 3339 (``2026-07-16T10:30:23Z``, fractions and offsets accepted).
@@ -36,13 +49,13 @@ import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
-from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
 from stormwatch.http import HttpError
 from stormwatch.models import FetchResult, Mention, iso
 from stormwatch.query import compile_topic, search_terms
+from stormwatch.secrets import Secrets, SourceState
 from stormwatch.sources.base import (
     HttpGetter,
     KeyedSource,
@@ -50,13 +63,20 @@ from stormwatch.sources.base import (
     parse_timestamp,
     published_problem,
 )
-from stormwatch.sources.window import Pacer, json_error, load_json
+from stormwatch.sources.window import Pacer, WindowCursor, json_error, load_json, owed_range
+from stormwatch.sources.youtube_quota import (
+    BACKFILL_SHARE,
+    PROJECT_UNITS,
+    SEARCH_UNITS,
+    QuotaPlan,
+    plan_day,
+    quota_day,
+)
 from stormwatch.watchlist import Topic, YouTubeOptions
 
 SEARCH_URL = "https://www.googleapis.com/youtube/v3/search"
 COMMENTS_URL = "https://www.googleapis.com/youtube/v3/commentThreads"
 WATCH_URL = "https://www.youtube.com/watch?v={}"
-SEARCH_UNITS = 100
 COMMENT_UNITS = 1
 MAX_SEARCH_PAGES = 2
 MAX_COMMENT_PAGES_PER_VIDEO = 3
@@ -64,8 +84,12 @@ MAX_TRACKED_VIDEOS = 20
 TRACK_DAYS = 7
 OVERLAP_SECONDS = 900
 PACE_SECONDS = 0.2
-QUOTA_DAY_ZONE = ZoneInfo("America/Los_Angeles")  # the API's quota resets at midnight PT
 QUOTA_NOTE = "youtube: daily quota budget of {units} units reached; resumes tomorrow"
+BACKFILL_POOL_NOTE = (
+    "youtube: today's backfill quota of {units} units is used; the backfill continues tomorrow"
+)
+NOT_THIS_DAY_NOTE = "youtube: no search for this topic today (its turn in the quota plan comes)"
+POOL_KEY = "backfill-quota"
 NOT_CONFIGURED = (
     "youtube: not configured: no API key (create the SSM SecureString parameter "
     "/stormwatch/<stage>/youtube/api_key, see docs/sources.md)"
@@ -246,8 +270,40 @@ class YouTubeSource(KeyedSource):
 
     name = "youtube"
     secret_names: ClassVar[tuple[str, ...]] = ("youtube/api_key",)
-    # publishedBefore exists, but not yet planned against the quota
-    history: ClassVar[timedelta] = timedelta(0)
+    # search.list filters the whole archive by publishedAfter/publishedBefore
+    history: ClassVar[timedelta] = timedelta(days=3650)
+
+    def __init__(
+        self, secrets: Secrets | None = None, state: SourceState | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(secrets, **kwargs)
+        self.state = state
+        self.plan: QuotaPlan | None = None
+        self._pool: dict[str, Any] = {}  # the backfill pool's count when there is no state
+
+    def plan_across(self, topics: list[Topic], now: datetime) -> None:
+        """Plan the day's quota over every topic that collects YouTube (youtube_quota)."""
+        self.plan = plan_day(topics, now)
+
+    def backfill_pool(self, now: datetime) -> dict[str, Any]:
+        """The day's backfill pool count, {"day": <Pacific date>, "units": spent}."""
+        day = quota_day(now).isoformat()
+        stored = self.state.get_source_state(self.name, POOL_KEY) if self.state else self._pool
+        units = stored.get("units") if stored and stored.get("day") == day else 0
+        return {"day": day, "units": units if isinstance(units, int) else 0}
+
+    def save_backfill_pool(self, pool: dict[str, Any], now: datetime) -> None:
+        if self.state is None:
+            self._pool = dict(pool)
+            return
+        expires = int(now.timestamp()) + 2 * 86400
+        self.state.put_source_state(self.name, POOL_KEY, pool, expires_at=expires)
+
+    def _plan_for(self, topic: Topic, now: datetime) -> QuotaPlan | None:
+        plan = self.plan
+        if plan is None or plan.day != quota_day(now) or topic.name not in plan.live_units:
+            return None
+        return plan
 
     def fetch(
         self,
@@ -262,19 +318,26 @@ class YouTubeSource(KeyedSource):
         if not key:
             raise SourceNotConfigured(NOT_CONFIGURED)
         opts = topic.sources.youtube or YouTubeOptions()
+        step = owed_range(cursor)
+        if step is not None:
+            return _Backfill(self, http, key, topic, opts, step, now, deadline).run()
         now_i = int(now.timestamp())
-        skipped: list[str] = []
+        plan = self._plan_for(topic, now)
+        skipped: list[str] = [plan.describe(topic.name)] if plan else []
         try:
             state = YtCursor.parse(cursor)
         except (ValueError, TypeError, KeyError) as exc:
             skipped.append(f"ignored unreadable cursor ({exc}); starting from the lookback")
             state = YtCursor()
-        today = now.astimezone(QUOTA_DAY_ZONE).date().isoformat()
+        today = quota_day(now).isoformat()
         if state.day != today:
             state.day, state.units = today, 0
-        budget = opts.max_search_calls_per_day * SEARCH_UNITS
+        searches = plan.searches_for(topic.name) if plan else opts.max_search_calls_per_day
+        budget = plan.live_units[topic.name] if plan else searches * SEARCH_UNITS
+        if plan and not searches:
+            skipped.append(NOT_THIS_DAY_NOTE)
         pacer = Pacer.for_client(http, PACE_SECONDS, sleep=self.sleep, clock=self.clock)
-        run = _Run(self, http, key, topic, opts, state, budget, pacer, deadline, now_i)
+        run = _Run(self, http, key, topic, opts, state, budget, pacer, deadline, now_i, searches)
         truncated = False
         for step in (run.search, run.comments):
             try:
@@ -312,6 +375,7 @@ class _Run:
     pacer: Pacer
     deadline: float | None
     now_i: int
+    searches: int  # search calls planned for the day (spread evenly over it)
     mentions: dict[str, Mention] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)
     pages: int = 0
@@ -347,7 +411,9 @@ class _Run:
         return load_json(resp)
 
     def search(self) -> None:
-        interval = 86400 / self.opts.max_search_calls_per_day
+        if self.searches <= 0:
+            return  # not this topic's day in the plan; comments are still read below
+        interval = 86400 / self.searches
         last = self.state.last_search
         if last is not None and self.now_i - last < interval:
             return  # spreading the day's searches; comments are still read below
@@ -480,6 +546,97 @@ class _Run:
                 self.state.videos[video_id]["c"] = newest
             elif not reached_mark:
                 self.truncated = True  # keep the mark: the next run reads these comments again
+
+
+@dataclass
+class _Backfill:
+    """One backfill step: the owed range searched newest first, from the day's backfill pool."""
+
+    source: YouTubeSource
+    http: HttpGetter
+    key: str
+    topic: Topic
+    opts: YouTubeOptions
+    step: WindowCursor
+    now: datetime
+    deadline: float | None
+    mentions: dict[str, Mention] = field(default_factory=dict)
+    skipped: list[str] = field(default_factory=list)
+    pages: int = 0
+
+    def run(self) -> FetchResult:
+        assert self.step.gap is not None
+        lo, hi = self.step.gap
+        owed_hi: int | None = hi
+        pool, limit = self.source.backfill_pool(self.now), self.pool_limit()
+        pacer = Pacer.for_client(self.http, PACE_SECONDS, sleep=self.source.sleep)
+        token: str | None = None
+        try:
+            for _ in range(MAX_SEARCH_PAGES):
+                if pool["units"] + SEARCH_UNITS > limit:
+                    self.skipped.append(BACKFILL_POOL_NOTE.format(units=limit))
+                    break
+                if not pacer.wait(self.deadline):
+                    break
+                pool["units"] += SEARCH_UNITS  # a rejected call costs quota too
+                data = self.search(lo, owed_hi if token is None else hi, token)
+                oldest = self.keep(data.get("items"))
+                token = data.get("nextPageToken") or None
+                if token is None or oldest is None:
+                    owed_hi = None
+                    break
+                owed_hi = min(owed_hi if owed_hi is not None else hi, oldest + 1)
+        finally:
+            self.source.save_backfill_pool(pool, self.now)
+        owed = (lo, owed_hi) if owed_hi is not None and owed_hi > lo else None
+        return FetchResult(
+            mentions=list(self.mentions.values()),
+            cursor=WindowCursor(high=self.step.high, gap=owed).dump(),
+            pages=self.pages,
+            skipped=self.skipped,
+            truncated=owed is not None,
+        )
+
+    def pool_limit(self) -> int:
+        plan = self.source._plan_for(self.topic, self.now)
+        return plan.backfill_units if plan else int(PROJECT_UNITS * BACKFILL_SHARE)
+
+    def search(self, lo: int, hi: int, token: str | None) -> dict[str, Any]:
+        params: dict[str, Any] = {
+            "part": "snippet",
+            "type": "video",
+            "order": "date",
+            "q": yt_query(search_terms(self.topic)),
+            "publishedAfter": iso(datetime.fromtimestamp(lo, tz=UTC)),
+            "publishedBefore": iso(datetime.fromtimestamp(hi, tz=UTC)),
+            "maxResults": 50,
+            "key": self.key,
+        }
+        if self.opts.region_code:
+            params["regionCode"] = self.opts.region_code
+        if self.opts.relevance_language:
+            params["relevanceLanguage"] = self.opts.relevance_language
+        if token:
+            params["pageToken"] = token
+        data = load_json(self.http.get(SEARCH_URL, params=params))
+        self.pages += 1
+        if not isinstance(data, dict) or not isinstance(data.get("items"), list):
+            raise HttpError(f"GET {SEARCH_URL}: response has no items list")
+        return data
+
+    def keep(self, items: list[Any]) -> int | None:
+        """Keep the page's videos; the oldest one's time (None: an empty page)."""
+        oldest: int | None = None
+        for item in items:
+            try:
+                video = parse_video(item, self.topic.name, self.source.name)
+            except ValueError as exc:
+                self.skipped.append(f"youtube: {exc}")
+                continue
+            ts = int(video.published.timestamp())
+            oldest = ts if oldest is None else min(oldest, ts)
+            self.mentions.setdefault(video.native_id, video)
+        return oldest
 
 
 __all__ = [
