@@ -68,16 +68,18 @@ def test_the_demo_backfills_its_history_from_recordings_instead_of_inventing_buc
         ("mastodon", "acme-cloud"),
         ("mastodon", "deutsche-bahn"),
         ("stackexchange", "acme-cloud"),
+        ("youtube", "acme-cloud"),
     }
     assert all(c["backfill_done"] for c in steps)
-    # (the Bluesky and Mastodon recordings hold only their newest page: nothing new in the past)
-    assert all(c["new"] > 0 for c in steps if c["source"] not in ("bluesky", "mastodon"))
+    # (the Bluesky, Mastodon and YouTube recordings hold only their newest page: nothing new)
+    newest_only = ("bluesky", "mastodon", "youtube")
+    assert all(c["new"] > 0 for c in steps if c["source"] not in newest_only)
     assert not any("synthetic" in line or "seeded" in line for line in lines)
     # And the digest says where its baseline came from, and averages the backfilled days
     digest = (out / "digest-acme-cloud-2026-11-25.txt").read_text(encoding="utf-8")
     assert (
         "Baseline: 28 days from backfill: bluesky, gdelt, github, hackernews, mastodon, "
-        "stackexchange (no history: reddit, rss, youtube)"
+        "stackexchange, youtube (no history: reddit, rss)"
     ) in digest
     assert "vs. 7-day average" in digest
 

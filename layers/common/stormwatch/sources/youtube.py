@@ -318,9 +318,9 @@ class YouTubeSource(KeyedSource):
         if not key:
             raise SourceNotConfigured(NOT_CONFIGURED)
         opts = topic.sources.youtube or YouTubeOptions()
-        step = owed_range(cursor)
-        if step is not None:
-            return _Backfill(self, http, key, topic, opts, step, now, deadline).run()
+        owed = owed_range(cursor)  # a backfill step
+        if owed is not None:
+            return _Backfill(self, http, key, topic, opts, owed, now, deadline).run()
         now_i = int(now.timestamp())
         plan = self._plan_for(topic, now)
         skipped: list[str] = [plan.describe(topic.name)] if plan else []
