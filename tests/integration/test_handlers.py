@@ -314,3 +314,17 @@ def test_collect_bounds_every_request_by_the_invocations_own_deadline(wired):
 
 def invoke_with(wired, function: str, payload: dict, context) -> dict:
     return wired["handlers"][function].lambda_handler(payload, context)
+
+
+def test_a_one_topic_youtube_run_notes_the_days_quota_plan_for_the_digests_coverage(wired):
+    # Given the demo watchlist, whose acme-cloud collects YouTube
+    # When the collect handler runs YouTube for that one topic
+    invoke(wired, "collect", {"source": "youtube", "topic": "acme-cloud"})
+    # Then the run was planned across the watchlist's YouTube topics, and its notes (which the
+    # digest's coverage shows beside the source) say how the day's quota was dealt out
+    store = wired["handlers"]["collect"].deps_factory().store
+    notes = store.get_checkpoint("youtube", "acme-cloud").last_notes
+    assert notes[0] == (
+        "YouTube: 1 of 1 topics searched today, quota 10,000 units a day: 2,000 for this "
+        "topic, 1,000 for backfills"
+    )
