@@ -106,10 +106,12 @@ def test_a_topic_without_a_search_today_waits_and_its_run_says_why():
     archive = FakeArchive([video(1, NOW - timedelta(hours=1))])
     # When it is collected
     result = source.fetch(waiting, None, archive, now=NOW)
-    # Then no search is made, and the notes say how the quota was dealt and why it waits
+    # Then no call is made, and the notes say how the quota was dealt and why it waits (not
+    # that it ran into a quota)
     assert archive.requests == []
     assert result.skipped[0].startswith("YouTube: 90 of 200 topics searched today")
     assert any("its turn in the quota plan" in note for note in result.skipped)
+    assert not any("budget" in note for note in result.skipped) and result.truncated
 
 
 def test_a_new_topic_backfills_its_month_of_videos_from_the_days_pool():

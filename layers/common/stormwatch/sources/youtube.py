@@ -334,12 +334,14 @@ class YouTubeSource(KeyedSource):
             state.day, state.units = today, 0
         searches = plan.searches_for(topic.name) if plan else opts.max_search_calls_per_day
         budget = plan.live_units[topic.name] if plan else searches * SEARCH_UNITS
-        if plan and not searches:
+        # a topic without a share today makes no call at all (not even for comments): it is
+        # behind by plan, not by a quota it ran into
+        truncated = bool(plan and not budget)
+        if truncated:
             skipped.append(NOT_THIS_DAY_NOTE)
         pacer = Pacer.for_client(http, PACE_SECONDS, sleep=self.sleep, clock=self.clock)
         run = _Run(self, http, key, topic, opts, state, budget, pacer, deadline, now_i, searches)
-        truncated = False
-        for step in (run.search, run.comments):
+        for step in (run.search, run.comments) if budget else ():
             try:
                 step()
             except _Stop as stop:
