@@ -1,4 +1,7 @@
-"""Score: sentiment for new mentions from the table's stream, hourly buckets, surge checks."""
+"""Score: new mentions from the table's stream into hourly buckets, then surge checks.
+
+The collector stores each mention scored; a mention stored unscored (before scoring moved
+into the collector) is scored here, in memory: nothing is written back onto it."""
 
 from __future__ import annotations
 
@@ -13,13 +16,13 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
     DynamoDBRecord,
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from stormwatch import sentiment
+from stormwatch.codec import scored_from_item
 from stormwatch.events import StreamRecord
-from stormwatch.models import ScoredMention, now_utc
+from stormwatch.models import ScoredMention, StreamedMention, now_utc
 from stormwatch.runtime import aws_client
 from stormwatch.scoring import (
     check_surges,
-    mention_from_image,
+    counted_prefix,
     score_mention,
     topic_words,
     write_scores,
@@ -60,10 +63,10 @@ deps_factory = _default_deps
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     deps = deps_factory()
     watchlist = running_watchlist(deps.settings, deps.watchlist)
-    scored: dict[str, tuple[ScoredMention, str]] = {}  # sort key -> (scored, sequence number)
+    streamed: list[StreamedMention] = []
 
     def score_record(record: DynamoDBRecord) -> None:
-        # a malformed record fails alone (reported as a partial batch failure)
+        # a malformed record fails (reported as a partial batch failure, see counted_prefix)
         parsed = StreamRecord.from_raw(record.raw_event)
         if not parsed.is_insert_of("M#"):
             logger.warning(
@@ -71,22 +74,24 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
                 extra={"event_name": parsed.event_name, "sort_key": parsed.sort_key[:40]},
             )
             return
-        mention = mention_from_image(parsed.new_image)
-        own_words = topic_words(watchlist.find(mention.topic))
-        scored[mention.sort_key] = (
-            score_mention(mention, sentiment.analyze, own_words),
-            parsed.sequence_number,
-        )
+        scored = scored_from_item(parsed.new_image)
+        if scored.sentiment is None:
+            scored = _score_late(scored, watchlist)
+        streamed.append(StreamedMention(scored=scored, sequence=int(parsed.sequence_number)))
 
     processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
     with processor(records=event.get("Records", []), handler=score_record, lambda_context=context):
         processor.process()
     response = processor.response()
 
+    failed = [int(f["itemIdentifier"]) for f in response["batchItemFailures"]]
+    counted, held_back = counted_prefix(streamed, failed)
     # buckets are written once per (topic, hour) for the whole batch
-    outcome = write_scores(deps.store, [item for item, _ in scored.values()])
+    outcome = write_scores(deps.store, counted)
+    by_key = {r.mention.sort_key: r for r in counted}
     response["batchItemFailures"].extend(
-        {"itemIdentifier": scored[key][1]} for key in outcome.failed_keys
+        {"itemIdentifier": str(r.sequence)}
+        for r in [*held_back, *(by_key[key] for key in outcome.failed_keys)]
     )
     surges = check_surges(
         deps.store,
@@ -108,3 +113,13 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         },
     )
     return response
+
+
+def _score_late(scored: ScoredMention, watchlist: Any) -> ScoredMention:
+    """Sentiment for a mention stored unscored; the analyzer loads only on this path."""
+    from stormwatch import sentiment
+
+    own_words = topic_words(watchlist.find(scored.mention.topic))
+    return score_mention(scored.mention, sentiment.analyze, own_words).model_copy(
+        update={"story": scored.story}
+    )

@@ -18,6 +18,7 @@ from stormwatch.cycle import DEMO_NOW, CycleConfig, wire_handlers
 from stormwatch.models import SourceNotice
 from stormwatch.store import Store
 
+from tests.support.ddb_units import counting
 from tests.support.fakes import RecordingSession
 
 SENDER = "stormwatch@example.com"
@@ -98,24 +99,68 @@ def test_score_event_scores_each_mention_once_even_when_the_batch_is_retried(wir
     store: Store = wired["store"]
     since = DEMO_NOW - timedelta(days=2)
     topics = ("acme-cloud", "deutsche-bahn")
-    counted = sum(b.count for t in topics for b in store.buckets_between(t, since, DEMO_NOW))
+    counted = _counted(store)
     assert counted == len(stream_event["Records"])
     scored = [m for t in topics for m in store.mentions_between(t, since, DEMO_NOW)]
     assert len(scored) == counted and all(m.sentiment is not None for m in scored)
 
 
+def _counted(store: Store) -> int:
+    since = DEMO_NOW - timedelta(days=2)
+    topics = ("acme-cloud", "deutsche-bahn")
+    return sum(b.count for t in topics for b in store.buckets_between(t, since, DEMO_NOW))
+
+
 def test_a_malformed_stream_record_fails_alone(wired, table):
-    # Given a batch where one record's image lacks required fields
+    # Given a batch whose last record's image lacks required fields
     stream_event = event("score_mention_insert.json")
     local.put_stream_images(stream_event, table)
     broken = copy.deepcopy(stream_event["Records"][0])
     broken["dynamodb"]["NewImage"].pop("published")
-    broken["dynamodb"]["SequenceNumber"] = "999"
+    broken["dynamodb"]["SequenceNumber"] = "4421584700000000017450439999"
     stream_event["Records"].append(broken)
     # When scored
     response = invoke(wired, "score", stream_event)
-    # Then only the broken record is reported for retry
-    assert response["batchItemFailures"] == [{"itemIdentifier": "999"}]
+    # Then only the broken record is reported for retry, and the others are counted
+    assert response["batchItemFailures"] == [{"itemIdentifier": "4421584700000000017450439999"}]
+    assert _counted(wired["store"]) == 2
+
+
+def test_records_after_a_failed_one_are_handed_back_and_the_retry_counts_each_once(wired, table):
+    # Given a batch whose first record cannot be read (Lambda restarts the shard there)
+    stream_event = event("score_mention_insert.json")
+    local.put_stream_images(stream_event, table)
+    good = copy.deepcopy(stream_event["Records"])
+    stream_event["Records"][0]["dynamodb"]["NewImage"].pop("published")
+    # When scored
+    response = invoke(wired, "score", stream_event)
+    # Then the failed record and every record after it are handed back, none counted
+    assert {f["itemIdentifier"] for f in response["batchItemFailures"]} == {
+        r["dynamodb"]["SequenceNumber"] for r in good
+    }
+    assert _counted(wired["store"]) == 0
+    # And when the stream redelivers from the failed record (readable now), in two
+    # different batches that overlap, each mention is counted exactly once
+    assert invoke(wired, "score", {"Records": good[:1]})["batchItemFailures"] == []
+    assert invoke(wired, "score", {"Records": good})["batchItemFailures"] == []
+    assert _counted(wired["store"]) == len(good)
+
+
+def test_a_mention_stored_unscored_is_scored_in_memory_and_not_written_back(wired, table):
+    # Given mention items stored without a sentiment (before scoring moved to collection)
+    stream_event = event("score_mention_insert.json")
+    for record in stream_event["Records"]:
+        image = record["dynamodb"]["NewImage"]
+        for name in [n for n in image if n.startswith("sentiment_")]:
+            image.pop(name)
+    local.put_stream_images(stream_event, table)
+    # When the score handler gets them
+    with counting(wired["store"]._db) as units:
+        response = invoke(wired, "score", stream_event)
+    # Then they are counted, and no mention item was written
+    assert response["batchItemFailures"] == [] and _counted(wired["store"]) == 2
+    assert units.calls.get("PutItem", 0) == 2  # the two buckets
+    assert "UpdateItem" not in units.calls and "TransactWriteItems" not in units.calls
 
 
 def test_digest_is_sent_once_per_topic_day_and_recipient_even_when_retried(wired):

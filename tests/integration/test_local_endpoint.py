@@ -13,6 +13,8 @@ from stormwatch import local
 from stormwatch.models import Mention, ScoredMention, Sentiment
 from stormwatch.store import Store
 
+from tests.support.fakes import in_stream_order
+
 pytestmark = [pytest.mark.server, pytest.mark.enable_socket, pytest.mark.allow_hosts(["127.0.0.1"])]
 
 HOUR = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
@@ -37,10 +39,10 @@ def test_two_scorers_on_one_batch_in_threads_count_each_mention_once():
         # Given mentions stored on the embedded endpoint
         local.ensure_table(TABLE)
         store = Store(boto3.client("dynamodb"), TABLE, clock=lambda: HOUR)
-        batch = [scored(i) for i in range(MENTIONS)]
+        batch = in_stream_order([scored(i) for i in range(MENTIONS)])
         for item in batch:
-            store.put_mention(item.mention)
-        # When two scorers write the same batch at once, one small transaction at a time
+            store.put_mention(item.scored)
+        # When two scorers count the same batch at once, one record at a time
         errors: list[BaseException] = []
 
         def score() -> None:

@@ -8,6 +8,9 @@ from datetime import UTC, datetime, timedelta
 from stormwatch.models import Mention, ScoredMention, Sentiment, SourceNotice, Surge
 from stormwatch.store import Store, from_ddb, notice_from_item
 
+from tests.support.ddb_units import counting
+from tests.support.fakes import in_stream_order
+
 HOUR = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 NOW = HOUR + timedelta(minutes=30)
 
@@ -45,13 +48,25 @@ def test_a_repeated_mention_write_is_a_no_op(dynamodb, table):
     assert len(store.mentions_between("acme", HOUR, HOUR + timedelta(hours=1))) == 1
 
 
-def test_scores_land_on_mentions_and_in_the_bucket_exactly_once_even_when_retried(dynamodb, table):
-    # Given three stored mentions by two authors
+def test_a_mention_is_stored_with_its_score_and_story_in_one_write(dynamodb, table):
+    # Given a mention the collector scored
+    store = make_store(dynamodb, table)
+    item = scored(mention(1), "positive").model_copy(update={"story": "t:aaa"})
+    # When it is stored, Then it reads back with its sentiment and story key
+    assert store.put_mention(item) is True
+    [back] = store.mentions_between("acme", HOUR, HOUR + timedelta(hours=1))
+    assert back == item
+
+
+def test_a_batch_counts_in_the_bucket_exactly_once_even_when_retried(dynamodb, table):
+    # Given three stored mentions by two authors, delivered by the stream
     store = make_store(dynamodb, table)
     mentions = [mention(1, "ann"), mention(2, "bob"), mention(3, "ann")]
-    for m in mentions:
-        store.put_mention(m)
-    batch = [scored(mentions[0]), scored(mentions[1], "positive"), scored(mentions[2])]
+    batch = in_stream_order(
+        [scored(mentions[0]), scored(mentions[1], "positive"), scored(mentions[2])]
+    )
+    for record in batch:
+        store.put_mention(record.scored)
     # When the batch is applied, and then the same batch again (a Lambda retry)
     first = store.apply_scores("acme", HOUR, batch)
     second = store.apply_scores("acme", HOUR, batch)
@@ -61,35 +76,36 @@ def test_scores_land_on_mentions_and_in_the_bucket_exactly_once_even_when_retrie
     bucket = store.buckets_between("acme", HOUR, HOUR)[0]
     assert (bucket.count, bucket.negative, bucket.positive, bucket.authors) == (3, 2, 1, 2)
     assert bucket.by_source == {"hackernews": 3}
-    # And each mention now carries its sentiment
-    stored = store.mentions_between("acme", HOUR, HOUR + timedelta(hours=1))
-    assert {s.sentiment.label for s in stored} == {"negative", "positive"}
+    assert first.bucket == bucket
 
 
-def test_a_partly_repeated_batch_counts_only_the_new_mentions(dynamodb, table):
-    # Given one mention already scored and one new
+def test_a_retry_that_starts_inside_a_counted_batch_counts_only_the_records_after_it(
+    dynamodb, table
+):
+    # Given a batch of four records counted, then a redelivery that starts at its third
+    # record and brings two records the first delivery did not have (batch boundaries move
+    # after a partial failure or a bisected retry)
     store = make_store(dynamodb, table)
-    old, new = mention(1), mention(2)
-    store.put_mention(old)
-    store.put_mention(new)
-    store.apply_scores("acme", HOUR, [scored(old)])
-    # When a batch with both arrives
-    result = store.apply_scores("acme", HOUR, [scored(old), scored(new)])
-    # Then only the new one is added to the bucket
-    assert result.written == [new.sort_key]
-    assert store.buckets_between("acme", HOUR, HOUR)[0].count == 2
+    records = in_stream_order([scored(mention(i)) for i in range(6)])
+    store.apply_scores("acme", HOUR, records[:4])
+    # When the redelivery is applied
+    result = store.apply_scores("acme", HOUR, records[2:])
+    # Then only the two records after the counted ones are added
+    assert result.written == [records[4].mention.sort_key, records[5].mention.sort_key]
+    assert store.buckets_between("acme", HOUR, HOUR)[0].count == 6
 
 
-def test_more_than_one_transaction_worth_of_mentions_is_split(dynamodb, table):
-    # Given 101 mentions in one hour (DynamoDB allows 100 actions per transaction)
+def test_a_storm_hours_update_costs_one_read_and_one_write(dynamodb, table):
+    # Given an hour that has counted many mentions already
     store = make_store(dynamodb, table)
-    mentions = [mention(i, minute=i % 60) for i in range(101)]
-    for m in mentions:
-        store.put_mention(m)
-    # When scored in one call, Then all are counted
-    result = store.apply_scores("acme", HOUR, [scored(m, "neutral") for m in mentions])
-    assert len(result.written) == 101
-    assert store.buckets_between("acme", HOUR, HOUR)[0].count == 101
+    records = in_stream_order([scored(mention(i, minute=i % 60)) for i in range(120)])
+    store.apply_scores("acme", HOUR, records[:100])
+    # When the next batch of that hour is applied
+    with counting(dynamodb) as units:
+        store.apply_scores("acme", HOUR, records[100:])
+    # Then the bucket was read once and written once
+    assert (units.items_read, units.items_written) == (1, 1)
+    assert store.buckets_between("acme", HOUR, HOUR)[0].count == 120
 
 
 def test_checkpoint_success_then_failure_keeps_cursor_and_counts_failures(dynamodb, table):
@@ -155,24 +171,20 @@ def test_no_code_path_scans_the_table(repo):
     assert not [p for p in sources if scans.search(p.read_text())]
 
 
-def test_story_keys_land_on_mentions_and_copies_count_once_in_the_bucket(dynamodb, table):
-    # Given three mentions, two of them copies of one story (the batch's shared key)
+def test_copies_of_one_story_count_once_in_the_bucket(dynamodb, table):
+    # Given three mentions, two of them copies of one story (the collector's shared key)
     store = make_store(dynamodb, table)
-    mentions = [mention(1), mention(2), mention(3)]
-    for m in mentions:
-        store.put_mention(m)
-    keys = {mentions[0].sort_key: "t:aaa", mentions[1].sort_key: "t:aaa"}
-    # When scored in two batches (the third mention gets its own key)
-    store.apply_scores("acme", HOUR, [scored(mentions[0]), scored(mentions[1])], keys)
-    store.apply_scores("acme", HOUR, [scored(mentions[2])])
+    items = [scored(mention(i)) for i in (1, 2, 3)]
+    keys = ("t:aaa", "t:aaa", "t:b")
+    items = [s.model_copy(update={"story": k}) for s, k in zip(items, keys, strict=True)]
+    records = in_stream_order(items)
+    # When counted in two batches
+    store.apply_scores("acme", HOUR, records[:2])
+    store.apply_scores("acme", HOUR, records[2:])
     # Then the bucket counts three mentions but two stories, and gives the keys back
     bucket = store.buckets_between("acme", HOUR, HOUR)[0]
     assert (bucket.count, bucket.stories) == (3, 2)
     assert "t:aaa" in store.stories_between("acme", HOUR, HOUR)
-    raw = dynamodb.get_item(
-        TableName=table, Key={"pk": {"S": "T#acme"}, "sk": {"S": mentions[0].sort_key}}
-    )
-    assert raw["Item"]["story_key"] == {"S": "t:aaa"}
 
 
 def test_failures_are_counted_atomically_and_a_notice_is_stored_once(dynamodb, table):
@@ -194,8 +206,7 @@ def test_the_authors_a_digest_knows_are_the_keys_mentions_carry(dynamodb, table)
     # Given a scored mention by "ann" in an hourly bucket
     store = make_store(dynamodb, table)
     by_ann = mention(1, "ann")
-    store.put_mention(by_ann)
-    store.apply_scores("acme", HOUR, [scored(by_ann)])
+    store.apply_scores("acme", HOUR, in_stream_order([scored(by_ann)]))
     # When the digest asks who has been heard in that hour
     heard = store.authors_between("acme", HOUR, HOUR + timedelta(hours=1))
     # Then it gets exactly the key by which a later mention of ann is recognised

@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 import pytest
 from stormwatch.links import LIFETIME, LinkSigner
-from stormwatch.models import Mention, ScoredMention, Sentiment, Surge
+from stormwatch.models import Mention, ScoredMention, Sentiment, StreamedMention, Surge
 from stormwatch.store import Store
 from stormwatch.watchlist import Topic, Watchlist
 from stormwatch.web import (
@@ -75,16 +75,11 @@ def store(dynamodb, table) -> Store:
             url="javascript:alert(1)" if i == 1 else f"https://news.example/{i}",
             engagement=i,
         )
-        store.put_mention(mention)
-        store.apply_scores(
-            "acme",
-            DETECTED,
-            [
-                ScoredMention(
-                    mention=mention, sentiment=Sentiment(label="negative", score=-0.6, lang="en")
-                )
-            ],
+        item = ScoredMention(
+            mention=mention, sentiment=Sentiment(label="negative", score=-0.6, lang="en")
         )
+        store.put_mention(item)
+        store.apply_scores("acme", DETECTED, [StreamedMention(scored=item, sequence=i + 1)])
     return store
 
 

@@ -6,7 +6,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import ClassVar
 
-from stormwatch.models import BackfillProgress, Checkpoint, FetchResult, Mention, SourceNotice
+from stormwatch.models import (
+    BackfillProgress,
+    Checkpoint,
+    FetchResult,
+    Mention,
+    ScoredMention,
+    SourceNotice,
+    StreamedMention,
+)
 
 
 class MemoryStore:
@@ -14,6 +22,7 @@ class MemoryStore:
 
     def __init__(self, fail_writes_after: int | None = None):
         self.mentions: dict[tuple[str, str], Mention] = {}
+        self.scored: dict[tuple[str, str], ScoredMention] = {}
         self.checkpoint_rows: dict[tuple[str, str], Checkpoint] = {}
         self.fail_writes_after = fail_writes_after
         self.writes = 0
@@ -22,14 +31,17 @@ class MemoryStore:
     def get_checkpoint(self, source: str, topic: str) -> Checkpoint:
         return self.checkpoint_rows.get((source, topic), Checkpoint(source=source, topic=topic))
 
-    def put_mention(self, mention: Mention) -> bool:
+    def put_mention(self, item: Mention | ScoredMention) -> bool:
+        """Keeps the mention in `mentions` and, as the collector scored it, in `scored`."""
         if self.fail_writes_after is not None and self.writes >= self.fail_writes_after:
             raise OSError("simulated DynamoDB outage")
         self.writes += 1
-        key = (mention.topic, mention.sort_key)
+        scored = item if isinstance(item, ScoredMention) else ScoredMention(mention=item)
+        key = (scored.mention.topic, scored.mention.sort_key)
         if key in self.mentions:
             return False
-        self.mentions[key] = mention
+        self.mentions[key] = scored.mention
+        self.scored[key] = scored
         return True
 
     def record_success(
@@ -151,3 +163,8 @@ class OnceOnly:
 def public_dns(host: str) -> list[str]:
     """A resolver for tests (no network): every host is one public address."""
     return ["93.184.215.14"]
+
+
+def in_stream_order(items: list[ScoredMention], first: int = 1000) -> list[StreamedMention]:
+    """Scored mentions as one stream batch delivers them: increasing sequence numbers."""
+    return [StreamedMention(scored=s, sequence=first + n) for n, s in enumerate(items)]

@@ -9,6 +9,7 @@ from stormwatch.scoring import check_surges, write_scores
 from stormwatch.store import ScoreWriteResult
 from stormwatch.watchlist import Watchlist
 
+from tests.support.fakes import in_stream_order
 from tests.unit.test_scoring_stories import NOW, SurgeStore, burst, topic
 
 
@@ -26,11 +27,11 @@ class RetryingStore(SurgeStore):
         self.surges: dict[str, Surge] = {}
         self.surge_attempts = 0
 
-    def apply_scores(self, topic, hour, items, story_keys=None):
+    def apply_scores(self, topic, hour, items):
         new = [i.mention.sort_key for i in items if i.mention.sort_key not in self.scored]
         repeats = [i.mention.sort_key for i in items if i.mention.sort_key in self.scored]
         if new:
-            self.write(story_keys or {})
+            self.write({i.mention.sort_key: i.scored.story for i in items})
         self.scored.update(new)
         return ScoreWriteResult(written=new, already_scored=repeats)
 
@@ -50,7 +51,7 @@ class RetryingStore(SurgeStore):
 
 def deliver(store: RetryingStore, items) -> list[Surge]:
     """What the score handler does with one delivery of a stream batch."""
-    outcome = write_scores(store, items)
+    outcome = write_scores(store, in_stream_order(items))
     return check_surges(store, Watchlist(topics=[topic()]), outcome.topics, now=NOW)
 
 

@@ -24,7 +24,7 @@ from stormwatch.store import ScoreWriteResult
 from stormwatch.watchlist import Topic
 
 from tests.support.channels import TEMPLATES
-from tests.support.fakes import MemoryStore, ScriptedSource
+from tests.support.fakes import MemoryStore, ScriptedSource, in_stream_order
 
 NOW = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
 HOUR = NOW.replace(minute=0)
@@ -114,8 +114,8 @@ class SurgeStore:
     def mentions_between(self, topic, start, end):
         return [m for m in self.burst if start <= m.mention.published < end]
 
-    def apply_scores(self, topic, hour, items, story_keys=None):
-        self.write(story_keys or {})
+    def apply_scores(self, topic, hour, items):
+        self.write({i.mention.sort_key: i.scored.story for i in items})
 
         return ScoreWriteResult(written=[i.mention.sort_key for i in items])
 
@@ -143,7 +143,7 @@ def burst(titles: list[str], *, channel: str = "") -> list[ScoredMention]:
 
 def run(items: list[ScoredMention], failing=()) -> tuple:
     store = SurgeStore(items, failing)
-    write_scores(store, items)
+    write_scores(store, in_stream_order(items))
     return check_topic(store, topic(), now=NOW), store
 
 
@@ -220,7 +220,7 @@ def test_a_topic_added_today_has_no_baseline_yet_so_its_first_burst_does_not_ale
     voices = burst(["AcmeCloud outage hits thousands"] * 40, channel="comment")
     store = SurgeStore(voices)
     store.buckets.clear()
-    write_scores(store, voices)
+    write_scores(store, in_stream_order(voices))
     # When its first mentions are checked
     surge = check_topic(store, topic(), now=NOW)
     # Then no alert: the hours before the topic was watched are unknown, not 28 quiet days

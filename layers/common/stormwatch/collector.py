@@ -17,11 +17,13 @@ from stormwatch import backfill
 from stormwatch.http import AccessRefused
 from stormwatch.models import (
     SOURCE_DOWN_AFTER_FAILURES,
+    Analyzer,
     BackfillProgress,
     Checkpoint,
     ErrorKind,
     FetchResult,
     Mention,
+    ScoredMention,
     SourceNotice,
 )
 from stormwatch.privacy import Pseudonymise
@@ -83,8 +85,10 @@ def collect_topic(
     now: datetime,
     deadline: float | None = None,
     pseudonymise: Pseudonymise | None = None,
+    analyze: Analyzer | None = None,
 ) -> SourceRunReport:
-    """`pseudonymise` (privacy: pseudonymous) replaces each author before anything is stored."""
+    """`pseudonymise` (privacy: pseudonymous) replaces each author before anything is stored;
+    `analyze` scores each kept mention before it is stored (scored_for_storage)."""
     report = SourceRunReport(source=source.name, topic=topic.name)
     checkpoint = store.get_checkpoint(source.name, topic.name)
     try:
@@ -95,7 +99,7 @@ def collect_topic(
         _failed(store, checkpoint, report.error, now, kind)
         return report
     try:
-        _keep(result, topic, store, report, now, pseudonymise)
+        _keep(result, topic, store, report, now, pseudonymise, analyze)
     except Exception as exc:  # a write failed: keep the old checkpoint, the repeat is a no-op
         report.error = f"store: {type(exc).__name__}: {exc}"
         _failed(store, checkpoint, report.error, now)
@@ -121,6 +125,7 @@ def _keep(
     report: SourceRunReport,
     now: datetime,
     pseudonymise: Pseudonymise | None = None,
+    analyze: Analyzer | None = None,
 ) -> None:
     """Store the fetched mentions that match the topic, counting each outcome in `report`;
     `pseudonymise` (privacy: pseudonymous) replaces each author before anything is stored."""
@@ -129,15 +134,39 @@ def _keep(
     report.truncated = result.truncated
     plausible, refused = _plausible(result.mentions, now)
     report.skipped = (refused + list(result.skipped))[:MAX_REPORTED_SKIPS]
+    kept: list[Mention] = []
     for mention in plausible:
         if not matcher.matches(mention.full_text):
             report.not_matching += 1
         elif not _language_ok(mention, topic):
             report.other_language += 1
-        elif store.put_mention(pseudonymise(mention) if pseudonymise else mention):
+        else:
+            kept.append(pseudonymise(mention) if pseudonymise else mention)
+    for scored in scored_for_storage(kept, topic, analyze):
+        if store.put_mention(scored):
             report.new += 1
         else:
             report.duplicates += 1
+
+
+def scored_for_storage(
+    mentions: list[Mention], topic: Topic, analyze: Analyzer | None = None
+) -> list[ScoredMention]:
+    """Each mention with its sentiment and story key, so that storing it is its one write
+    (the scorer only counts). `analyze` defaults to stormwatch.sentiment's analyzer, loaded
+    only here: a run that keeps nothing never loads it."""
+    if not mentions:
+        return []
+    from stormwatch.scoring import score_mention, topic_words
+    from stormwatch.syndication import story_keys
+
+    if analyze is None:
+        from stormwatch.sentiment import analyze
+    own_words = topic_words(topic)
+    return [
+        score_mention(mention, analyze, own_words).model_copy(update={"story": story})
+        for mention, story in zip(mentions, story_keys(mentions), strict=True)
+    ]
 
 
 def start_backfill(
@@ -162,6 +191,7 @@ def backfill_step(
     now: datetime,
     deadline: float | None,
     pseudonymise: Pseudonymise | None = None,
+    analyze: Analyzer | None = None,
 ) -> SourceRunReport | None:
     """One step of the topic's open backfill, if it has one (see stormwatch.backfill). A
     failed step keeps its progress and the live health; the next invocation tries again."""
@@ -174,7 +204,7 @@ def backfill_step(
         result = source.fetch(topic, cursor, http, now=now, deadline=deadline)
         marked = [m.model_copy(update={"backfill": True}) for m in result.mentions]
         marked_result = result.model_copy(update={"mentions": marked})
-        _keep(marked_result, topic, store, report, now, pseudonymise)
+        _keep(marked_result, topic, store, report, now, pseudonymise, analyze)
     except Exception as exc:  # a failed step loses nothing: the owed range stays owed
         report.error = f"backfill: {type(exc).__name__}: {exc}"
         return report
@@ -232,6 +262,7 @@ def collect_source(
     monotonic=time.monotonic,
     pseudonymise: Pseudonymise | None = None,
     backfill_days: int | None = None,
+    analyze: Analyzer | None = None,
 ) -> list[SourceRunReport]:
     """Run one source for each topic; stop starting new topics when the time budget is spent.
     Live collection first for every topic, then backfill steps with the time left: a topic
@@ -255,14 +286,28 @@ def collect_source(
             start_backfill(source, topic, store, days=days, now=now)
         reports.append(
             collect_topic(
-                source, topic, store, http, now=now, deadline=deadline, pseudonymise=pseudonymise
+                source,
+                topic,
+                store,
+                http,
+                now=now,
+                deadline=deadline,
+                pseudonymise=pseudonymise,
+                analyze=analyze,
             )
         )
     for topic in topics:
         if deadline is not None and monotonic() >= deadline:
             break  # the backfill continues in the next invocation
         step = backfill_step(
-            source, topic, store, http, now=now, deadline=deadline, pseudonymise=pseudonymise
+            source,
+            topic,
+            store,
+            http,
+            now=now,
+            deadline=deadline,
+            pseudonymise=pseudonymise,
+            analyze=analyze,
         )
         if step is not None:
             reports.append(step)

@@ -8,6 +8,7 @@ the edge with the field named instead of deep inside the pipeline.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
@@ -122,11 +123,33 @@ class Sentiment(BaseModel):
     terms: tuple[str, ...] = ()
 
 
+# what scores a text: (text, language hint) -> Sentiment (stormwatch.sentiment.analyze)
+Analyzer = Callable[[str, str | None], Sentiment]
+
+
 class ScoredMention(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     mention: Mention
-    sentiment: Sentiment | None = None  # None until the scoring function has seen it
+    sentiment: Sentiment | None = None  # None: not scored (an item stored before scoring moved)
+    # the story this mention belongs to (syndication.story_keys over its collection run);
+    # "": not known, the scorer takes the mention's own syndication.story_key
+    story: str = ""
+
+
+class StreamedMention(BaseModel):
+    """A scored mention as the table's stream delivered it. `sequence` is its stream record's
+    SequenceNumber: records of one partition key (one topic) arrive in increasing order, which
+    is what makes bucket updates exactly-once (stormwatch.store.Store.apply_scores)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    scored: ScoredMention
+    sequence: int = Field(ge=0)
+
+    @property
+    def mention(self) -> Mention:
+        return self.scored.mention
 
 
 # a source is "down" for a topic after this many failed runs in a row (fewer: "degraded"); the
@@ -244,9 +267,10 @@ class HourBucket(BaseModel):
     neutral: int = 0
     positive: int = 0
     engagement: int = 0
-    authors: int = 0  # approximate: distinct authors seen within each scoring batch, summed
+    authors: int = 0  # distinct authors in the hour
     stories: int = 0  # distinct story keys (stormwatch.syndication); 0: not known
     by_source: dict[str, int] = Field(default_factory=dict)
+    top_author: int = 0  # mentions by the hour's most active author; 0: not known
 
     @field_validator("hour")
     @classmethod
@@ -256,6 +280,57 @@ class HourBucket(BaseModel):
     @property
     def negative_share(self) -> float:
         return self.negative / self.count if self.count else 0.0
+
+
+class BucketTally(BaseModel):
+    """An hourly bucket as the scorer keeps it: the counts, the keys behind its distinct
+    counts, and the sequence number of the last stream record counted into it (0: none)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    bucket: HourBucket
+    author_keys: frozenset[str] = frozenset()
+    story_keys: frozenset[str] = frozenset()
+    applied_through: int = 0
+
+    @classmethod
+    def empty(cls, topic: str, hour: datetime) -> BucketTally:
+        return cls(bucket=HourBucket(topic=topic, hour=hour))
+
+    def counted(self, records: list[StreamedMention]) -> BucketTally:
+        """This tally with `records` added, in stream order; records at or before
+        `applied_through` are counted already and left out."""
+        # one record per sequence number, in stream order
+        by_sequence = {r.sequence: r for r in records if r.sequence > self.applied_through}
+        new = [by_sequence[s] for s in sorted(by_sequence)]
+        if not new:
+            return self
+        b = self.bucket
+        labels = {"negative": b.negative, "neutral": b.neutral, "positive": b.positive}
+        by_source = dict(b.by_source)
+        for record in new:
+            sentiment = record.scored.sentiment
+            assert sentiment is not None, "a record is scored before it is counted"
+            labels[sentiment.label] += 1
+            by_source[record.mention.source] = by_source.get(record.mention.source, 0) + 1
+        authors = self.author_keys | {r.mention.short_author_key for r in new}
+        stories = self.story_keys | {r.scored.story for r in new}
+        bucket = b.model_copy(
+            update={
+                **labels,
+                "count": b.count + len(new),
+                "engagement": b.engagement + sum(r.mention.engagement for r in new),
+                "authors": len(authors),
+                "stories": len(stories),
+                "by_source": by_source,
+            }
+        )
+        return BucketTally(
+            bucket=bucket,
+            author_keys=authors,
+            story_keys=stories,
+            applied_through=new[-1].sequence,
+        )
 
 
 class Surge(BaseModel):

@@ -7,18 +7,19 @@ from __future__ import annotations
 
 import logging
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from stormwatch.backfill import baseline_coverage
 from stormwatch.models import (
+    Analyzer,
     Checkpoint,
     HourBucket,
     Mention,
     ScoredMention,
-    Sentiment,
+    StreamedMention,
     Surge,
     utc,
 )
@@ -36,26 +37,6 @@ MAX_SAMPLES = 5
 # a failing source leaves the hours since its last success incomplete, at most this many back
 # (a longer outage: older hours stay in the baseline so the detector keeps working)
 MAX_INCOMPLETE_HOURS = 72
-
-Analyzer = Callable[[str, str | None], Sentiment]
-
-
-def mention_from_image(image: dict[str, Any]) -> Mention:
-    """A stream NewImage (plain values) of a mention item -> Mention (validated)."""
-    return Mention(
-        topic=image["topic"],
-        source=image["source"],
-        native_id=image["native_id"],
-        published=image["published"],
-        url=image.get("url"),
-        title=image.get("title", ""),
-        text=image.get("text", ""),
-        author=image.get("author", ""),
-        lang=image.get("lang"),
-        engagement=int(image.get("engagement", 0)),
-        channel=image.get("channel", ""),
-        backfill=bool(image.get("backfill", False)),
-    )
 
 
 def topic_words(topic: Topic | None) -> frozenset[str]:
@@ -93,24 +74,31 @@ class BatchWrite:
     backfilled: Counter[tuple[str, str]] = field(default_factory=Counter)
 
 
-def write_scores(store: Any, scored: Iterable[ScoredMention]) -> BatchWrite:
-    """Group by (topic, hour) and write each group once; a failed group fails only its records."""
-    groups: dict[tuple[str, datetime], list[ScoredMention]] = defaultdict(list)
-    by_topic: dict[str, list[Mention]] = defaultdict(list)
-    for item in scored:
-        hour = item.mention.published.replace(minute=0, second=0, microsecond=0)
-        groups[(item.mention.topic, hour)].append(item)
-        by_topic[item.mention.topic].append(item.mention)
-    # copies of one story within the batch share one story key (syndication.story_keys)
-    stories: dict[str, str] = {}
-    for mentions in by_topic.values():
-        stories.update(zip((m.sort_key for m in mentions), story_keys(mentions), strict=True))
-    outcome = BatchWrite(topics=set(by_topic))
+def write_scores(store: Any, records: Iterable[StreamedMention]) -> BatchWrite:
+    """Count a batch of stream records into their hourly buckets: one bucket write per
+    (topic, hour); a failed group fails only its records.
+
+    Exactly once, without a transaction per mention. DynamoDB Streams puts every change of one
+    partition key (here: one topic, `T#<topic>`) into one shard, in order, with increasing
+    sequence numbers, and the Lambda event source mapping processes one shard's records in
+    order, one batch at a time (with a ParallelizationFactor, still in order per partition
+    key; a split shard's children only after their parent). A retry, a bisected half, or a
+    batch that restarts at the lowest sequence number reported in `batchItemFailures`
+    delivers records of a topic again, never a record before one already counted that was
+    not counted itself, provided a batch never counts a record after one that failed:
+    `counted_prefix` keeps that rule for records that fail to parse, and a failed bucket
+    write holds back only its own bucket. So each bucket keeps the sequence number of the
+    last record it counted, and a record at or before it is a repeat
+    (store.Store.apply_scores; models.BucketTally.counted).
+    """
+    groups: dict[tuple[str, datetime], list[StreamedMention]] = defaultdict(list)
+    for record in with_story_keys(list(records)):
+        hour = record.mention.published.replace(minute=0, second=0, microsecond=0)
+        groups[(record.mention.topic, hour)].append(record)
+    outcome = BatchWrite(topics={topic for topic, _ in groups})
     for (topic, hour), items in groups.items():
         try:
-            result = store.apply_scores(
-                topic, hour, items, {i.mention.sort_key: stories[i.mention.sort_key] for i in items}
-            )
+            result = store.apply_scores(topic, hour, items)
         except Exception:
             outcome.failed_keys.extend(i.mention.sort_key for i in items)
             continue
@@ -128,6 +116,38 @@ def write_scores(store: Any, scored: Iterable[ScoredMention]) -> BatchWrite:
         except Exception:  # the scores stand; the backfill then counts after BACKFILL_SETTLE
             logger.warning("backfill count not kept", extra={"source": source, "topic": topic})
     return outcome
+
+
+def with_story_keys(records: list[StreamedMention]) -> list[StreamedMention]:
+    """Records whose mention came without a story key (stored before the collector kept
+    one) get one: copies of one story within the batch share it (syndication.story_keys)."""
+    missing: dict[str, list[int]] = defaultdict(list)
+    for index, record in enumerate(records):
+        if not record.scored.story:
+            missing[record.mention.topic].append(index)
+    out = list(records)
+    for indices in missing.values():
+        keys = story_keys([records[i].mention for i in indices])
+        for i, key in zip(indices, keys, strict=True):
+            scored = records[i].scored.model_copy(update={"story": key})
+            out[i] = records[i].model_copy(update={"scored": scored})
+    return out
+
+
+def counted_prefix(
+    records: list[StreamedMention], failed_sequences: Iterable[int]
+) -> tuple[list[StreamedMention], list[StreamedMention]]:
+    """(records to count, records to hand back) when some records of the batch failed before
+    counting: Lambda restarts the shard at the lowest failed sequence number, so every record
+    after it comes again and must not be counted now (a bucket would take the later record's
+    number and refuse the failed one when it comes back)."""
+    first_failure = min(failed_sequences, default=None)
+    if first_failure is None:
+        return records, []
+    return (
+        [r for r in records if r.sequence < first_failure],
+        [r for r in records if r.sequence > first_failure],
+    )
 
 
 def hourly_points(

@@ -21,7 +21,7 @@ an UpdateItem, or a TransactWriteItems of those. Nothing scans.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -31,11 +31,22 @@ from boto3.dynamodb.types import TypeSerializer
 from botocore.exceptions import ClientError
 
 # every item read back is decoded like a stream image
+from stormwatch.codec import (
+    bucket_from_item,
+    bucket_sk,
+    mention_item,
+    scored_from_item,
+    sequence_text,
+    tally_from_item,
+    tally_item,
+    topic_pk,
+)
 from stormwatch.events import deserialize_image as from_ddb
 from stormwatch.links import LinkClaims
 from stormwatch.models import (
     AUTHOR_KEY_CHARS,
     BackfillProgress,
+    BucketTally,
     ChannelHealth,
     Checkpoint,
     ErrorKind,
@@ -43,20 +54,20 @@ from stormwatch.models import (
     HourBucket,
     Mention,
     ScoredMention,
-    Sentiment,
     SourceNotice,
+    StreamedMention,
     Surge,
     hour_key,
     iso,
     now_utc,
     utc,
 )
-from stormwatch.syndication import story_key
 
 _serializer = TypeSerializer()
 
-# DynamoDB allows 100 actions per transaction; one is the bucket update
-MAX_MENTIONS_PER_TRANSACTION = 99
+# a bucket is read and written conditionally; a lost race (a second writer, which stream order
+# rules out in normal operation) is retried this many times
+MAX_BUCKET_ATTEMPTS = 3
 MAX_ERROR_CHARS = 500
 MAX_NOTES = 5  # a checkpoint keeps this many of the last run's notes
 MAX_NOTE_CHARS = 200
@@ -77,8 +88,8 @@ def _decimalize(value: Any) -> Any:
     return value
 
 
-def topic_pk(topic: str) -> str:
-    return f"T#{topic}"
+class BucketContention(RuntimeError):
+    """A bucket changed between its read and its write on every attempt."""
 
 
 def _checkpoint_key(source: str, topic: str) -> dict[str, Any]:
@@ -95,37 +106,11 @@ def _checkpoint(source: str, topic: str, raw: dict[str, Any] | None) -> Checkpoi
     )
 
 
-def mention_from_item(item: dict[str, Any]) -> ScoredMention:
-    """A stored mention item (plain values) -> ScoredMention; sentiment None until scored."""
-    mention = Mention(
-        topic=item["topic"],
-        source=item["source"],
-        native_id=item["native_id"],
-        published=item["published"],
-        url=item.get("url"),
-        title=item.get("title", ""),
-        text=item.get("text", ""),
-        author=item.get("author", ""),
-        lang=item.get("lang"),
-        engagement=int(item.get("engagement", 0)),
-        channel=item.get("channel", ""),
-    )
-    sentiment = None
-    if "sentiment_label" in item:
-        sentiment = Sentiment(
-            label=item["sentiment_label"],
-            score=float(item.get("sentiment_score", 0.0)),
-            confidence=float(item.get("sentiment_confidence", 0.5)),
-            lang=item.get("sentiment_lang", "und"),
-            terms=tuple(item.get("sentiment_terms", ())),
-        )
-    return ScoredMention(mention=mention, sentiment=sentiment)
-
-
 @dataclass
 class ScoreWriteResult:
-    written: list[str] = field(default_factory=list)  # sort keys newly scored and counted
+    written: list[str] = field(default_factory=list)  # sort keys newly counted
     already_scored: list[str] = field(default_factory=list)  # repeats: no-op
+    bucket: HourBucket | None = None  # the bucket as it stands after the write
 
 
 class Store:
@@ -168,35 +153,16 @@ class Store:
 
     # ---- mentions -------------------------------------------------------------------------
 
-    def put_mention(self, mention: Mention) -> bool:
-        """Store a mention unless it is already there. True when it was new."""
+    def put_mention(self, mention: Mention | ScoredMention) -> bool:
+        """Store a mention (scored by the collector: its one write) unless it is already
+        there. True when it was new."""
+        scored = mention if isinstance(mention, ScoredMention) else ScoredMention(mention=mention)
         collected = self._clock()
-        item = {
-            "pk": topic_pk(mention.topic),
-            "sk": mention.sort_key,
-            "kind": "mention",
-            "topic": mention.topic,
-            "source": mention.source,
-            "native_id": mention.native_id,
-            "published": iso(mention.published),
-            "title": mention.title,
-            "text": mention.text,
-            "author": mention.author,
-            "author_key": mention.author_key,
-            "engagement": mention.engagement,
-            "channel": mention.channel,
-            "collected_at": iso(collected),
-            # kept RetentionDays from collection at most (a mis-dated item must not live for
-            # ever), and no longer than that from publication
-            "expires_at": self._expires_at(min(utc(mention.published), utc(collected))),
-        }
-        if mention.url:
-            item["url"] = mention.url
-        if mention.lang:
-            item["lang"] = mention.lang
-        if mention.backfill:
-            item["backfill"] = True
-        return self._put_new(item)
+        published = scored.mention.published
+        # kept RetentionDays from collection at most (a mis-dated item must not live for
+        # ever), and no longer than that from publication
+        expires_at = self._expires_at(min(utc(published), utc(collected)))
+        return self._put_new(mention_item(scored, collected=collected, expires_at=expires_at))
 
     def _put_new(self, item: dict[str, Any]) -> bool:
         """Put `item` unless its key is stored already (repeats are no-ops, so retries and
@@ -216,177 +182,69 @@ class Store:
     def mentions_between(self, topic: str, start: datetime, end: datetime) -> list[ScoredMention]:
         """Mentions published in [start, end)."""
         items = self._query(topic_pk(topic), f"M#{iso(start)}", f"M#{iso(end)}")
-        return [mention_from_item(item) for item in items if item["sk"] < f"M#{iso(end)}"]
+        return [scored_from_item(item) for item in items if item["sk"] < f"M#{iso(end)}"]
 
-    # ---- scoring: sentiment on the mention + hourly bucket, exactly once --------------------
+    # ---- scoring: hourly buckets, exactly once per stream record ------------------------
 
     def apply_scores(
-        self,
-        topic: str,
-        hour: datetime,
-        scored: Sequence[ScoredMention],
-        story_keys: Mapping[str, str] | None = None,
+        self, topic: str, hour: datetime, records: Sequence[StreamedMention]
     ) -> ScoreWriteResult:
-        """Write sentiment onto each mention and add it to its hourly bucket, in transactions.
+        """Count `records` (one topic, one hour) into their bucket, each record exactly once.
 
-        A mention counts only if it was not scored before (condition on the mention), and the
-        bucket update is in the same transaction, so a retried batch never counts twice.
-        `story_keys` (sort key -> story key, `syndication.story_keys` over the batch) go onto
-        the mention as `story_key` and into the bucket's `story_set`; a mention without one
-        gets its own `syndication.story_key`.
+        One read and one conditional write per call, whatever the batch size: the bucket
+        keeps the sequence number of the last stream record it counted (`applied_through`);
+        records at or before it are repeats. The write is conditional on that number being
+        unchanged since the read, so a lost race re-reads and recounts (see
+        stormwatch.scoring.write_scores for why stream order makes this exactly-once).
         """
-        story_keys = story_keys or {}
-        result = ScoreWriteResult()
-        pending = list(scored)
-        while pending:
-            chunk, pending = (
-                pending[:MAX_MENTIONS_PER_TRANSACTION],
-                pending[MAX_MENTIONS_PER_TRANSACTION:],
+        for _ in range(MAX_BUCKET_ATTEMPTS):
+            before = self._tally(topic, hour)
+            after = before.counted(list(records))
+            keys = [(r.mention.sort_key, r.sequence > before.applied_through) for r in records]
+            result = ScoreWriteResult(
+                written=[key for key, new in keys if new],
+                already_scored=[key for key, new in keys if not new],
+                bucket=after.bucket,
             )
-            while chunk:
-                try:
-                    self._transact_scores(topic, hour, chunk, story_keys)
-                except ClientError as exc:
-                    if exc.response["Error"]["Code"] != "TransactionCanceledException":
-                        raise
-                    repeats = self._repeats(exc, chunk)
-                    if not repeats:
-                        raise
-                    result.already_scored.extend(s.mention.sort_key for s in repeats)
-                    chunk = [s for s in chunk if s not in repeats]
-                    continue
-                result.written.extend(s.mention.sort_key for s in chunk)
-                break
-        return result
+            if not result.written or self._put_tally(after, before.applied_through):
+                return result
+        raise BucketContention(f"bucket {topic} {hour_key(hour)} changed on every attempt")
 
-    @staticmethod
-    def _repeats(exc: ClientError, chunk: list[ScoredMention]) -> list[ScoredMention]:
-        reasons = exc.response.get("CancellationReasons") or []
-        return [
-            chunk[i]
-            for i, reason in enumerate(reasons[: len(chunk)])
-            if reason.get("Code") == "ConditionalCheckFailed"
-        ]
-
-    def _transact_scores(
-        self,
-        topic: str,
-        hour: datetime,
-        chunk: list[ScoredMention],
-        story_keys: Mapping[str, str],
-    ) -> None:
-        scored_at = iso(self._clock())
-        actions: list[dict[str, Any]] = []
-        counts = {"negative": 0, "neutral": 0, "positive": 0}
-        by_source: dict[str, int] = {}
-        engagement = 0
-        authors: set[str] = set()
-        stories: set[str] = set()
-        for scored in chunk:
-            sentiment = scored.sentiment
-            assert sentiment is not None
-            mention = scored.mention
-            counts[sentiment.label] += 1
-            by_source[mention.source] = by_source.get(mention.source, 0) + 1
-            engagement += mention.engagement
-            authors.add(mention.short_author_key)
-            story = story_keys.get(mention.sort_key) or story_key(mention)
-            stories.add(story)
-            actions.append(
-                {
-                    "Update": {
-                        "TableName": self.table_name,
-                        "Key": {"pk": {"S": topic_pk(topic)}, "sk": {"S": mention.sort_key}},
-                        "UpdateExpression": (
-                            "SET sentiment_label = :l, sentiment_score = :s,"
-                            " sentiment_confidence = :c,"
-                            " sentiment_lang = :g, sentiment_terms = :t, scored_at = :at,"
-                            " story_key = :story"
-                        ),
-                        "ConditionExpression": (
-                            "attribute_exists(pk) AND attribute_not_exists(sentiment_label)"
-                        ),
-                        "ExpressionAttributeValues": {
-                            ":l": _to_ddb(sentiment.label),
-                            ":s": _to_ddb(float(sentiment.score)),
-                            ":c": _to_ddb(float(sentiment.confidence)),
-                            ":g": _to_ddb(sentiment.lang),
-                            ":t": _to_ddb(list(sentiment.terms)),
-                            ":at": _to_ddb(scored_at),
-                            ":story": _to_ddb(story),
-                        },
-                    }
-                }
-            )
-        adds = [
-            "#count :n",
-            "negative :neg",
-            "neutral :neu",
-            "positive :pos",
-            "engagement :eng",
-            "author_set :authors",
-            "story_set :stories",
-        ]
-        values: dict[str, Any] = {
-            ":n": _to_ddb(len(chunk)),
-            ":neg": _to_ddb(counts["negative"]),
-            ":neu": _to_ddb(counts["neutral"]),
-            ":pos": _to_ddb(counts["positive"]),
-            ":eng": _to_ddb(engagement),
-            ":authors": {"SS": sorted(authors)},
-            ":stories": {"SS": sorted(stories)},
-            ":kind": _to_ddb("bucket"),
-            ":topic": _to_ddb(topic),
-            ":hour": _to_ddb(iso(hour)),
-            ":exp": _to_ddb(self._expires_at(hour)),
-        }
-        for index, (_source, count) in enumerate(sorted(by_source.items())):
-            adds.append(f"#src{index} :src{index}")
-            values[f":src{index}"] = _to_ddb(count)
-        names = {"#count": "count"}
-        names.update({f"#src{i}": f"src_{s}" for i, s in enumerate(sorted(by_source))})
-        actions.append(
-            {
-                "Update": {
-                    "TableName": self.table_name,
-                    "Key": {"pk": {"S": topic_pk(topic)}, "sk": {"S": f"H#{hour_key(hour)}"}},
-                    "UpdateExpression": (
-                        "ADD "
-                        + ", ".join(adds)
-                        + " SET kind = :kind, topic = :topic, hour_start = :hour, expires_at = :exp"
-                    ),
-                    "ExpressionAttributeNames": names,
-                    "ExpressionAttributeValues": values,
-                }
-            }
+    def _tally(self, topic: str, hour: datetime) -> BucketTally:
+        response = self._db.get_item(
+            TableName=self.table_name,
+            Key={"pk": {"S": topic_pk(topic)}, "sk": {"S": bucket_sk(hour)}},
+            ConsistentRead=True,
         )
-        self._db.transact_write_items(TransactItems=actions)
+        raw = response.get("Item")
+        return tally_from_item(from_ddb(raw)) if raw else BucketTally.empty(topic, hour)
+
+    def _put_tally(self, tally: BucketTally, expected: int) -> bool:
+        """Write the bucket unless another write counted into it since `expected` was read."""
+        condition = (
+            "applied_through = :expected" if expected else "attribute_not_exists(applied_through)"
+        )
+        values = {":expected": _to_ddb(sequence_text(expected))} if expected else None
+        item = tally_item(tally, expires_at=self._expires_at(tally.bucket.hour))
+        kwargs: dict[str, Any] = {
+            "TableName": self.table_name,
+            "Item": {k: _to_ddb(v) for k, v in item.items()},
+            "ConditionExpression": condition,
+        }
+        if values:
+            kwargs["ExpressionAttributeValues"] = values
+        try:
+            self._db.put_item(**kwargs)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
 
     def buckets_between(self, topic: str, start: datetime, end: datetime) -> list[HourBucket]:
         """Hourly buckets whose hour lies in [start, end] (hours without mentions are absent)."""
         items = self._query(topic_pk(topic), f"H#{hour_key(start)}", f"H#{hour_key(end)}")
-        buckets = []
-        for item in items:
-            by_source = {
-                key.removeprefix("src_"): int(value)
-                for key, value in item.items()
-                if key.startswith("src_")
-            }
-            buckets.append(
-                HourBucket(
-                    topic=topic,
-                    hour=datetime.fromisoformat(item["sk"][2:] + ":00:00+00:00"),
-                    count=int(item.get("count", 0)),
-                    negative=int(item.get("negative", 0)),
-                    neutral=int(item.get("neutral", 0)),
-                    positive=int(item.get("positive", 0)),
-                    engagement=int(item.get("engagement", 0)),
-                    authors=len(item.get("author_set", ())),
-                    stories=len(item.get("story_set", ())),
-                    by_source=by_source,
-                )
-            )
-        return buckets
+        return [bucket_from_item(item) for item in items]
 
     def put_baseline_buckets(self, buckets: Sequence[tuple[HourBucket, list[str]]]) -> None:
         """Write whole buckets at once (imports of history; tests)."""
@@ -398,24 +256,10 @@ class Store:
                 pending = response.get("UnprocessedItems") or {}
 
     def _bucket_item(self, bucket: HourBucket, authors: list[str]) -> dict[str, Any]:
-        item: dict[str, Any] = {
-            "pk": topic_pk(bucket.topic),
-            "sk": f"H#{hour_key(bucket.hour)}",
-            "kind": "bucket",
-            "topic": bucket.topic,
-            "hour_start": iso(bucket.hour),
-            "count": bucket.count,
-            "negative": bucket.negative,
-            "neutral": bucket.neutral,
-            "positive": bucket.positive,
-            "engagement": bucket.engagement,
-            "expires_at": self._expires_at(bucket.hour),
-        }
-        item.update({f"src_{source}": count for source, count in bucket.by_source.items()})
-        ddb_item = {k: _to_ddb(v) for k, v in item.items()}
-        if authors:
-            ddb_item["author_set"] = {"SS": sorted({a[: AUTHOR_KEY_CHARS * 3] for a in authors})}
-        return ddb_item
+        keys = frozenset(a[:AUTHOR_KEY_CHARS] for a in authors)
+        tally = BucketTally(bucket=bucket, author_keys=keys)
+        item = tally_item(tally, expires_at=self._expires_at(bucket.hour))
+        return {k: _to_ddb(v) for k, v in item.items()}
 
     def authors_between(self, topic: str, start: datetime, end: datetime) -> set[str]:
         """The author keys (short hashes, see AUTHOR_KEY_CHARS) in the hourly buckets of

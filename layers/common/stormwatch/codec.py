@@ -1,0 +1,173 @@
+"""The one place that turns stored items into models and back.
+
+Every item arrives as plain values (`events.deserialize_image` decodes GetItem, Query and
+stream images alike) and leaves as plain values (`store` serialises them). Mention items,
+hourly buckets and the per-topic detector state each have a pair here, and a Hypothesis test
+holds each pair to a round trip (tests/unit/test_codec.py).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from stormwatch.models import (
+    AUTHOR_KEY_CHARS,
+    BucketTally,
+    HourBucket,
+    Mention,
+    ScoredMention,
+    Sentiment,
+    hour_key,
+    iso,
+)
+
+MENTION_KIND = "mention"
+BUCKET_KIND = "bucket"
+# a stream SequenceNumber is up to 40 digits (more than a DynamoDB number holds): stored as a
+# zero-padded string, so DynamoDB's string order is the numeric order
+SEQUENCE_DIGITS = 40
+
+
+def topic_pk(topic: str) -> str:
+    return f"T#{topic}"
+
+
+def bucket_sk(hour: datetime) -> str:
+    return f"H#{hour_key(hour)}"
+
+
+def sequence_text(sequence: int) -> str:
+    return str(sequence).zfill(SEQUENCE_DIGITS)
+
+
+# ---- mentions ------------------------------------------------------------------------------
+
+
+def mention_item(scored: ScoredMention, *, collected: datetime, expires_at: int) -> dict[str, Any]:
+    """A mention (scored or not) -> its item, plain values; None values left out."""
+    mention = scored.mention
+    item: dict[str, Any] = {
+        "pk": topic_pk(mention.topic),
+        "sk": mention.sort_key,
+        "kind": MENTION_KIND,
+        "topic": mention.topic,
+        "source": mention.source,
+        "native_id": mention.native_id,
+        "published": iso(mention.published),
+        "url": mention.url,
+        "title": mention.title,
+        "text": mention.text,
+        "author": mention.author,
+        "author_key": mention.author_key,
+        "lang": mention.lang,
+        "engagement": mention.engagement,
+        "channel": mention.channel,
+        "collected_at": iso(collected),
+        "expires_at": expires_at,
+        "backfill": True if mention.backfill else None,
+        "story_key": scored.story or None,
+    }
+    if scored.sentiment is not None:
+        item.update(_sentiment_fields(scored.sentiment))
+    return {k: v for k, v in item.items() if v is not None}
+
+
+def _sentiment_fields(sentiment: Sentiment) -> dict[str, Any]:
+    return {
+        "sentiment_label": sentiment.label,
+        "sentiment_score": float(sentiment.score),
+        "sentiment_confidence": float(sentiment.confidence),
+        "sentiment_lang": sentiment.lang,
+        "sentiment_terms": list(sentiment.terms),
+    }
+
+
+def scored_from_item(item: dict[str, Any]) -> ScoredMention:
+    """A mention item or stream image (plain values) -> ScoredMention (validated); sentiment
+    None when the item was stored unscored."""
+    mention = Mention(
+        topic=item["topic"],
+        source=item["source"],
+        native_id=item["native_id"],
+        published=item["published"],
+        url=item.get("url"),
+        title=item.get("title", ""),
+        text=item.get("text", ""),
+        author=item.get("author", ""),
+        lang=item.get("lang"),
+        engagement=int(item.get("engagement", 0)),
+        channel=item.get("channel", ""),
+        backfill=bool(item.get("backfill", False)),
+    )
+    sentiment = None
+    if "sentiment_label" in item:
+        sentiment = Sentiment(
+            label=item["sentiment_label"],
+            score=float(item.get("sentiment_score", 0.0)),
+            confidence=float(item.get("sentiment_confidence", 0.5)),
+            lang=item.get("sentiment_lang", "und"),
+            terms=tuple(item.get("sentiment_terms", ())),
+        )
+    return ScoredMention(mention=mention, sentiment=sentiment, story=item.get("story_key", ""))
+
+
+# ---- hourly buckets ------------------------------------------------------------------------
+
+
+def tally_item(tally: BucketTally, *, expires_at: int) -> dict[str, Any]:
+    """A bucket as the scorer keeps it -> its item (plain values; sets as DynamoDB sets)."""
+    bucket = tally.bucket
+    item: dict[str, Any] = {
+        "pk": topic_pk(bucket.topic),
+        "sk": bucket_sk(bucket.hour),
+        "kind": BUCKET_KIND,
+        "topic": bucket.topic,
+        "hour_start": iso(bucket.hour),
+        "count": bucket.count,
+        "negative": bucket.negative,
+        "neutral": bucket.neutral,
+        "positive": bucket.positive,
+        "engagement": bucket.engagement,
+        "expires_at": expires_at,
+    }
+    item.update({f"src_{source}": count for source, count in bucket.by_source.items()})
+    if tally.author_keys:  # DynamoDB refuses empty sets
+        item["author_set"] = set(tally.author_keys)
+    if tally.story_keys:
+        item["story_set"] = set(tally.story_keys)
+    if tally.applied_through:
+        item["applied_through"] = sequence_text(tally.applied_through)
+    return item
+
+
+def tally_from_item(item: dict[str, Any]) -> BucketTally:
+    """A bucket item (plain values) -> the bucket with its keys and stream position."""
+    authors = frozenset(str(a)[:AUTHOR_KEY_CHARS] for a in item.get("author_set", ()))
+    stories = frozenset(str(s) for s in item.get("story_set", ()))
+    bucket = HourBucket(
+        topic=item["topic"] if "topic" in item else str(item["pk"]).removeprefix("T#"),
+        hour=datetime.fromisoformat(str(item["sk"])[2:] + ":00:00+00:00"),
+        count=int(item.get("count", 0)),
+        negative=int(item.get("negative", 0)),
+        neutral=int(item.get("neutral", 0)),
+        positive=int(item.get("positive", 0)),
+        engagement=int(item.get("engagement", 0)),
+        authors=len(authors),
+        stories=len(stories),
+        by_source={
+            key.removeprefix("src_"): int(value)
+            for key, value in item.items()
+            if key.startswith("src_")
+        },
+    )
+    return BucketTally(
+        bucket=bucket,
+        author_keys=authors,
+        story_keys=stories,
+        applied_through=int(item.get("applied_through", 0)),
+    )
+
+
+def bucket_from_item(item: dict[str, Any]) -> HourBucket:
+    return tally_from_item(item).bucket
