@@ -76,6 +76,7 @@ def test_a_batch_counts_in_the_bucket_exactly_once_even_when_retried(dynamodb, t
     bucket = store.buckets_between("acme", HOUR, HOUR)[0]
     assert (bucket.count, bucket.negative, bucket.positive, bucket.authors) == (3, 2, 1, 2)
     assert bucket.by_source == {"hackernews": 3}
+    assert bucket.top_author == 2  # ann
     assert first.bucket == bucket
 
 

@@ -3,6 +3,7 @@ item comes back (GetItem/Query or a stream image: both decode through events).""
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 from hypothesis import given
@@ -11,12 +12,15 @@ from stormwatch.codec import mention_item, scored_from_item, tally_from_item, ta
 from stormwatch.events import deserialize_image
 from stormwatch.models import (
     AUTHOR_KEY_CHARS,
+    TOP_AUTHORS,
     BucketTally,
     HourBucket,
     Mention,
     ScoredMention,
     Sentiment,
+    space_saving,
 )
+from stormwatch.scoring import hourly_points
 from stormwatch.store import _to_ddb
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
@@ -76,9 +80,10 @@ keys = st.frozensets(st.text("0123456789abcdef", min_size=AUTHOR_KEY_CHARS, max_
     keys,
     st.dictionaries(st.sampled_from(["rss", "hackernews"]), st.integers(1, 1000)),
     st.integers(0, 10**40 - 1),
+    st.dictionaries(st.text("0123456789abcdef", min_size=10, max_size=10), st.integers(1, 99)),
 )
 def test_a_bucket_item_reads_back_as_the_bucket_it_was(
-    hour, count, engagement, authors, stories, by_source, applied_through
+    hour, count, engagement, authors, stories, by_source, applied_through, top
 ):
     # Given a bucket as the scorer keeps it
     bucket = HourBucket(
@@ -91,9 +96,41 @@ def test_a_bucket_item_reads_back_as_the_bucket_it_was(
         authors=len(authors),
         stories=len(stories),
         by_source=by_source,
+        top_author=max(top.values(), default=0),
     )
     tally = BucketTally(
-        bucket=bucket, author_keys=authors, story_keys=stories, applied_through=applied_through
+        bucket=bucket,
+        author_keys=authors,
+        story_keys=stories,
+        applied_through=applied_through,
+        top_authors=top,
     )
     # When it is written as an item and read back, Then it is the same
     assert tally_from_item(through_dynamodb(tally_item(tally, expires_at=1))) == tally
+
+
+@given(st.lists(st.sampled_from([f"a{i}" for i in range(40)]), max_size=300), st.integers(1, 30))
+def test_the_top_author_summary_stays_small_and_never_undercounts(keys, loud):
+    # Given an hour's authors, one of them posting `loud` times more than in the sample
+    stream = keys + ["loud"] * loud
+    # When they are counted in three batches
+    summary: dict[str, int] = {}
+    for start in range(0, len(stream), 100):
+        summary = space_saving(summary, stream[start : start + 100])
+    # Then the summary holds at most TOP_AUTHORS entries, its largest count is never below
+    # the true top count, and exact when nobody was ever pushed out
+    true_top = max(Counter(stream).values())
+    assert len(summary) <= TOP_AUTHORS
+    assert max(summary.values()) >= true_top
+    if len(set(stream)) <= TOP_AUTHORS:
+        assert max(summary.values()) == true_top
+
+
+def test_the_detector_sees_the_hours_top_author_count():
+    # Given a bucket whose most active author wrote 7 of its mentions
+    hour = START
+    bucket = HourBucket(topic="acme", hour=hour, count=9, authors=3, top_author=7)
+    # When the surge check turns buckets into the detector's points
+    [point] = hourly_points([bucket], hour, hour)
+    # Then the point carries that count
+    assert point.top_author_count == 7

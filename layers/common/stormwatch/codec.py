@@ -138,6 +138,8 @@ def tally_item(tally: BucketTally, *, expires_at: int) -> dict[str, Any]:
         item["story_set"] = set(tally.story_keys)
     if tally.applied_through:
         item["applied_through"] = sequence_text(tally.applied_through)
+    if tally.top_authors:
+        item["top_authors"] = dict(tally.top_authors)
     return item
 
 
@@ -145,6 +147,7 @@ def tally_from_item(item: dict[str, Any]) -> BucketTally:
     """A bucket item (plain values) -> the bucket with its keys and stream position."""
     authors = frozenset(str(a)[:AUTHOR_KEY_CHARS] for a in item.get("author_set", ()))
     stories = frozenset(str(s) for s in item.get("story_set", ()))
+    top = {str(k): int(v) for k, v in item.get("top_authors", {}).items()}
     bucket = HourBucket(
         topic=item["topic"] if "topic" in item else str(item["pk"]).removeprefix("T#"),
         hour=datetime.fromisoformat(str(item["sk"])[2:] + ":00:00+00:00"),
@@ -160,12 +163,14 @@ def tally_from_item(item: dict[str, Any]) -> BucketTally:
             for key, value in item.items()
             if key.startswith("src_")
         },
+        top_author=max(top.values(), default=0),
     )
     return BucketTally(
         bucket=bucket,
         author_keys=authors,
         story_keys=stories,
         applied_through=int(item.get("applied_through", 0)),
+        top_authors=top,
     )
 
 

@@ -292,6 +292,10 @@ class BucketTally(BaseModel):
     author_keys: frozenset[str] = frozenset()
     story_keys: frozenset[str] = frozenset()
     applied_through: int = 0
+    # the hour's most active authors: a space-saving summary of at most TOP_AUTHORS entries
+    # (author key -> mentions; a count is exact while the author never left the summary,
+    # otherwise an upper bound), so bucket.top_author costs constant space
+    top_authors: dict[str, int] = Field(default_factory=dict)
 
     @classmethod
     def empty(cls, topic: str, hour: datetime) -> BucketTally:
@@ -314,6 +318,7 @@ class BucketTally(BaseModel):
             labels[sentiment.label] += 1
             by_source[record.mention.source] = by_source.get(record.mention.source, 0) + 1
         authors = self.author_keys | {r.mention.short_author_key for r in new}
+        top = space_saving(self.top_authors, [r.mention.short_author_key for r in new])
         stories = self.story_keys | {r.scored.story for r in new}
         bucket = b.model_copy(
             update={
@@ -323,6 +328,7 @@ class BucketTally(BaseModel):
                 "authors": len(authors),
                 "stories": len(stories),
                 "by_source": by_source,
+                "top_author": max(top.values(), default=0),
             }
         )
         return BucketTally(
@@ -330,7 +336,25 @@ class BucketTally(BaseModel):
             author_keys=authors,
             story_keys=stories,
             applied_through=new[-1].sequence,
+            top_authors=top,
         )
+
+
+TOP_AUTHORS = 16
+
+
+def space_saving(summary: dict[str, int], keys: list[str], k: int = TOP_AUTHORS) -> dict[str, int]:
+    """Space-saving heavy hitters (Metwally et al. 2005): `summary` with `keys` counted in; a
+    new key past `k` entries takes the place (and count) of the smallest. The largest count is
+    exact when the top author holds more than the smallest entry ever evicted."""
+    out = dict(summary)
+    for key in keys:
+        if key in out or len(out) < k:
+            out[key] = out.get(key, 0) + 1
+            continue
+        smallest = min(out, key=lambda name: (out[name], name))
+        out[key] = out.pop(smallest) + 1
+    return out
 
 
 class Surge(BaseModel):

@@ -179,6 +179,7 @@ def hourly_points(
                     engagement=bucket.engagement,
                     stories=bucket.stories,
                     complete=complete,
+                    top_author_count=bucket.top_author,
                 )
             )
         else:

@@ -68,6 +68,7 @@ class Point:
     engagement: float = 0.0
     stories: int = 0  # distinct stories (stormwatch.syndication) in the bucket; 0: not known
     complete: bool = True  # False when some source had missing data for this bucket
+    top_author_count: int = 0  # mentions by the hour's most active author; 0 = unknown
 
 
 @dataclass(frozen=True)
