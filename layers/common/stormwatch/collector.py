@@ -161,7 +161,9 @@ def scored_for_storage(
     from stormwatch.syndication import story_keys
 
     if analyze is None:
-        from stormwatch.sentiment import analyze
+        from stormwatch import sentiment
+
+        analyze = sentiment.analyze
     own_words = topic_words(topic)
     return [
         score_mention(mention, analyze, own_words).model_copy(update={"story": story})
