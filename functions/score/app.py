@@ -87,18 +87,14 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     failed = [int(f["itemIdentifier"]) for f in response["batchItemFailures"]]
     counted, held_back = counted_prefix(streamed, failed)
     # buckets are written once per (topic, hour) for the whole batch
-    outcome = write_scores(deps.store, counted)
+    now = deps.clock()
+    outcome = write_scores(deps.store, counted, now=now)
     by_key = {r.mention.sort_key: r for r in counted}
     response["batchItemFailures"].extend(
         {"itemIdentifier": str(r.sequence)}
         for r in [*held_back, *(by_key[key] for key in outcome.failed_keys)]
     )
-    surges = check_surges(
-        deps.store,
-        watchlist,
-        outcome.topics,
-        now=deps.clock(),
-    )
+    surges = check_surges(deps.store, watchlist, outcome.topics, now=now)
 
     metrics.add_metric(name="MentionsScored", unit=MetricUnit.Count, value=outcome.written)
     metrics.add_metric(name="SurgeDetected", unit=MetricUnit.Count, value=len(surges))

@@ -159,7 +159,7 @@ def test_a_mention_stored_unscored_is_scored_in_memory_and_not_written_back(wire
         response = invoke(wired, "score", stream_event)
     # Then they are counted, and no mention item was written
     assert response["batchItemFailures"] == [] and _counted(wired["store"]) == 2
-    assert units.calls.get("PutItem", 0) == 2  # the two buckets
+    assert units.calls.get("PutItem", 0) == 4  # two buckets, two topics' detector states
     assert "UpdateItem" not in units.calls and "TransactWriteItems" not in units.calls
 
 

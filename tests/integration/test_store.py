@@ -5,7 +5,16 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
-from stormwatch.models import Mention, ScoredMention, Sentiment, SourceNotice, Surge
+from stormwatch.models import (
+    DETECTOR_FIELDS,
+    HourBucket,
+    Mention,
+    ScoredMention,
+    Sentiment,
+    SourceNotice,
+    Surge,
+)
+from stormwatch.scoring import write_scores
 from stormwatch.store import Store, from_ddb, notice_from_item
 
 from tests.support.ddb_units import counting
@@ -255,3 +264,39 @@ def test_a_mention_expires_from_its_collection_never_later(dynamodb, table):
     old = mention(3).model_copy(update={"published": NOW - timedelta(days=400)})
     store.put_mention(old)
     assert stored_expiry(dynamodb, table, old) <= NOW + retention
+
+
+def test_the_surge_check_reads_one_state_item_that_matches_the_buckets(dynamodb, table):
+    # Given four weeks of imported hourly history and a batch scored into the current hour
+    store = make_store(dynamodb, table)
+    history = [
+        (HourBucket(topic="acme", hour=HOUR - timedelta(hours=h), count=h % 5 + 1), [f"a{h}"])
+        for h in range(1, 28 * 24)
+    ]
+    store.put_baseline_buckets(history)
+    records = in_stream_order([scored(mention(i, "ann" if i % 2 else "")) for i in range(9)])
+    write_scores(store, records, now=NOW)
+    start = NOW - timedelta(days=28)
+    # When the surge check reads the topic's history
+    with counting(dynamodb) as units:
+        seen = store.detector_history("acme", start, NOW)
+    # Then it is one item, and the same hours and numbers the buckets hold
+    assert (units.items_read, units.calls) == (1, {"GetItem": 1})
+    fields = ("hour", *DETECTOR_FIELDS)
+    buckets = store.buckets_between("acme", start, NOW)
+    assert [b.model_dump(include=set(fields)) for b in seen] == [
+        b.model_dump(include=set(fields)) for b in buckets
+    ]
+    assert seen[-1].count == 9 and seen[-1].top_author == 4  # ann: 1, 3, 5, 7
+
+
+def test_imported_history_reaches_a_topics_existing_state(dynamodb, table):
+    # Given a topic the scorer already keeps a state for
+    store = make_store(dynamodb, table)
+    write_scores(store, in_stream_order([scored(mention(1))]), now=NOW)
+    # When older hours are imported
+    old = HOUR - timedelta(days=3)
+    store.put_baseline_buckets([(HourBucket(topic="acme", hour=old, count=4), ["x", "y"])])
+    # Then the surge check sees them
+    seen = store.detector_history("acme", NOW - timedelta(days=28), NOW)
+    assert [(b.hour, b.count, b.authors) for b in seen] == [(old, 4, 2), (HOUR, 1, 1)]

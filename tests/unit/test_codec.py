@@ -8,16 +8,26 @@ from datetime import UTC, datetime, timedelta
 
 from hypothesis import given
 from hypothesis import strategies as st
-from stormwatch.codec import mention_item, scored_from_item, tally_from_item, tally_item
+from stormwatch.codec import (
+    mention_item,
+    scored_from_item,
+    state_from_item,
+    state_item,
+    tally_from_item,
+    tally_item,
+)
 from stormwatch.events import deserialize_image
 from stormwatch.models import (
     AUTHOR_KEY_CHARS,
+    DETECTOR_FIELDS,
     TOP_AUTHORS,
     BucketTally,
+    DetectorState,
     HourBucket,
     Mention,
     ScoredMention,
     Sentiment,
+    hour_key,
     space_saving,
 )
 from stormwatch.scoring import hourly_points
@@ -134,3 +144,16 @@ def test_the_detector_sees_the_hours_top_author_count():
     [point] = hourly_points([bucket], hour, hour)
     # Then the point carries that count
     assert point.top_author_count == 7
+
+
+@given(
+    st.dictionaries(
+        hours.map(hour_key), st.tuples(*[st.integers(0, 10**7)] * len(DETECTOR_FIELDS))
+    ),
+    st.integers(0, 10**6),
+)
+def test_a_detector_state_item_reads_back_as_the_state_it_was(hours_with_values, version):
+    # Given a topic's detector state
+    state = DetectorState(topic="acme", hours=hours_with_values, version=version)
+    # When it is written as an item and read back, Then it is the same
+    assert state_from_item(through_dynamodb(state_item(state))) == state

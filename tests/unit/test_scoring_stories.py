@@ -98,6 +98,11 @@ class SurgeStore:
     def buckets_between(self, topic, start, end):
         return [b for b in self.buckets if start <= b.hour <= end]
 
+    detector_history = buckets_between
+
+    def update_detector_state(self, topic, buckets, keep_from):
+        return None  # detector_history reads the buckets themselves
+
     def stories_between(self, topic, start, end):
         out: set[str] = set()
         for hour, keys in self.story_sets.items():

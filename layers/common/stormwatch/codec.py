@@ -8,12 +8,15 @@ holds each pair to a round trip (tests/unit/test_codec.py).
 
 from __future__ import annotations
 
+import json
+import zlib
 from datetime import datetime
 from typing import Any
 
 from stormwatch.models import (
     AUTHOR_KEY_CHARS,
     BucketTally,
+    DetectorState,
     HourBucket,
     Mention,
     ScoredMention,
@@ -24,6 +27,8 @@ from stormwatch.models import (
 
 MENTION_KIND = "mention"
 BUCKET_KIND = "bucket"
+STATE_KIND = "detector_state"
+STATE_SK = "DSTATE"
 # a stream SequenceNumber is up to 40 digits (more than a DynamoDB number holds): stored as a
 # zero-padded string, so DynamoDB's string order is the numeric order
 SEQUENCE_DIGITS = 40
@@ -176,3 +181,29 @@ def tally_from_item(item: dict[str, Any]) -> BucketTally:
 
 def bucket_from_item(item: dict[str, Any]) -> HourBucket:
     return tally_from_item(item).bucket
+
+
+# ---- the per-topic detector state ----------------------------------------------------------
+
+
+def state_item(state: DetectorState) -> dict[str, Any]:
+    """The state -> its item: the hours packed as zlib-compressed JSON (a few hundred bytes for
+    four weeks of a busy topic; most hours repeat small numbers)."""
+    packed = json.dumps(state.hours, separators=(",", ":"), sort_keys=True).encode()
+    return {
+        "pk": topic_pk(state.topic),
+        "sk": STATE_SK,
+        "kind": STATE_KIND,
+        "topic": state.topic,
+        "version": state.version,
+        "hours": zlib.compress(packed, 9),
+    }
+
+
+def state_from_item(item: dict[str, Any]) -> DetectorState:
+    hours = json.loads(zlib.decompress(bytes(item["hours"])))
+    return DetectorState(
+        topic=item["topic"],
+        hours={hour: tuple(values) for hour, values in hours.items()},
+        version=int(item.get("version", 0)),
+    )

@@ -8,7 +8,7 @@ the edge with the field named instead of deep inside the pipeline.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
@@ -355,6 +355,53 @@ def space_saving(summary: dict[str, int], keys: list[str], k: int = TOP_AUTHORS)
         smallest = min(out, key=lambda name: (out[name], name))
         out[key] = out.pop(smallest) + 1
     return out
+
+
+# what the surge detector reads of an hourly bucket (surge.Point), in the state's packed order
+DETECTOR_FIELDS = ("count", "negative", "authors", "engagement", "stories", "top_author")
+
+
+class DetectorState(BaseModel):
+    """A topic's recent hourly history as the surge check reads it: one small item instead of
+    four weeks of buckets. `hours` holds, per hour with mentions (hour_key), the bucket's
+    DETECTOR_FIELDS as its last write left them, so the check sees exactly what the buckets
+    would give. `version` makes each write conditional on the read it came from."""
+
+    model_config = ConfigDict(frozen=True)
+
+    topic: str
+    hours: dict[str, tuple[int, ...]] = Field(default_factory=dict)
+    version: int = 0
+
+    @classmethod
+    def of(cls, topic: str, buckets: Iterable[HourBucket], version: int = 0) -> DetectorState:
+        return cls(topic=topic, version=version).with_buckets(buckets, keep_from=None)
+
+    def with_buckets(
+        self, buckets: Iterable[HourBucket], keep_from: datetime | None
+    ) -> DetectorState:
+        """The state with these buckets' values (a set, not an add: safe to repeat); hours
+        before `keep_from` are dropped."""
+        hours = dict(self.hours)
+        for bucket in buckets:
+            hours[hour_key(bucket.hour)] = tuple(int(getattr(bucket, f)) for f in DETECTOR_FIELDS)
+        if keep_from is not None:
+            oldest = hour_key(keep_from)
+            hours = {hour: values for hour, values in hours.items() if hour >= oldest}
+        return self.model_copy(update={"hours": hours})
+
+    def buckets(self, start: datetime, end: datetime) -> list[HourBucket]:
+        """The hours in [start, end] as buckets carrying the detector's fields, oldest first."""
+        first, last = hour_key(start), hour_key(end)
+        return [
+            HourBucket(
+                topic=self.topic,
+                hour=datetime.fromisoformat(f"{hour}:00:00+00:00"),
+                **dict(zip(DETECTOR_FIELDS, values, strict=True)),
+            )
+            for hour, values in sorted(self.hours.items())
+            if first <= hour <= last
+        ]
 
 
 class Surge(BaseModel):

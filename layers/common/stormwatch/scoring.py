@@ -9,7 +9,7 @@ import logging
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from stormwatch.backfill import baseline_coverage
@@ -74,9 +74,13 @@ class BatchWrite:
     backfilled: Counter[tuple[str, str]] = field(default_factory=Counter)
 
 
-def write_scores(store: Any, records: Iterable[StreamedMention]) -> BatchWrite:
+def write_scores(
+    store: Any, records: Iterable[StreamedMention], *, now: datetime | None = None
+) -> BatchWrite:
     """Count a batch of stream records into their hourly buckets: one bucket write per
-    (topic, hour); a failed group fails only its records.
+    (topic, hour), then one write of each topic's detector state with the buckets as they
+    now stand (`now`: the clock, for what the state keeps). A failed bucket fails only its
+    records; a failed state write fails the topic's records, so the retry sets it again.
 
     Exactly once, without a transaction per mention. DynamoDB Streams puts every change of one
     partition key (here: one topic, `T#<topic>`) into one shard, in order, with increasing
@@ -96,12 +100,14 @@ def write_scores(store: Any, records: Iterable[StreamedMention]) -> BatchWrite:
         hour = record.mention.published.replace(minute=0, second=0, microsecond=0)
         groups[(record.mention.topic, hour)].append(record)
     outcome = BatchWrite(topics={topic for topic, _ in groups})
+    standing: dict[str, list[HourBucket]] = defaultdict(list)
     for (topic, hour), items in groups.items():
         try:
             result = store.apply_scores(topic, hour, items)
         except Exception:
             outcome.failed_keys.extend(i.mention.sort_key for i in items)
             continue
+        standing[topic].append(result.bucket)
         outcome.written += len(result.written)
         outcome.repeats += len(result.already_scored)
         written = set(result.written)
@@ -110,12 +116,39 @@ def write_scores(store: Any, records: Iterable[StreamedMention]) -> BatchWrite:
             for i in items
             if i.mention.backfill and i.mention.sort_key in written
         )
+    _update_states(store, standing, groups, outcome, now)
     for (source, topic), count in outcome.backfilled.items():
         try:
             store.count_backfill_scored(source, topic, count)
         except Exception:  # the scores stand; the backfill then counts after BACKFILL_SETTLE
             logger.warning("backfill count not kept", extra={"source": source, "topic": topic})
     return outcome
+
+
+def _update_states(
+    store: Any,
+    standing: dict[str, list[HourBucket]],
+    groups: dict[tuple[str, datetime], list[StreamedMention]],
+    outcome: BatchWrite,
+    now: datetime | None,
+) -> None:
+    """One detector-state write per topic of the batch; hours older than the check reads
+    (HISTORY) are left out of it."""
+    keep_from = utc(now or datetime.now(UTC)) - HISTORY - timedelta(hours=1)
+    for topic, buckets in standing.items():
+        try:
+            store.update_detector_state(
+                topic, [b for b in buckets if b.hour >= keep_from], keep_from
+            )
+        except Exception:
+            logger.warning("detector state not written", extra={"topic": topic})
+            outcome.failed_keys.extend(
+                r.mention.sort_key
+                for (group_topic, _), items in groups.items()
+                if group_topic == topic
+                for r in items
+                if r.mention.sort_key not in outcome.failed_keys
+            )
 
 
 def with_story_keys(records: list[StreamedMention]) -> list[StreamedMention]:
@@ -237,7 +270,7 @@ def check_topic(store: Any, topic: Topic, *, now: datetime) -> Surge | None:
         cooldown_hours=topic.alerts.cooldown_hours,
     )
     start = now - HISTORY
-    buckets = store.buckets_between(topic.name, start, now)
+    buckets = store.detector_history(topic.name, start, now)
     checkpoints = store.checkpoints(topic.name, topic.sources.enabled())
     # a source that is failing right now leaves the hours since its last success incomplete
     failing = behind(checkpoints)

@@ -3,7 +3,8 @@
 One table, keys `pk`/`sk` (see docs/architecture in the README):
 
     T#<topic>    M#<published>#<source>#<id>   mention (+ sentiment once scored)
-    T#<topic>    H#<yyyy-mm-ddThh>             hourly bucket (counts, author set)
+    T#<topic>    H#<yyyy-mm-ddThh>             hourly bucket (counts, author set, top authors)
+    T#<topic>    DSTATE                        detector state: the last four weeks, packed
     T#<topic>    S#<detected ISO>              surge episode / escalation
     T#<topic>    N#<detected ISO>#<source>     notice: a source went down (one per outage)
     T#<topic>    CH#<channel>                  delivery channel health (slack, sms, ...)
@@ -32,11 +33,14 @@ from botocore.exceptions import ClientError
 
 # every item read back is decoded like a stream image
 from stormwatch.codec import (
+    STATE_SK,
     bucket_from_item,
     bucket_sk,
     mention_item,
     scored_from_item,
     sequence_text,
+    state_from_item,
+    state_item,
     tally_from_item,
     tally_item,
     topic_pk,
@@ -49,6 +53,7 @@ from stormwatch.models import (
     BucketTally,
     ChannelHealth,
     Checkpoint,
+    DetectorState,
     ErrorKind,
     Feedback,
     HourBucket,
@@ -246,6 +251,62 @@ class Store:
         items = self._query(topic_pk(topic), f"H#{hour_key(start)}", f"H#{hour_key(end)}")
         return [bucket_from_item(item) for item in items]
 
+    # ---- the per-topic detector state: what the surge check reads ----------------------
+
+    def detector_history(self, topic: str, start: datetime, end: datetime) -> list[HourBucket]:
+        """The hours in [start, end] as the surge check needs them: from the topic's one
+        detector-state item (one GetItem), or from the buckets for a topic that has none yet."""
+        state = self.detector_state(topic)
+        if state is None:
+            return self.buckets_between(topic, start, end)
+        return state.buckets(start, end)
+
+    def detector_state(self, topic: str) -> DetectorState | None:
+        response = self._db.get_item(
+            TableName=self.table_name,
+            Key={"pk": {"S": topic_pk(topic)}, "sk": {"S": STATE_SK}},
+            ConsistentRead=True,
+        )
+        raw = response.get("Item")
+        return state_from_item(from_ddb(raw)) if raw else None
+
+    def update_detector_state(
+        self, topic: str, buckets: Sequence[HourBucket], keep_from: datetime
+    ) -> DetectorState:
+        """Set these buckets' hours in the topic's state (one read, one conditional write). A
+        topic without a state gets one from its buckets since `keep_from` (once)."""
+        for _ in range(MAX_BUCKET_ATTEMPTS):
+            state = self.detector_state(topic)
+            if state is None:
+                history = self.buckets_between(topic, keep_from, self._clock())
+                base = DetectorState.of(topic, history)
+            else:
+                base = state
+            new = base.with_buckets(buckets, keep_from).model_copy(
+                update={"version": base.version + 1}
+            )
+            if self._put_state(new, expected=state.version if state else None):
+                return new
+        raise BucketContention(f"detector state of {topic} changed on every attempt")
+
+    def _put_state(self, state: DetectorState, expected: int | None) -> bool:
+        kwargs: dict[str, Any] = {
+            "TableName": self.table_name,
+            "Item": {k: _to_ddb(v) for k, v in state_item(state).items()},
+        }
+        if expected is None:
+            kwargs["ConditionExpression"] = "attribute_not_exists(pk)"
+        else:
+            kwargs["ConditionExpression"] = "version = :expected"
+            kwargs["ExpressionAttributeValues"] = {":expected": _to_ddb(expected)}
+        try:
+            self._db.put_item(**kwargs)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
     def put_baseline_buckets(self, buckets: Sequence[tuple[HourBucket, list[str]]]) -> None:
         """Write whole buckets at once (imports of history; tests)."""
         requests = [{"PutRequest": {"Item": self._bucket_item(b, a)}} for b, a in buckets]
@@ -254,6 +315,19 @@ class Store:
             while pending:
                 response = self._db.batch_write_item(RequestItems=pending)
                 pending = response.get("UnprocessedItems") or {}
+        # a topic the scorer already keeps a state for sees the imported hours too, as a
+        # read of the buckets would give them
+        by_topic: dict[str, list[HourBucket]] = {}
+        for request in requests:
+            bucket = bucket_from_item(from_ddb(request["PutRequest"]["Item"]))
+            by_topic.setdefault(bucket.topic, []).append(bucket)
+        for topic, imported in by_topic.items():
+            state = self.detector_state(topic)
+            if state is not None:
+                updated = state.with_buckets(imported, keep_from=None)
+                self._put_state(
+                    updated.model_copy(update={"version": state.version + 1}), state.version
+                )
 
     def _bucket_item(self, bucket: HourBucket, authors: list[str]) -> dict[str, Any]:
         keys = frozenset(a[:AUTHOR_KEY_CHARS] for a in authors)
