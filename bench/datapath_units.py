@@ -1,11 +1,16 @@
-"""DynamoDB items and request units per mention of the offline demo cycle (`make demo`).
+"""DynamoDB items and request units per mention: the demo cycle, and a steady live day.
 
     .venv/bin/python bench/datapath_units.py [--json]
+    .venv/bin/python bench/datapath_units.py --steady --topics 5 --mentions-per-day 2000
 
-Runs the demo cycle (embedded moto server, recorded responses, the real handlers) with a
-request-unit counter (tests/support/ddb_units.py) on every DynamoDB client the handlers make,
-and prints items written/read and write/read units per scored mention, in total and for the
-scorer alone. Counts, not timings: the machine's load does not change them.
+Default: runs the demo cycle (`make demo`: embedded moto server, recorded responses, the real
+handlers) with a request-unit counter (tests/support/ddb_units.py) on every DynamoDB client
+the handlers make. `--steady`: a day of live traffic through the data path alone, in-process
+moto: four weeks of history imported and one warm-up batch per topic (not counted), then a
+stream batch every 15 minutes with each topic's share of the day's mentions, each mention
+stored scored (Store.put_mention), counted (scoring.write_scores) and the topics checked
+(scoring.check_surges), as the collect and score handlers do. Prints items written/read and
+write/read units per mention. Counts, not timings: the machine's load does not change them.
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from datetime import timedelta  # noqa: E402
+
 from stormwatch import local, runtime  # noqa: E402
 from stormwatch.cycle import DEMO_NOW, CycleConfig, run_cycle  # noqa: E402
 
@@ -27,7 +34,7 @@ from tests.support.ddb_units import Units, attach  # noqa: E402
 
 
 def measure() -> dict[str, Any]:
-    total, scoring = Units(), Units()
+    total = Units()
     clients = runtime.aws_client
 
     def counted_client(service: str) -> Any:
@@ -45,7 +52,6 @@ def measure() -> dict[str, Any]:
         )
         result = run_cycle(config, echo=lambda line: None)
     runtime.aws_client = clients
-    del scoring
     return {
         "mentions": result.scored,
         "score_batches": result.score_batches,
@@ -58,11 +64,95 @@ def measure() -> dict[str, Any]:
     }
 
 
+BATCHES_PER_DAY = 96  # the fastest collector runs every 15 minutes
+
+
+def _mentions(topic: str, at: Any, n: int, batch: int) -> list[Any]:
+    from datetime import timedelta
+
+    from stormwatch.models import Mention, ScoredMention, Sentiment
+
+    label = ("negative", "neutral", "positive")
+    return [
+        ScoredMention(
+            mention=Mention(
+                topic=topic,
+                source="hackernews",
+                native_id=f"{batch}-{i}",
+                published=at - timedelta(minutes=i % 14),
+                text=f"{topic} mention {batch} {i} " + "words " * 30,
+                author=f"user{(batch * 7 + i) % 400}",
+                engagement=i % 9,
+                url=f"https://news.example/{batch}/{i}",
+            ),
+            sentiment=Sentiment(label=label[i % 3], score=0.0, lang="en", terms=("x",)),
+            story=f"t:{batch}-{i % 5}",
+        )
+        for i in range(n)
+    ]
+
+
+def measure_steady(topics: int, mentions_per_day: int) -> dict[str, Any]:
+    import boto3
+    from moto import mock_aws
+    from stormwatch.config import load_watchlist
+    from stormwatch.models import HourBucket
+    from stormwatch.scoring import check_surges, write_scores
+    from stormwatch.store import Store
+    from stormwatch.watchlist import Watchlist
+
+    from tests.support.fakes import in_stream_order
+
+    first = load_watchlist(local.repo_path("watchlist.yaml")).topics[0]
+    names = [f"topic-{i}" for i in range(topics)]
+    watchlist = Watchlist(topics=[first.model_copy(update={"name": n}) for n in names])
+    start = DEMO_NOW.replace(minute=0, second=0, microsecond=0)
+    per_batch = max(1, round(mentions_per_day / BATCHES_PER_DAY))
+    clock = {"now": start}
+    units, sequence, mentions = Units(), 1, 0
+    with mock_aws():
+        local.ensure_table("bench")
+        client = boto3.client("dynamodb", region_name="eu-central-1")
+        store = Store(client, "bench", clock=lambda: clock["now"])
+        history = [
+            (HourBucket(topic=n, hour=start - timedelta(hours=h), count=per_batch * 4), [])
+            for n in names
+            for h in range(1, 28 * 24)
+        ]
+        store.put_baseline_buckets(history)
+        for batch in range(-1, BATCHES_PER_DAY):
+            clock["now"] = start + timedelta(minutes=15 * (batch + 1))
+            if batch == 0:
+                attach(client, units)
+            scored = [m for n in names for m in _mentions(n, clock["now"], per_batch, batch)]
+            for item in scored:
+                store.put_mention(item)
+            records = in_stream_order(scored, first=sequence)
+            sequence += len(records)
+            outcome = write_scores(store, records, now=clock["now"])
+            check_surges(store, watchlist, outcome.topics, now=clock["now"])
+            mentions += len(scored) if batch >= 0 else 0
+    return {
+        "topics": topics,
+        "mentions": mentions,
+        "batches": BATCHES_PER_DAY,
+        "items_written": units.items_written,
+        "items_read": units.items_read,
+        "wru": units.wru,
+        "rru": units.rru,
+        **units.per(mentions),
+        "calls": units.calls,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--steady", action="store_true")
+    parser.add_argument("--topics", type=int, default=5)
+    parser.add_argument("--mentions-per-day", type=int, default=2000)
     args = parser.parse_args()
-    numbers = measure()
+    numbers = measure_steady(args.topics, args.mentions_per_day) if args.steady else measure()
     print(json.dumps(numbers, indent=None if args.json else 2))
 
 
