@@ -105,7 +105,7 @@ def test_a_retry_that_starts_inside_a_counted_batch_counts_only_the_records_afte
     assert store.buckets_between("acme", HOUR, HOUR)[0].count == 6
 
 
-def test_a_storm_hours_update_costs_one_read_and_one_write(dynamodb, table):
+def test_a_busy_hours_update_is_one_item_read_and_one_item_written(dynamodb, table):
     # Given an hour that has counted many mentions already
     store = make_store(dynamodb, table)
     records = in_stream_order([scored(mention(i, minute=i % 60)) for i in range(120)])
