@@ -1,18 +1,27 @@
-"""Collect: one source, every topic that uses it. Invoked by EventBridge Scheduler."""
+"""Collect: the (source, topic) tasks of one SQS batch (stormwatch.dispatch), each on its own.
+
+Invoked by the event source mapping of each source's task queue. A topic whose collection
+raises is reported back alone (ReportBatchItemFailures) and retried, then dead-lettered; the
+others of the batch are done. A source's failure is not an exception: it is recorded as the
+topic's health (checkpoint kept), and the next period tries again.
+"""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from stormwatch import __version__
-from stormwatch.collector import collect_source, totals
-from stormwatch.events import CollectEvent
+from stormwatch.collector import CollectBatch, totals
+from stormwatch.dispatch import PACES, CollectTask
 from stormwatch.http import HttpClient
 from stormwatch.models import now_utc
 from stormwatch.privacy import pseudonymiser_for
@@ -20,7 +29,6 @@ from stormwatch.runtime import aws_client
 from stormwatch.secrets import NoSecrets, SsmSecrets
 from stormwatch.settings import CollectSettings
 from stormwatch.sources import get_source
-from stormwatch.sources.base import PlansAcrossTopics
 from stormwatch.store import Store
 from stormwatch.watchlist_store import LiveWatchlist, running_watchlist
 
@@ -30,6 +38,8 @@ tracer = Tracer()
 
 # stop starting work this long before the Lambda timeout, so checkpoints are always saved
 SAFETY_MARGIN_SECONDS = 20
+# a failed task holds back only its own message group (a topic, or a serial source)
+processor = SqsFifoPartialProcessor(skip_group_on_error=True)
 
 
 @dataclass
@@ -42,6 +52,7 @@ class Deps:
     watchlist: LiveWatchlist | None = None
     # source credentials (stormwatch.secrets.Secrets); SSM in Lambda, none by default
     secrets: Any = field(default_factory=NoSecrets)
+    sleep: Callable[[float], None] = time.sleep
 
 
 @cache
@@ -66,38 +77,55 @@ def _deadline(context: Any) -> float | None:
     return time.monotonic() + remaining() / 1000 - SAFETY_MARGIN_SECONDS
 
 
-@logger.inject_lambda_context
-@metrics.log_metrics
-@tracer.capture_lambda_handler
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    request = CollectEvent.model_validate(event)
-    deps = deps_factory()
+def _batch(deps: Deps, deadline: float | None) -> CollectBatch:
     watchlist = running_watchlist(deps.settings, deps.watchlist)
-    topics = watchlist.topics_for_source(request.source)
-    source = get_source(request.source, secrets=deps.secrets, state=deps.store)
-    if isinstance(source, PlansAcrossTopics):
-        source.plan_across(topics, deps.clock())  # every topic's share, before any is run
-    if request.topic:
-        topics = [t for t in topics if t.name == request.topic]
-    deadline = _deadline(context)
-    reports = collect_source(
-        source,
-        topics,
-        deps.store,
+    return CollectBatch(
+        topics_of=watchlist.topics_for_source,
+        build_source=lambda name: get_source(name, secrets=deps.secrets, state=deps.store),
+        store=deps.store,
         # no request, retry or body read runs past the deadline: a hanging feed cannot keep
-        # the remaining topics from being run and recorded
-        deps.http.until(deadline),
+        # the batch's other topics from being run and recorded
+        http=deps.http.until(deadline),
         now=deps.clock(),
         deadline=deadline,
         # privacy: pseudonymous without its key raises here: nothing stored with handles
         pseudonymise=pseudonymiser_for(watchlist, deps.secrets),
-        backfill_days=request.backfill_days,
     )
+
+
+def _hold_serial_groups(batch: CollectBatch, deps: Deps, deadline: float | None) -> None:
+    """A serial source's next batch starts as soon as this one returns: wait out its pace so
+    that batch's first request keeps the API's spacing too (stormwatch.dispatch)."""
+    if not getattr(deps.http, "paced", True):
+        return  # recorded responses: no server to be polite to
+    gaps = [PACES[name].gap_seconds for name in batch.sources_used if PACES[name].serial]
+    if gaps:
+        left = float("inf") if deadline is None else deadline - time.monotonic()
+        deps.sleep(max(0.0, min(max(gaps), left)))
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    deps = deps_factory()
+    deadline = _deadline(context)
+    batch = _batch(deps, deadline)
+
+    def collect_one(record: SQSRecord) -> None:
+        batch.run(CollectTask.model_validate_json(record.body))
+
+    response = process_partial_response(event, collect_one, processor, context)
+    reports = batch.finish()
+    _hold_serial_groups(batch, deps, deadline)
     summary = totals(reports)
     metrics.add_metric(name="MentionsCollected", unit=MetricUnit.Count, value=summary["new"])
     metrics.add_metric(name="SourceFailed", unit=MetricUnit.Count, value=summary["failed"])
+    metrics.add_metric(
+        name="TasksFailed", unit=MetricUnit.Count, value=len(response["batchItemFailures"])
+    )
     for report in reports:
         log = logger.warning if report.error else logger.info
         # the notes say why items were skipped (malformed, dated in the future, ...)
         log("source run", extra={**report.summary(), "notes": report.skipped})
-    return {"source": request.source, **summary, "topics": [r.summary() for r in reports]}
+    return {**response, **summary, "topics": [r.summary() for r in reports]}

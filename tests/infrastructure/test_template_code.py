@@ -19,6 +19,7 @@ from tests.infrastructure.cfn_template import REPO
 
 # which settings model each function's handler builds from the environment
 SETTINGS_OF = {
+    "DispatchFunction": settings_module.DispatchSettings,
     "CollectFunction": settings_module.CollectSettings,
     "ScoreFunction": settings_module.Settings,
     "ReportFunction": settings_module.ReportSettings,
@@ -75,10 +76,10 @@ def _stream_insert(sk: str, event_name: str = "INSERT") -> dict:
     }
 
 
-def test_the_template_defines_exactly_the_four_functions():
+def test_the_template_defines_exactly_the_five_functions():
     # Given the template
     # When its functions are listed
-    # Then they are collect, score, report and web
+    # Then they are dispatch, collect, score, report and web
     assert set(cfn.functions()) == set(SETTINGS_OF)
 
 
@@ -288,11 +289,15 @@ def test_both_stream_consumers_read_the_tables_stream_and_no_more_than_two_do():
 
 
 def test_schedule_inputs_are_valid_events_for_their_functions():
-    # Given the collect schedules' inputs
-    collect = cfn.events("CollectFunction", "ScheduleV2")
+    # Given the collect schedules' inputs (the dispatch function's), Scheduler's placeholder
+    # filled in
+    collect = cfn.events("DispatchFunction", "ScheduleV2")
     sources = {}
     for name, event in collect.items():
-        request = CollectEvent.model_validate(json.loads(event["Properties"]["Input"]))
+        raw = event["Properties"]["Input"].replace(
+            "<aws.scheduler.scheduled-time>", "2026-11-25T09:00:00Z"
+        )
+        request = CollectEvent.model_validate(json.loads(raw))
         sources[request.source] = event["Properties"]["ScheduleExpression"]
         # Then each names a source the code knows
         assert get_source(request.source) is not None, name

@@ -55,8 +55,9 @@ def test_the_dlq_exception_holds_every_failure_of_those_functions_lands_in_a_que
     assert set(FUNCTIONS) <= set(excused)
     for fn in excused:
         events = cfn.events(fn)
-        # Then they have only scheduled (async) and stream triggers
-        assert {event["Type"] for event in events.values()} <= {"ScheduleV2", "DynamoDB"}, fn
+        # Then they have only scheduled (async), stream and queue triggers
+        kinds = {event["Type"] for event in events.values()}
+        assert kinds <= {"ScheduleV2", "DynamoDB", "SQS"}, fn
         # And an async trigger means an on-failure destination for the async invocation
         if cfn.events(fn, "ScheduleV2"):
             on_failure = cfn.function_property(fn, "EventInvokeConfig")["DestinationConfig"]
@@ -64,6 +65,11 @@ def test_the_dlq_exception_holds_every_failure_of_those_functions_lands_in_a_que
         # And each stream trigger has its own on-failure destination
         for event in cfn.events(fn, "DynamoDB").values():
             assert event["Properties"]["DestinationConfig"]["OnFailure"]["Type"] == "SQS", fn
+        # And each queue trigger's queue redrives what keeps failing to another queue
+        for event in cfn.events(fn, "SQS").values():
+            queue = cfn.resources()[event["Properties"]["Queue"]["Fn::GetAtt"][0]]
+            target = queue["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]
+            assert cfn.resources()[target["Fn::GetAtt"][0]]["Type"] == "AWS::SQS::Queue", fn
 
 
 def test_the_environment_exception_holds_no_variable_is_named_like_a_secret():
@@ -128,7 +134,19 @@ def test_the_key_encrypts_the_table_the_log_groups_and_the_alarm_topic_when_give
     assert "alias/aws/sns" not in json.dumps(resources)
 
 
-@pytest.mark.parametrize("logical_id", FUNCTIONS)
+# every function that reads or writes the table (dispatch does not: it plans from the watchlist)
+TABLE_USERS = tuple(
+    fn
+    for fn in FUNCTIONS
+    if any(
+        str(a).startswith("dynamodb:")
+        for s in cfn.policy_statements(fn)
+        for a in cfn.as_list(s["Action"])
+    )
+)
+
+
+@pytest.mark.parametrize("logical_id", TABLE_USERS)
 def test_with_a_key_each_function_may_use_exactly_that_key(logical_id):
     # Given the function's statements that hold only when a key is given
     conditional = cfn.conditional_statements(logical_id)

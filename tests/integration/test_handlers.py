@@ -69,21 +69,27 @@ def ses_messages() -> list:
     return ses_backends[DEFAULT_ACCOUNT_ID]["eu-central-1"].sent_messages
 
 
+def collect(wired, payload: dict) -> dict:
+    """What a source's schedule sets off: dispatch, then the collect batches of its tasks."""
+    reports = wired["collect"](payload)
+    return {"new": sum(r.get("new", 0) for r in reports), "topics": reports}
+
+
 def test_collect_event_stores_matching_mentions_and_saves_the_checkpoint(wired):
     # Given the scheduler's input for the Hacker News source
-    # When the collect handler runs against the recorded responses
-    response = invoke(wired, "collect", event("collect_hackernews.json"))
+    # When it is dispatched and collected against the recorded responses
+    response = collect(wired, event("collect_hackernews.json"))
     # Then it reports per topic, stores new mentions and moves the checkpoint; the topic is
     # new to the source, so its live run is followed by a backfill of the days before
     store: Store = wired["store"]
-    assert response["source"] == "hackernews" and response["new"] > 0
+    assert {t["source"] for t in response["topics"]} == {"hackernews"} and response["new"] > 0
     assert [t["backfill"] for t in response["topics"]] == [False, True]
     mentions = store.mentions_between("acme-cloud", DEMO_NOW - timedelta(days=28), DEMO_NOW)
     assert len(mentions) == response["new"]
     checkpoint = store.get_checkpoint("hackernews", "acme-cloud")
     assert checkpoint.cursor and checkpoint.health() == "ok"
     # And running the same schedule again stores nothing twice
-    again = invoke(wired, "collect", event("collect_hackernews.json"))
+    again = collect(wired, event("collect_hackernews.json"))
     assert again["new"] == 0
 
 
@@ -165,7 +171,7 @@ def test_a_mention_stored_unscored_is_scored_in_memory_and_not_written_back(wire
 
 def test_digest_is_sent_once_per_topic_day_and_recipient_even_when_retried(wired):
     # Given collected and scored mentions
-    invoke(wired, "collect", event("collect_rss.json"))
+    collect(wired, event("collect_rss.json"))
     # When the forced digest for one topic is invoked twice (a retry)
     first = invoke(wired, "report", event("report_digest_topic.json"))
     second = invoke(wired, "report", event("report_digest_topic.json"))
@@ -349,7 +355,7 @@ def test_collect_bounds_every_request_by_the_invocations_own_deadline(wired):
     try:
         # When it runs
         started = time.monotonic()
-        invoke_with(wired, "collect", event("collect_hackernews.json"), context)
+        invoke_with(wired, "collect", event("sqs_collect_task.json"), context)
     finally:
         deps.http = replay
     # Then its HTTP client is bound to the deadline, the safety margin before the timeout
@@ -363,8 +369,8 @@ def invoke_with(wired, function: str, payload: dict, context) -> dict:
 
 def test_a_one_topic_youtube_run_notes_the_days_quota_plan_for_the_digests_coverage(wired):
     # Given the demo watchlist, whose acme-cloud collects YouTube
-    # When the collect handler runs YouTube for that one topic
-    invoke(wired, "collect", {"source": "youtube", "topic": "acme-cloud"})
+    # When YouTube is dispatched and collected for that one topic
+    collect(wired, {"source": "youtube", "topic": "acme-cloud"})
     # Then the run was planned across the watchlist's YouTube topics, and its notes (which the
     # digest's coverage shows beside the source) say how the day's quota was dealt out
     store = wired["handlers"]["collect"].deps_factory().store
@@ -373,3 +379,75 @@ def test_a_one_topic_youtube_run_notes_the_days_quota_plan_for_the_digests_cover
         "YouTube: 1 of 1 topics searched today, quota 10,000 units a day: 2,000 for this "
         "topic, 1,000 for backfills"
     )
+
+
+def test_a_collect_task_that_cannot_be_read_fails_alone_and_its_batch_mates_are_collected(wired):
+    # Given a queue batch of a good Hacker News task and a task whose body is damaged, in
+    # another message group (another topic)
+    batch = event("sqs_collect_task.json")
+    broken = copy.deepcopy(batch["Records"][0])
+    broken["messageId"] = "broken-1"
+    broken["body"] = '{"source": "hackernews"'
+    broken["attributes"]["MessageGroupId"] = "hackernews.other-topic"
+    batch["Records"].append(broken)
+    # When the collect handler gets the batch
+    response = invoke(wired, "collect", batch)
+    # Then only the damaged task is handed back for retry (and, after three, dead-lettered)
+    assert response["batchItemFailures"] == [{"itemIdentifier": "broken-1"}]
+    # And the good one was collected: its checkpoint moved on
+    store: Store = wired["store"]
+    assert store.get_checkpoint("hackernews", "acme-cloud").health() == "ok"
+
+
+def test_a_failing_source_is_a_health_state_not_a_failed_task(wired):
+    # Given a Hacker News task whose API fails
+    deps = wired["handlers"]["collect"].deps_factory()
+    replay = deps.http
+
+    class Down:
+        paced = False
+
+        def until(self, deadline):
+            return self
+
+        def get(self, *args, **kwargs):
+            raise ConnectionError("hn.algolia.com unreachable")
+
+    deps.http = Down()
+    try:
+        # When the task is collected
+        response = invoke(wired, "collect", event("sqs_collect_task.json"))
+    finally:
+        deps.http = replay
+    # Then the task is done (no retry storm, no dead letter): the failure is the topic's
+    # health, its checkpoint kept for the next period, which the digest shows
+    assert response["batchItemFailures"] == []
+    checkpoint = wired["store"].get_checkpoint("hackernews", "acme-cloud")
+    assert checkpoint.consecutive_failures == 1 and "unreachable" in checkpoint.last_error
+    assert checkpoint.cursor is None
+
+
+def test_dispatch_queues_each_topic_once_per_period_on_its_sources_fifo_queue(wired):
+    # Given real (moto) FIFO task queues and the dispatch function wired to them
+    from stormwatch.taskqueue import SqsTaskQueues
+
+    sqs = boto3.client("sqs")
+    url = sqs.create_queue(QueueName="collect-rss.fifo", Attributes={"FifoQueue": "true"})[
+        "QueueUrl"
+    ]
+    deps = wired["handlers"]["dispatch"].deps_factory()
+    inline, deps.queues = deps.queues, SqsTaskQueues(sqs, {"rss": url})
+    try:
+        # When the RSS schedule fires, and its invocation is retried
+        first = invoke(wired, "dispatch", event("collect_rss.json"))
+        invoke(wired, "dispatch", event("collect_rss.json"))
+    finally:
+        deps.queues = inline
+    # Then each topic using RSS is queued once (the retry is deduplicated), in its own group
+    messages = sqs.receive_message(
+        QueueUrl=url, MaxNumberOfMessages=10, MessageSystemAttributeNames=["All"]
+    )["Messages"]
+    bodies = sorted(json.loads(m["Body"])["topic"] for m in messages)
+    assert first["dispatched"] == len(bodies) == 2 and first["waiting"] == 0
+    assert bodies == ["acme-cloud", "deutsche-bahn"]
+    assert len({m["Attributes"]["MessageGroupId"] for m in messages}) == 2

@@ -42,6 +42,7 @@ def wired(table, tmp_path):
     clock = FakeClock()
     live = LiveWatchlist(config.watchlist_path, store, clock=clock)
     wired["handlers"]["collect"].deps_factory().watchlist = live
+    wired["handlers"]["dispatch"].deps_factory().watchlist = live
     assert "pendler" not in live.get().topic("deutsche-bahn").terms  # running the first version
     yield {**wired, "clock": clock, "watchlist_store": store}
     os.environ.clear()
@@ -56,8 +57,7 @@ def push_pendler(store) -> None:
 
 
 def collected_headlines(wired) -> list[str]:
-    event = {"source": "rss", "topic": "deutsche-bahn"}
-    wired["handlers"]["collect"].lambda_handler(event, local.FakeLambdaContext("collect"))
+    wired["collect"]({"source": "rss", "topic": "deutsche-bahn"})
     mentions = wired["store"].mentions_between(
         "deutsche-bahn", DEMO_NOW - timedelta(days=30), DEMO_NOW + timedelta(days=1)
     )

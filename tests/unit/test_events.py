@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 import pytest
+from stormwatch.dispatch import PACES, CollectTask
 from stormwatch.events import CollectEvent, DigestEvent, StreamRecord
 from stormwatch.models import Mention, Surge
 from stormwatch.sources import REGISTRY
@@ -22,14 +23,16 @@ EVENTS = Path(__file__).resolve().parents[2] / "events"
 # which function each sample event is for, and how it is parsed
 # (one collect event per registered source: the registry is the list of sources)
 TARGETS = {
-    **{f"collect_{name}.json": ("CollectFunction", "collect") for name in sorted(REGISTRY)},
-    "backfill_hackernews.json": ("CollectFunction", "collect"),  # stormwatch.backfill
+    **{f"collect_{name}.json": ("DispatchFunction", "collect") for name in sorted(REGISTRY)},
+    "backfill_hackernews.json": ("DispatchFunction", "collect"),  # stormwatch.backfill
+    "sqs_collect_task.json": ("CollectFunction", "sqs"),  # a task the dispatch function queued
     "score_mention_insert.json": ("ScoreFunction", "stream"),
     "report_digest.json": ("ReportFunction", "digest"),
     "report_digest_topic.json": ("ReportFunction", "digest"),
     "report_surge_insert.json": ("ReportFunction", "stream"),
 }
 TOPICS = {"acme-cloud", "deutsche-bahn"}
+SCHEDULED_AT = "2026-11-25T09:00:00Z"  # of the collect schedule samples
 STREAM_RECORD_KEYS = {
     "eventID",
     "eventName",
@@ -81,15 +84,30 @@ def test_collect_events_name_their_source(name, source):
 
 
 def test_collect_events_match_the_schedule_inputs_in_the_template():
-    # Given the inputs the collect schedules send
+    # Given the inputs the collect schedules send, Scheduler's placeholder filled in with the
+    # samples' scheduled time
     inputs = [
-        json.loads(e["Properties"]["Input"])
-        for e in cfn.events("CollectFunction", "ScheduleV2").values()
+        json.loads(e["Properties"]["Input"].replace("<aws.scheduler.scheduled-time>", SCHEDULED_AT))
+        for e in cfn.events("DispatchFunction", "ScheduleV2").values()
     ]
     # Then the sample events are exactly those inputs
     assert sorted(inputs, key=str) == sorted(
         [_load(name) for name in TARGETS if name.startswith("collect_")], key=str
     )
+
+
+def test_the_sqs_sample_carries_a_collect_task_of_a_sample_topic_on_its_fifo_queue():
+    # Given the sample SQS event of the collect function
+    (record,) = _load("sqs_collect_task.json")["Records"]
+    # When its body is parsed as the collect handler does
+    task = CollectTask.model_validate_json(record["body"])
+    # Then it asks for one registered source and one sample topic, from a FIFO queue, with the
+    # message group and deduplication id the dispatch function gives such a task
+    assert task.source in REGISTRY and task.topic in TOPICS
+    assert record["eventSource"] == "aws:sqs"
+    assert record["eventSourceARN"].endswith(".fifo")
+    assert record["attributes"]["MessageGroupId"] == task.group_id(PACES[task.source])
+    assert record["attributes"]["MessageDeduplicationId"] == task.deduplication_id()
 
 
 def test_hourly_digest_event_carries_the_scheduled_time():

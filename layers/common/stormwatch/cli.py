@@ -52,7 +52,7 @@ def _check_event(function: str, event: dict[str, Any], path: str) -> None:
         if not isinstance(event.get("Records"), list):
             raise UsageError(f"{path}: the {function} function takes stream records ('Records')")
         return
-    model = CollectEvent if function == "collect" else DigestEvent
+    model = CollectEvent if function in ("dispatch", "collect") else DigestEvent
     try:
         request = model.model_validate(event)
     except ValidationError as exc:
@@ -173,10 +173,15 @@ def cmd_invoke(args: argparse.Namespace) -> int:
         wired = wire_handlers(config, receiver.url)
         if "Records" in event:
             local.put_stream_images(event, config.table_name)
-        handler = wired["handlers"][args.function]
-        response = handler.lambda_handler(
-            event, local.FakeLambdaContext(f"stormwatch-{args.function}")
-        )
+        response: Any
+        if args.function == "collect" and "Records" not in event:
+            # a schedule's input: dispatch, then collect the queued tasks, as in AWS
+            response = wired["collect"](event)
+        else:
+            handler = wired["handlers"][args.function]
+            response = handler.lambda_handler(
+                event, local.FakeLambdaContext(f"stormwatch-{args.function}")
+            )
         files = local.write_emails(wired["rendered"], config.out_dir)
         sms = local.sms_accepted() if args.endpoint is None else []
         files += write_channels(receiver.requests, sms, config.out_dir / "channels")[0]
@@ -331,7 +336,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     invoke = sub.add_parser("invoke", help="run one handler with an event (like sam local invoke)")
     common(invoke)
-    invoke.add_argument("function", choices=["collect", "score", "report"])
+    invoke.add_argument("function", choices=["dispatch", "collect", "score", "report"])
     invoke.add_argument("event", help="event JSON, e.g. events/collect_hackernews.json")
     invoke.add_argument("--endpoint", help="use this AWS-compatible endpoint instead of moto")
     invoke.add_argument(

@@ -8,12 +8,13 @@ error, so the next run catches up and the digest can say the source was down.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from stormwatch import backfill
+from stormwatch.dispatch import CollectTask
 from stormwatch.http import AccessRefused
 from stormwatch.models import (
     SOURCE_DOWN_AFTER_FAILURES,
@@ -28,7 +29,7 @@ from stormwatch.models import (
 )
 from stormwatch.privacy import Pseudonymise
 from stormwatch.query import compile_topic
-from stormwatch.sources.base import published_problem
+from stormwatch.sources.base import PlansAcrossTopics, published_problem
 from stormwatch.watchlist import Topic
 
 MAX_REPORTED_SKIPS = 20
@@ -253,7 +254,38 @@ def _failed(
         )
 
 
-def collect_source(
+def collect_live(
+    source: Any,
+    topic: Topic,
+    store: Any,
+    http: Any,
+    *,
+    now: datetime,
+    deadline: float | None = None,
+    pseudonymise: Pseudonymise | None = None,
+    backfill_days: int | None = None,
+    analyze: Analyzer | None = None,
+) -> SourceRunReport:
+    """The live run of one (source, topic): a topic the source has never run for first gets a
+    backfill of backfill.MAX_DAYS planned, `backfill_days` asks for one anyway."""
+    days = backfill_days
+    if days is None and store.get_checkpoint(source.name, topic.name).last_run is None:
+        days = backfill.MAX_DAYS  # a new topic: its baseline comes from the past
+    if days:
+        start_backfill(source, topic, store, days=days, now=now)
+    return collect_topic(
+        source,
+        topic,
+        store,
+        http,
+        now=now,
+        deadline=deadline,
+        pseudonymise=pseudonymise,
+        analyze=analyze,
+    )
+
+
+def backfill_steps(
     source: Any,
     topics: list[Topic],
     store: Any,
@@ -263,44 +295,14 @@ def collect_source(
     deadline: float | None = None,
     monotonic=time.monotonic,
     pseudonymise: Pseudonymise | None = None,
-    backfill_days: int | None = None,
     analyze: Analyzer | None = None,
 ) -> list[SourceRunReport]:
-    """Run one source for each topic; stop starting new topics when the time budget is spent.
-    Live collection first for every topic, then backfill steps with the time left: a topic
-    the source has never run for gets a backfill of backfill.MAX_DAYS, `backfill_days` asks
-    for one for every topic."""
+    """One step of each topic's open backfill while time is left; the rest continues in the
+    next invocation."""
     reports = []
     for topic in topics:
         if deadline is not None and monotonic() >= deadline:
-            reports.append(
-                SourceRunReport(
-                    source=source.name,
-                    topic=topic.name,
-                    error="skipped: time budget of this run used up; next run continues",
-                )
-            )
-            continue
-        days = backfill_days
-        if days is None and store.get_checkpoint(source.name, topic.name).last_run is None:
-            days = backfill.MAX_DAYS  # a new topic: its baseline comes from the past
-        if days:
-            start_backfill(source, topic, store, days=days, now=now)
-        reports.append(
-            collect_topic(
-                source,
-                topic,
-                store,
-                http,
-                now=now,
-                deadline=deadline,
-                pseudonymise=pseudonymise,
-                analyze=analyze,
-            )
-        )
-    for topic in topics:
-        if deadline is not None and monotonic() >= deadline:
-            break  # the backfill continues in the next invocation
+            break
         step = backfill_step(
             source,
             topic,
@@ -316,6 +318,62 @@ def collect_source(
     return reports
 
 
+def out_of_time(source: Any, topic: Topic) -> SourceRunReport:
+    """The report of a topic not started because the invocation's time budget was used up."""
+    return SourceRunReport(
+        source=source.name,
+        topic=topic.name,
+        error="skipped: time budget of this run used up; next run continues",
+    )
+
+
+def collect_source(
+    source: Any,
+    topics: list[Topic],
+    store: Any,
+    http: Any,
+    *,
+    now: datetime,
+    deadline: float | None = None,
+    monotonic=time.monotonic,
+    pseudonymise: Pseudonymise | None = None,
+    backfill_days: int | None = None,
+    analyze: Analyzer | None = None,
+) -> list[SourceRunReport]:
+    """Run one source for each topic (collect_live); stop starting new topics when the time
+    budget is spent. Live collection first for every topic, then backfill steps with the time
+    left. The collect function runs the topics of one queue batch this way."""
+    reports = []
+    for topic in topics:
+        if deadline is not None and monotonic() >= deadline:
+            reports.append(out_of_time(source, topic))
+            continue
+        reports.append(
+            collect_live(
+                source,
+                topic,
+                store,
+                http,
+                now=now,
+                deadline=deadline,
+                pseudonymise=pseudonymise,
+                backfill_days=backfill_days,
+                analyze=analyze,
+            )
+        )
+    return reports + backfill_steps(
+        source,
+        topics,
+        store,
+        http,
+        now=now,
+        deadline=deadline,
+        monotonic=monotonic,
+        pseudonymise=pseudonymise,
+        analyze=analyze,
+    )
+
+
 def totals(reports: list[SourceRunReport]) -> Mapping[str, int]:
     return {
         "fetched": sum(r.fetched for r in reports),
@@ -324,3 +382,75 @@ def totals(reports: list[SourceRunReport]) -> Mapping[str, int]:
         "not_matching": sum(r.not_matching for r in reports),
         "failed": sum(1 for r in reports if not r.ok),
     }
+
+
+@dataclass
+class CollectBatch:
+    """The topics of one queue batch (stormwatch.dispatch.CollectTask each), collected one by
+    one through `run` (the batch processor's record handler: an exception fails that task
+    alone), then `finish`: backfill steps with the time left. One source object per source for
+    the whole batch, so its pacer spaces the requests of every topic in it."""
+
+    topics_of: Callable[[str], list[Topic]]  # source -> the watchlist's topics using it
+    build_source: Callable[[str], Any]
+    store: Any
+    http: Any
+    now: datetime
+    deadline: float | None = None
+    pseudonymise: Pseudonymise | None = None
+    monotonic: Callable[[], float] = time.monotonic
+    reports: list[SourceRunReport] = field(default_factory=list)
+    _sources: dict[str, Any] = field(default_factory=dict)
+    _done: dict[str, list[Topic]] = field(default_factory=dict)
+
+    @property
+    def sources_used(self) -> list[str]:
+        return list(self._sources)
+
+    def source(self, name: str) -> Any:
+        """The batch's one object for source `name`; a source with one budget for all topics
+        (YouTube's quota) is handed every topic that uses it first, as a whole run would."""
+        if name not in self._sources:
+            source = self.build_source(name)
+            if isinstance(source, PlansAcrossTopics):
+                source.plan_across(self.topics_of(name), self.now)
+            self._sources[name] = source
+        return self._sources[name]
+
+    def run(self, task: CollectTask) -> SourceRunReport | None:
+        """Collect one task; None when its topic no longer uses the source (nothing to do)."""
+        topic = next((t for t in self.topics_of(task.source) if t.name == task.topic), None)
+        if topic is None:
+            return None
+        source = self.source(task.source)
+        if self.deadline is not None and self.monotonic() >= self.deadline:
+            report = out_of_time(source, topic)  # its turn comes again (stormwatch.dispatch)
+        else:
+            report = collect_live(
+                source,
+                topic,
+                self.store,
+                self.http,
+                now=self.now,
+                deadline=self.deadline,
+                pseudonymise=self.pseudonymise,
+                backfill_days=task.backfill_days,
+            )
+            self._done.setdefault(task.source, []).append(topic)
+        self.reports.append(report)
+        return report
+
+    def finish(self) -> list[SourceRunReport]:
+        """Backfill steps for the batch's collected topics while time is left; every report."""
+        for name, topics in self._done.items():
+            self.reports += backfill_steps(
+                self.source(name),
+                topics,
+                self.store,
+                self.http,
+                now=self.now,
+                deadline=self.deadline,
+                monotonic=self.monotonic,
+                pseudonymise=self.pseudonymise,
+            )
+        return self.reports

@@ -18,6 +18,7 @@ from typing import Any
 
 from stormwatch import local
 from stormwatch.config import cached_watchlist, load_watchlist
+from stormwatch.dispatch import BATCH_SIZE, PACES
 from stormwatch.events import deserialize_image
 from stormwatch.models import now_utc
 from stormwatch.serve import demo_links, write_storm_page
@@ -82,6 +83,8 @@ def _handler_env(config: CycleConfig) -> dict[str, str]:
         "TEMPLATES_DIR": str(config.templates_dir),
         "RETENTION_DAYS": "90",
         "CONTACT": config.contact,
+        # the local runner keeps collect tasks in memory (stormwatch.taskqueue.InlineTaskQueues)
+        "COLLECT_QUEUES": json.dumps({name: f"inline:{name}" for name in sorted(PACES)}),
         "SSM_PREFIX": "/stormwatch/local",
         "SENDER_ADDRESS": config.sender,
         "SES_CONFIGURATION_SET": "",
@@ -150,14 +153,15 @@ def wire_handlers(
     from stormwatch.http import HttpClient, ReplayHttpClient
     from stormwatch.mailer import Mailer
     from stormwatch.runtime import aws_client
-    from stormwatch.settings import CollectSettings, ReportSettings, Settings
+    from stormwatch.settings import CollectSettings, DispatchSettings, ReportSettings, Settings
     from stormwatch.store import Store
+    from stormwatch.taskqueue import InlineTaskQueues
 
     os.environ.update(_handler_env(config))
     cached_watchlist.cache_clear()
     # modules loaded by path: their Deps and deps_factory are not known to the type checker
     handlers: dict[str, Any] = {
-        name: local.load_handler(name) for name in ("collect", "score", "report")
+        name: local.load_handler(name) for name in ("dispatch", "collect", "score", "report")
     }
     dynamodb = aws_client("dynamodb")
     store = Store(dynamodb, config.table_name, clock=config.clock)
@@ -201,6 +205,11 @@ def wire_handlers(
         watchlist=live,
         links=demo_links(config.web_url),
     )
+    queues = InlineTaskQueues()
+    dispatch = handlers["dispatch"].Deps(
+        settings=DispatchSettings(), queues=queues, clock=config.clock, watchlist=live
+    )
+    handlers["dispatch"].deps_factory = lambda: dispatch
     handlers["collect"].deps_factory = lambda: collect
     handlers["score"].deps_factory = lambda: score
     handlers["report"].deps_factory = lambda: report
@@ -213,11 +222,29 @@ def wire_handlers(
     )
     return {
         "handlers": handlers,
+        "collect": lambda event: collect_inline(handlers, queues, event),
         "store": store,
         "rendered": rendered,
         "watchlist": live,
         "web": web,
     }
+
+
+def collect_inline(
+    handlers: dict[str, Any], queues: Any, event: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """What a source's schedule sets off, on this machine: the dispatch handler queues the
+    period's tasks in memory, and the collect handler works them off in the batches its queue
+    mapping would deliver. The per-topic reports of every batch."""
+    handlers["dispatch"].lambda_handler(event, local.FakeLambdaContext("stormwatch-dispatch"))
+    reports: list[dict[str, Any]] = []
+    for batch in queues.sqs_events(BATCH_SIZE):
+        context = local.FakeLambdaContext("stormwatch-collect")
+        response = handlers["collect"].lambda_handler(batch, context)
+        reports += response["topics"]
+        for failure in response["batchItemFailures"]:
+            reports.append({"failed_task": failure["itemIdentifier"]})
+    return reports
 
 
 def watchlist_store(location: str) -> WatchlistStore:
@@ -265,14 +292,15 @@ def run_cycle(config: CycleConfig, *, echo: Callable[[str], None] = print) -> Cy
         watchlist = wired["watchlist"].get()
         stream = local.StreamReader(stream_arn)
 
-        # 1. collect, per source, as the schedules would
+        # 1. collect, per source, as the schedules would: dispatch, then the queued tasks
         topics = [t for t in watchlist.topics if config.topic in (None, t.name)]
         sources = config.sources or sorted({s for t in topics for s in t.sources.enabled()})
         for source in sources:
-            context = local.FakeLambdaContext("stormwatch-collect")
             event = {"source": source, "topic": config.topic, "backfill_days": config.backfill_days}
-            response = handlers["collect"].lambda_handler(event, context)
-            for topic in response["topics"]:
+            for topic in wired["collect"](event):
+                if "failed_task" in topic:
+                    result.failures.append(f"collect {source}: task {topic['failed_task']} failed")
+                    continue
                 result.collected.append(topic)
                 echo(_collect_line(source, topic))
 

@@ -15,15 +15,18 @@ _deserializer = TypeDeserializer()
 
 
 class CollectEvent(BaseModel):
-    """Input of the collect schedule: which source to run, optionally for one topic only, and
-    optionally a backfill of that many past days (`{"source": "hackernews", "topic": "T",
-    "backfill_days": 28}`; stormwatch.backfill)."""
+    """Input of a source's collect schedule (the dispatch function): which source to run,
+    optionally for one topic only, and optionally a backfill of that many past days
+    (`{"source": "hackernews", "topic": "T", "backfill_days": 28}`; stormwatch.backfill).
+    `scheduled_time` (Scheduler's `<aws.scheduler.scheduled-time>`) names the period a retry
+    dispatches again (stormwatch.dispatch)."""
 
     model_config = ConfigDict(extra="ignore")
 
     source: str
     topic: str | None = None
     backfill_days: int | None = Field(default=None, ge=1, le=BACKFILL_MAX_DAYS)
+    scheduled_time: datetime | None = None
 
 
 class DigestEvent(BaseModel):

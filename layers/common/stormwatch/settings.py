@@ -51,3 +51,8 @@ class ReportSettings(Settings):
 class WebSettings(Settings):
     # SSM Parameter Store path under which the link key lives (<prefix>/links/signing_key)
     ssm_prefix: str = Field(default="/stormwatch/dev", validation_alias="SSM_PREFIX")
+
+
+class DispatchSettings(Settings):
+    # source -> URL of its collect task queue, a JSON object (template.yaml: COLLECT_QUEUES)
+    collect_queues: dict[str, str] = Field(validation_alias="COLLECT_QUEUES")
