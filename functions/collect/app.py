@@ -53,6 +53,9 @@ class Deps:
     # source credentials (stormwatch.secrets.Secrets); SSM in Lambda, none by default
     secrets: Any = field(default_factory=NoSecrets)
     sleep: Callable[[float], None] = time.sleep
+    # source name -> a source; None: the registry's, with the secrets and the store as state
+    # (bench/scale.py passes offline fakes)
+    build_source: Callable[[str], Any] | None = None
 
 
 @cache
@@ -81,7 +84,8 @@ def _batch(deps: Deps, deadline: float | None) -> CollectBatch:
     watchlist = running_watchlist(deps.settings, deps.watchlist)
     return CollectBatch(
         topics_of=watchlist.topics_for_source,
-        build_source=lambda name: get_source(name, secrets=deps.secrets, state=deps.store),
+        build_source=deps.build_source
+        or (lambda name: get_source(name, secrets=deps.secrets, state=deps.store)),
         store=deps.store,
         # no request, retry or body read runs past the deadline: a hanging feed cannot keep
         # the batch's other topics from being run and recorded

@@ -451,3 +451,29 @@ def test_dispatch_queues_each_topic_once_per_period_on_its_sources_fifo_queue(wi
     assert first["dispatched"] == len(bodies) == 2 and first["waiting"] == 0
     assert bodies == ["acme-cloud", "deutsche-bahn"]
     assert len({m["Attributes"]["MessageGroupId"] for m in messages}) == 2
+
+
+def test_a_serial_sources_batch_holds_its_group_one_pace_gap_before_the_next(wired):
+    # Given a GDELT task (one request every 5 s) and an HTTP client that talks to a server
+    from stormwatch.dispatch import PACES, CollectTask
+    from stormwatch.taskqueue import sqs_record
+
+    deps = wired["handlers"]["collect"].deps_factory()
+    replay, waits = deps.http, []
+
+    class Live:
+        paced = True
+
+        def until(self, deadline):
+            return replay
+
+    deps.http, deps.sleep = Live(), waits.append
+    task = CollectTask(source="gdelt", topic="acme-cloud", period=1)
+    try:
+        # When its batch is collected
+        response = invoke(wired, "collect", {"Records": [sqs_record(task)]})
+    finally:
+        deps.http, deps.sleep = replay, time.sleep
+    # Then, before the next batch of the group may start, the worker waits out GDELT's pace
+    assert response["batchItemFailures"] == []
+    assert waits == [PACES["gdelt"].gap_seconds]

@@ -160,3 +160,21 @@ def test_google_news_without_accepted_terms_is_rejected_quoting_the_terms():
     accepted = text.replace("{hl:", "{accept_terms: true, hl:")
     topic = parse_watchlist(accepted, "watchlist.yaml").topics[0]
     assert topic.sources.rss.google_news.accept_terms is True
+
+
+def test_a_watchlist_may_hold_a_thousand_topics_and_no_more():
+    """Given watchlists of 1,000 and 1,001 small topics (the scale fan-out collection plans for)
+    When they are validated
+    Then the first is accepted and the second refused with the limit named."""
+    from pydantic import ValidationError
+    from stormwatch.watchlist import Watchlist
+
+    def topics(n: int) -> list[dict]:
+        return [
+            {"name": f"topic-{i}", "terms": [f"term{i}"], "sources": {"hackernews": {}}}
+            for i in range(n)
+        ]
+
+    assert len(Watchlist.model_validate({"topics": topics(1000)}).topics) == 1000
+    with pytest.raises(ValidationError, match="1000"):
+        Watchlist.model_validate({"topics": topics(1001)})

@@ -30,7 +30,7 @@ SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 
 # Sizes far beyond a real watchlist, so a pasted list or a typo fails at once with a clear error
 # instead of making every collection and every check slow (100,000 terms took 9 s to check).
-MAX_TOPICS = 100
+MAX_TOPICS = 1000  # the scale issue #12 plans for (bench/scale.py)
 MAX_TERMS = 200  # each of terms, phrases, exclude
 MAX_TERM_CHARS = 200
 MAX_QUERY_CHARS = 2000
