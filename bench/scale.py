@@ -394,7 +394,8 @@ def markdown(args: argparse.Namespace, rounds: list[RoundStats]) -> str:
 
 def write_section(text: str) -> None:
     body = BENCHMARKS.read_text(encoding="utf-8")
-    section = f"<!-- scale:start -->\n## Scale: 1,000 topics, fan-out collection\n\n{text}\n<!-- scale:end -->"
+    title = "## Scale: 1,000 topics, fan-out collection"
+    section = f"<!-- scale:start -->\n{title}\n\n{text}\n<!-- scale:end -->"
     if "<!-- scale:start -->" in body:
         body = re.sub(r"<!-- scale:start -->.*<!-- scale:end -->", section, body, flags=re.S)
     else:
