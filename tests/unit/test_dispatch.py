@@ -121,3 +121,11 @@ def test_periods_count_schedule_periods_from_the_epoch():
     pace = PACES["hackernews"]
     assert period_of(pace, NOW + timedelta(minutes=15)) == period_of(pace, NOW) + 1
     assert period_of(pace, NOW + timedelta(minutes=14)) == period_of(pace, NOW)
+
+
+def test_a_backfill_request_is_not_swallowed_by_the_periods_live_task():
+    # Given the scheduled live task of a period and a backfill asked for in the same period
+    live = CollectTask(source="hackernews", topic="acme-cloud", period=7)
+    backfill = CollectTask(source="hackernews", topic="acme-cloud", period=7, backfill_days=28)
+    # Then the queue sees two different messages (deduplication would drop the second)
+    assert live.deduplication_id() != backfill.deduplication_id()

@@ -104,8 +104,10 @@ class CollectTask(BaseModel):
         return self.source if pace.serial else f"{self.source}.{_digest(self.topic)}"
 
     def deduplication_id(self) -> str:
-        """The same task of the same period is sent once, however often dispatch is retried."""
-        return f"{self.source}.{self.period}.{_digest(self.topic)}"
+        """The same task of the same period is sent once, however often dispatch is retried;
+        a backfill request is a task of its own (the period's live task does not swallow it)."""
+        backfill = f".b{self.backfill_days}" if self.backfill_days else ""
+        return f"{self.source}.{self.period}.{_digest(self.topic)}{backfill}"
 
 
 def _digest(text: str) -> str:
