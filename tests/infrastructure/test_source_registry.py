@@ -205,8 +205,11 @@ def test_a_serial_source_is_held_at_least_its_own_pace_between_batches():
     Then the gap held after a batch is at least that spacing (the next batch's first request
     keeps it too)."""
     from stormwatch.sources.gdelt import PACE_SECONDS
+    from stormwatch.sources.github import PACE_ANONYMOUS, PACE_TOKEN
     from stormwatch.sources.reddit import RSS_PACE_SECONDS
 
     assert PACES["gdelt"].serial and PACES["gdelt"].gap_seconds >= PACE_SECONDS
     assert PACES["reddit"].serial and PACES["reddit"].gap_seconds >= RSS_PACE_SECONDS
+    github = PACES["github"]
+    assert github.serial and github.gap_seconds >= max(PACE_ANONYMOUS, PACE_TOKEN)
     assert all(p.gap_seconds == 0 for p in PACES.values() if not p.serial)

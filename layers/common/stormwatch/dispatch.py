@@ -14,12 +14,12 @@ deduplication drops.
 
 Pacing. Concurrent sources use one message group per topic: a topic never runs twice at once,
 and Lambda runs at most `concurrency` batches. A `serial` source's API allows one request at a
-time (GDELT: one every 5 s; keyless Reddit: ~10 a minute; GitHub search: 30 a minute), and
-MaximumConcurrency cannot go below 2, so its tasks share ONE message group: Lambda hands a FIFO
-group's next batch over only when the previous one has finished, so at most one invocation
-runs; inside it the source's PacerPerClient spaces the requests of every topic of the batch, and
-the worker holds the group `gap_seconds` after the batch, so the next batch's first request is
-paced too.
+time (GDELT: one every 5 s; keyless Reddit: ~10 a minute; GitHub search: 10 a minute without a
+token, 30 with one), and MaximumConcurrency cannot go below 2, so its tasks share ONE message
+group: Lambda hands a FIFO group's next batch over only when the previous one has finished, so
+at most one invocation runs; inside it the source's PacerPerClient spaces the requests of every
+topic of the batch, and the worker holds the group `gap_seconds` after the batch, so the next
+batch's first request is paced too.
 """
 
 from __future__ import annotations
@@ -71,7 +71,9 @@ class Pace(BaseModel):
 
 # One line per source (tests/infrastructure/test_source_registry.py: the same names as the
 # source registry, the template's schedules and queue mappings). seconds_per_topic: requests a
-# topic needs in a steady period x (pace between requests, or ~1 s of latency).
+# topic needs in a steady period x (pace between requests, or ~1 s of latency); GitHub without a
+# token (two searches 6.5 s apart), Reddit keyless (two feeds 6 s apart), GDELT (three requests
+# 5.5 s apart): the slowest case each source may run in.
 PACES: dict[str, Pace] = {
     "hackernews": Pace(period_minutes=15, concurrency=3, seconds_per_topic=2.0),
     "rss": Pace(period_minutes=30, concurrency=3, seconds_per_topic=4.0),
@@ -81,8 +83,8 @@ PACES: dict[str, Pace] = {
     "bluesky": Pace(period_minutes=15, concurrency=3, seconds_per_topic=2.0),
     "stackexchange": Pace(period_minutes=30, concurrency=2, seconds_per_topic=2.0),
     "youtube": Pace(period_minutes=60, concurrency=2, seconds_per_topic=2.0),
-    "github": Pace(period_minutes=30, concurrency=2, seconds_per_topic=4.0, serial=True,
-                   gap_seconds=2.0),
+    "github": Pace(period_minutes=30, concurrency=2, seconds_per_topic=13.0, serial=True,
+                   gap_seconds=6.5),
     "gdelt": Pace(period_minutes=30, concurrency=2, seconds_per_topic=16.5, serial=True,
                   gap_seconds=5.5),
 }  # fmt: skip
