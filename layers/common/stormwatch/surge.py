@@ -112,6 +112,8 @@ class DetectorSettings:
     min_author_diversity: float = 0.5
     min_author_ratio: float = 0.3
     min_authors: int = 5
+    # one account may write at most this share of the extra mentions of a warning
+    one_account_share: float = 0.5
     # "one story, many copies": at most few_stories distinct stories, each copied at least
     # copies_per_story times on average, is news to watch, not many people turning
     few_stories: int = 2
@@ -232,6 +234,8 @@ class SurgeEvidence(BaseModel):
     usual_author_ratio: float | None = None
     diverse_authors: bool | None = None
     concentrated_mentions: float | None = None
+    top_author_count: int | None = None  # the busiest author's mentions; None: not known
+    top_author_share: float | None = None  # ... as a share of the extra mentions
     engagement: float = 0.0
     reach_ratio: float | None = None  # None: no engagement data
     stories: int | None = None  # distinct stories in the window; None: not known
@@ -256,20 +260,59 @@ class SurgeEvidence(BaseModel):
     baseline_coverage: CoverageEvidence | None = None
 
 
+class _FromEvidence:
+    """The headline numbers of a decision, read from its evidence (one place for each)."""
+
+    evidence: SurgeEvidence | None
+
+    def _ev(self) -> SurgeEvidence:
+        return self.evidence if self.evidence is not None else SurgeEvidence()
+
+    @property
+    def observed(self) -> float:
+        """Mentions per hour in the window that fired (the partial hour scaled)."""
+        return self._ev().observed
+
+    @property
+    def expected(self) -> float:
+        """Mentions per hour the baseline expected for that window."""
+        return self._ev().expected
+
+    @property
+    def score(self) -> float:
+        return self._ev().score
+
+    @property
+    def threshold(self) -> float:
+        return self._ev().threshold
+
+    @property
+    def negative_share(self) -> float:
+        return self._ev().negative_share
+
+    @property
+    def usual_negative_share(self) -> float:
+        return self._ev().usual_negative_share
+
+    @property
+    def authors(self) -> int:
+        return self._ev().authors
+
+    @property
+    def complete(self) -> bool:
+        return self._ev().complete
+
+
 @dataclass(frozen=True)
-class Alarm:
+class Alarm(_FromEvidence):
     time: datetime  # when it fires
     tier: Tier
-    observed: float  # mentions per hour in the window that fired (partial hour scaled)
-    expected: float  # mentions per hour the baseline expected for that window
-    score: float
-    threshold: float
-    negative_share: float
-    usual_negative_share: float
-    authors: int
-    complete: bool
-    escalation: bool  # True when this raises the tier of an open episode
     evidence: SurgeEvidence
+
+    @property
+    def escalation(self) -> bool:
+        """True when this raises the tier of an open episode."""
+        return self.evidence.escalation
 
     def to_dict(self) -> dict:
         return {
@@ -647,20 +690,12 @@ class _Tests:
 
 
 @dataclass
-class Assessment:
+class Assessment(_FromEvidence):
     """Everything the detector worked out at one evaluation, alarm or not."""
 
     ok: bool
     reason: str
     tier: Tier | None = None  # the tier the data supports right now (None = no surge)
-    score: float = 0.0
-    threshold: float = 0.0
-    observed: float = 0.0
-    expected: float = 0.0
-    negative_share: float = 0.0
-    usual_negative_share: float = 0.0
-    authors: int = 0
-    complete: bool = True
     evidence: SurgeEvidence | None = None
 
 
@@ -884,25 +919,11 @@ def _assess(
     _author_check(w, x, true_expected, model, s, t)
     trigger = _trigger(t)
     tier, held = _tier_and_hold(trigger, w, x, model, s, t)
-    score, threshold = _fired(w, t, trigger, s)
     evidence = None
     if trigger is not None or explain:
         f = min(max(fraction, s.min_fraction), 1.0)
         evidence = _evidence(w, x, t, trigger, held, f, model, s)
-    return Assessment(
-        True,
-        "",
-        tier=tier,
-        score=score,
-        threshold=threshold,
-        observed=w.observed / w.hours,
-        expected=w.expected / w.hours,
-        negative_share=x.share,
-        usual_negative_share=model.usual_negative_share,
-        authors=x.authors,
-        complete=x.complete,
-        evidence=evidence,
-    )
+    return Assessment(True, "", tier=tier, evidence=evidence)
 
 
 def _tier_and_hold(trigger, w, x, model: _Model, s: DetectorSettings, t: _Tests):
@@ -1035,20 +1056,7 @@ def _decide(
             "previous_tier": state.tier if escalation and state else None,
         }
     )
-    return Alarm(
-        time=now,
-        tier=a.tier,
-        observed=_r(a.observed, 2),
-        expected=_r(a.expected, 2),
-        score=_r(a.score, 3),
-        threshold=_r(a.threshold, 3),
-        negative_share=_r(a.negative_share, 4),
-        usual_negative_share=_r(a.usual_negative_share, 4),
-        authors=a.authors,
-        complete=a.complete,
-        escalation=escalation,
-        evidence=evidence,
-    )
+    return Alarm(time=now, tier=a.tier, evidence=evidence)
 
 
 def _fraction(now: datetime, cur: int) -> float:
