@@ -391,6 +391,8 @@ class _Hours:
     engagement: list[float] = field(default_factory=list)
     stories: list[int] = field(default_factory=list)
     complete: list[bool] = field(default_factory=list)
+    # finer points of one hour add up: an upper bound of the hour's busiest author
+    top_author: list[int] = field(default_factory=list)
 
     @classmethod
     def from_points(cls, points: Sequence[Point], until: int) -> _Hours:
@@ -410,6 +412,7 @@ class _Hours:
             for seq in (self.count, self.negative, self.authors, self.engagement):
                 seq.extend([0.0] * grow)
             self.stories.extend([0] * grow)
+            self.top_author.extend([0] * grow)
             self.complete.extend([True] * grow)
 
     def add(self, p: Point) -> None:
@@ -423,6 +426,7 @@ class _Hours:
         self.authors[i] += p.authors
         self.engagement[i] += p.engagement
         self.stories[i] += p.stories
+        self.top_author[i] += p.top_author_count
         self.complete[i] = self.complete[i] and p.complete
 
 
@@ -443,6 +447,7 @@ class _Model:
     k: float = 0.0
     usual_negative_share: float = 0.0
     negative_dispersion: float = 1.0
+    typical_hour: float = 0.0  # median mentions of the hours negative_dispersion came from
     sentiment_known: bool = False
     usual_author_ratio: float = 0.0
     authors_known: bool = False
@@ -606,13 +611,13 @@ def _fit_sentiment(model: _Model, base: _Baseline, h: _Hours, cur: int, s: Detec
     model.usual_negative_share = p0
     if not 0 < p0 < 1:
         return
+    used = [i for i in quiet if base.counts[i] >= 5]
     chis = [
-        (negatives[i] - base.counts[i] * p0) ** 2 / (base.counts[i] * p0 * (1 - p0))
-        for i in quiet
-        if base.counts[i] >= 5
+        (negatives[i] - base.counts[i] * p0) ** 2 / (base.counts[i] * p0 * (1 - p0)) for i in used
     ]
     if len(chis) >= 10:
         model.negative_dispersion = min(max(_median(chis) / _CHI2_1_MEDIAN, 1.0), 50.0)
+        model.typical_hour = _median([base.counts[i] for i in used])
     zn = [_negative_score(n, e * p0, model) for n, e in zip(negatives, base.expected, strict=True)]
     model.usual_max_negative_z = _budget_score(_reference(base, zn, cur, s), model.calibration_rank)
 
@@ -637,6 +642,32 @@ def _negative_score(negative: float, expected: float, model: _Model) -> float:
     return _surprise(negative, expected, model.negative_dispersion + model.k * expected)
 
 
+def _share_z(negative: float, observed: float, model: _Model) -> float:
+    """z of a window's negative mentions given its volume (the share test).
+
+    The share's spread over the topic's typical hour is ``negative_dispersion`` times the
+    binomial one.  Part of that is the tone's own wander from hour to hour, which does not
+    shrink when an hour is busy: a news hour with ten times the mentions is no more likely
+    to sit exactly at the usual share.  So the spread never falls below the typical hour's
+    in share terms (beta-binomial), and never below the fitted inflation (as before)."""
+    p0 = model.usual_negative_share
+    if observed <= 0 or not 0 < p0 < 1:
+        return 0.0
+    inflation = model.negative_dispersion
+    if model.typical_hour > 0:
+        wander = (model.negative_dispersion - 1.0) / model.typical_hour
+        inflation = max(inflation, 1.0 + observed * wander)
+    return (negative - observed * p0) / math.sqrt(inflation * observed * p0 * (1 - p0))
+
+
+def _shift_up(negative: float, observed: float, model: _Model, alpha: float, lift: float):
+    """(z, p, up): is the negative share significantly and visibly above the usual one?"""
+    z = _share_z(negative, observed, model)
+    p = _upper_p(z)
+    share = negative / observed if observed > 0 else 0.0
+    return z, p, p < alpha and share >= model.usual_negative_share + lift
+
+
 # --------------------------------------------------------------------------------------------
 # one assessment of the current hour: small named steps
 
@@ -659,7 +690,9 @@ class _Facts:
     negative: float
     authors: int
     engagement: float
-    stories: int
+    stories: int  # the most distinct stories in one hour of the window (0: not known)
+    one_story_hours: bool  # every hour with mentions is a few stories copied many times
+    top_author: int  # the busiest author's mentions, summed over the window's hours
     complete: bool
     share: float
 
@@ -684,6 +717,8 @@ class _Tests:
     concentrated: float = 0.0
     negative_excess: float = 0.0
     few_carry_negative: bool = False
+    top_author_share: float | None = None  # None: not known, or no extra mentions
+    one_account: bool = False  # the busiest author wrote most of the extra mentions
     diverse: bool = True
     reach_ratio: float | None = None
     reasons: list[str] = field(default_factory=list)
@@ -721,14 +756,19 @@ def _windows(h: _Hours, cur: int, fraction: float, model: _Model, s: DetectorSet
     return windows
 
 
-def _facts(h: _Hours, w: _Window, cur: int) -> _Facts:
+def _facts(h: _Hours, w: _Window, cur: int, s: DetectorSettings) -> _Facts:
     sl = slice(w.first, w.last + 1)
     negative = sum(h.negative[sl])
+    hours = [(c, n) for c, n in zip(h.count[sl], h.stories[sl], strict=True) if c > 0]
     return _Facts(
         negative=negative,
         authors=int(sum(h.authors[sl])),
         engagement=sum(h.engagement[sl]),
-        stories=sum(h.stories[sl]),
+        # per hour: over several hours a story running on would count once per hour
+        stories=max((n for _, n in hours), default=0),
+        one_story_hours=bool(hours)
+        and all(0 < n <= s.few_stories and c >= s.copies_per_story * n for c, n in hours),
+        top_author=int(sum(h.top_author[sl])),
         # the current hour counts too: a source failing now leaves the picture incomplete
         complete=all(h.complete[w.first : cur - h.start + 1]),
         share=negative / w.observed if w.observed > 0 else 0.0,
@@ -758,12 +798,10 @@ def _negative_tests(w: _Window, x: _Facts, model: _Model, s: DetectorSettings, t
     p0 = model.usual_negative_share
     if not (model.sentiment_known and 0 < p0 < 1):
         return
-    if w.observed > 0:
-        var = model.negative_dispersion * w.observed * p0 * (1 - p0)
-        t.negative_z = (x.negative - w.observed * p0) / math.sqrt(var)
-        t.negative_p = _upper_p(t.negative_z)
     lifted = x.share >= p0 + s.negative_min_lift
-    t.negative_up = t.negative_p < s.negative_alpha and lifted
+    t.negative_z, t.negative_p, t.negative_up = _shift_up(
+        x.negative, w.observed, model, s.negative_alpha, s.negative_min_lift
+    )
     t.expected_negative = w.expected * p0
     t.negative_count_score = _negative_score(x.negative, t.expected_negative, model)
     t.negative_threshold = max(s.threshold_z, s.calibration_margin * model.usual_max_negative_z)
@@ -783,11 +821,14 @@ def _author_check(
 ) -> None:
     """Are the extra mentions (and the extra negative ones) from many distinct authors?
 
-    ``concentrated`` counts the mentions the window's distinct authors do not account for at
-    the topic's usual authors-per-mention rate: near zero for diverse traffic, about the size
-    of the burst when one account posts it.  When they could carry the whole rise in negative
-    mentions on their own, the shift is not shown to come from many people - however busy the
-    ordinary traffic in the window is."""
+    The distinct authors among the extra mentions (above what the usual traffic brings) must
+    reach half the topic's usual rate.  Then the mentions few accounts may have written: the
+    busiest author's count where the store knows it (``top_author_count``), else
+    ``concentrated`` - the mentions the window's distinct authors do not account for at the
+    topic's usual authors-per-mention rate (near zero for diverse traffic, about the size of
+    the burst when one account posts it).  The rise in negative share must hold without them
+    (counted as all negative), however busy the ordinary traffic in the window is; and one
+    account must not have written most of the extra mentions."""
     t.authors_known = model.authors_known or x.authors > 0
     t.author_ratio = x.authors / w.observed if w.observed > 0 else 0.0
     usual = min(model.usual_author_ratio, 1.0)
@@ -800,16 +841,30 @@ def _author_check(
     min_diversity = s.min_author_diversity * usual if has_usual else s.min_author_ratio
     t.concentrated = max(w.observed - x.authors / usual, 0.0) if has_usual else 0.0
     t.negative_excess = x.negative - w.observed * model.usual_negative_share
-    t.few_carry_negative = (
-        t.negative_up and t.concentrated >= s.min_count and t.concentrated >= t.negative_excess
+    t.one_account = _one_account(x, excess, s, t)
+    few = x.top_author if x.top_author > 0 else t.concentrated
+    without = _shift_up(
+        x.negative - few, w.observed - few, model, s.negative_alpha, s.negative_min_lift
     )
-    t.diverse = (not t.authors_known) or (
-        x.authors >= s.min_authors
-        and t.surge_author_ratio >= min_diversity
-        and not t.few_carry_negative
+    t.few_carry_negative = t.negative_up and few >= s.min_count and not without[2]
+    t.diverse = not t.one_account and (
+        (not t.authors_known)
+        or (
+            x.authors >= s.min_authors
+            and t.surge_author_ratio >= min_diversity
+            and not t.few_carry_negative
+        )
     )
     if model.engagement_known and model.engagement_per_mention > 0:
         t.reach_ratio = x.engagement / (w.expected * model.engagement_per_mention)
+
+
+def _one_account(x: _Facts, excess: float, s: DetectorSettings, t: _Tests) -> bool:
+    """Did the busiest author (where known) write most of the extra mentions?"""
+    if x.top_author <= 0 or excess < s.min_count:
+        return False
+    t.top_author_share = min(x.top_author / excess, 1.0)
+    return x.top_author >= s.min_count and t.top_author_share >= s.one_account_share
 
 
 def _trigger(t: _Tests) -> Trigger | None:
@@ -857,12 +912,23 @@ def _tier(w: _Window, x: _Facts, model: _Model, s: DetectorSettings, t: _Tests) 
 
 
 def _few_accounts_reason(w: _Window, x: _Facts, t: _Tests) -> str:
-    carry = (
-        f"; {t.concentrated:.0f} mentions without their own author could carry the "
-        f"{t.negative_excess:.0f} extra negative ones"
-        if t.few_carry_negative
-        else ""
-    )
+    if t.one_account:
+        return (
+            f"one account wrote {x.top_author} of the extra mentions "
+            f"({t.top_author_share:.0%}): watch"
+        )
+    if t.few_carry_negative and x.top_author > 0:
+        carry = (
+            f"; one account wrote {x.top_author} mentions: without them the negative share "
+            "is not significantly up"
+        )
+    elif t.few_carry_negative:
+        carry = (
+            f"; without the {t.concentrated:.0f} mentions without their own author the "
+            "negative share is not significantly up"
+        )
+    else:
+        carry = ""
     return (
         f"carried by few accounts ({x.authors} authors for {w.observed:.0f} mentions, "
         f"{max(t.surge_author_ratio, 0.0):.0%} distinct among the extra mentions{carry}): watch"
@@ -887,10 +953,11 @@ def _way_in_reason(w: _Window, x: _Facts, model: _Model, s: DetectorSettings, t:
 def _story_hold(tier: Tier, w: _Window, x: _Facts, s: DetectorSettings, t: _Tests) -> Tier:
     """One story copied many times (a press release on forty outlets) is news to watch, not
     many people turning on the topic.  Without story counts nothing is known: no hold.
-    Stories are summed over the window's hours (a story running two hours counts twice)."""
+    Stories are counted per hourly bucket, so a window of several hours is held when each of
+    its hours is (a story running on is not counted again in every hour)."""
     if tier == "watch" or x.stories <= 0:
         return tier
-    if x.stories <= s.few_stories and w.observed >= s.copies_per_story * x.stories:
+    if x.one_story_hours:
         noun = "story" if x.stories == 1 else "stories"
         t.reasons.append(
             f"one story, many copies ({x.stories} {noun} in {w.observed:.0f} mentions): watch"
@@ -907,7 +974,7 @@ def _assess(
     if not model.ok:
         return Assessment(False, model.reason)
     w = max(_windows(h, cur, fraction, model, s), key=lambda v: v.score)
-    x = _facts(h, w, cur)
+    x = _facts(h, w, cur, s)
     t = _Tests()
     _volume_test(w, model, s, t)
     _negative_tests(w, x, model, s, t)
@@ -988,6 +1055,8 @@ def _evidence(
         usual_author_ratio=_r(model.usual_author_ratio, 4) if authors_known else None,
         diverse_authors=t.diverse if authors_known else None,
         concentrated_mentions=_r(t.concentrated, 2) if authors_known else None,
+        top_author_count=x.top_author or None,
+        top_author_share=_r(t.top_author_share, 4) if t.top_author_share is not None else None,
         engagement=_r(x.engagement, 2),
         reach_ratio=_r(t.reach_ratio, 3) if t.reach_ratio is not None else None,
         stories=x.stories or None,
