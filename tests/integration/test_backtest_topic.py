@@ -14,6 +14,7 @@ from stormwatch.store import Store
 
 START = datetime(2025, 3, 3, tzinfo=UTC)
 SURGE = START + timedelta(days=14, hours=15)
+HOUR = timedelta(hours=1)
 
 
 def store_history(table: str, dynamodb, *, days: int = 15, surge: bool = True) -> None:
@@ -116,3 +117,39 @@ def test_given_both_a_csv_and_a_topic_when_run_then_it_is_a_usage_error(tmp_path
     # Then argparse refuses it
     assert status == 2
     assert "not allowed with" in err.getvalue()
+
+
+def test_given_a_source_that_began_reading_later_when_read_then_earlier_hours_are_not_baseline(
+    table, dynamodb
+):
+    # Given four days of stored buckets, and the topic's source whose live collection (and
+    # coverage) began on day two: the live check leaves the earlier hours out of the baseline
+    store_history(table, dynamodb, days=4, surge=False)
+    began = START + timedelta(days=2)
+    Store(dynamodb, table).record_success(
+        "hackernews", "acme-cloud", cursor=None, count=5, at=began, first=True
+    )
+    # When `backtest --topic` reads the points
+    until = START + timedelta(days=4)
+    points = read_topic_points("acme-cloud", table=table, client=dynamodb, until=until)
+    # Then the hours before that are incomplete, as the live check marks them
+    assert {p.complete for p in points if p.time < began} == {False}
+    assert {p.complete for p in points if p.time >= began} == {True}
+
+
+def test_given_a_source_failing_now_when_read_then_the_hours_since_its_success_are_incomplete(
+    table, dynamodb
+):
+    # Given stored buckets and a source whose last success was three hours before `until`
+    # and which has failed since
+    store_history(table, dynamodb, days=4, surge=False)
+    store = Store(dynamodb, table)
+    until = START + timedelta(days=4)
+    store.record_success("hackernews", "acme-cloud", cursor=None, count=5, at=START, first=True)
+    last = until - timedelta(hours=3)
+    store.record_success("hackernews", "acme-cloud", cursor=None, count=5, at=last)
+    store.record_failure("hackernews", "acme-cloud", error="timeout", at=until)
+    # When read
+    points = read_topic_points("acme-cloud", table=table, client=dynamodb, until=until)
+    # Then the hours from its last success on are incomplete (missing data), as live
+    assert [p.time for p in points if not p.complete] == [last, last + HOUR, last + 2 * HOUR]

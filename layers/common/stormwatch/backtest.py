@@ -133,7 +133,10 @@ def read_topic_points(
     """The topic's stored hourly buckets as points, one per complete hour (zeros where empty).
 
     Reads ``days`` of complete hours ending before ``until`` (default: now), i.e. the open
-    hour is left out: a bucket that is still filling would look like a quiet hour.
+    hour is left out: a bucket that is still filling would look like a quiet hour.  The hours
+    the live check leaves out of the baseline are marked incomplete here too, from the
+    sources' stored checkpoints: those before every source that can look back had read them
+    (``baseline_coverage``), and those since the last success of a source failing now.
     """
     from stormwatch.scoring import hourly_points
     from stormwatch.store import Store
@@ -153,7 +156,24 @@ def read_topic_points(
             f"{start:%Y-%m-%d %H:00} and {last:%Y-%m-%d %H:00} UTC"
         )
     first = min(b.hour for b in buckets)
-    return hourly_points(buckets, first, last)
+    failing_from, complete_from = _source_state(Store(client, table), topic, end)
+    return hourly_points(
+        buckets, first, last, incomplete_from=failing_from, complete_from=complete_from
+    )
+
+
+def _source_state(store: Any, topic: str, until: datetime):
+    """(incomplete_from, complete_from) as the live check computes them, from the checkpoints
+    of the sources that have run for the topic (the watchlist is not read here)."""
+    from stormwatch.backfill import baseline_coverage
+    from stormwatch.scoring import incomplete_from
+    from stormwatch.sources import history_of
+
+    history = history_of()
+    ran = [c for c in store.checkpoints(topic, history) if c.last_run is not None]
+    failing = [c for c in ran if c.consecutive_failures]
+    coverage = baseline_coverage(ran, history, until)
+    return incomplete_from(failing, until), coverage.complete_from
 
 
 def summarise(alarms: Sequence[Alarm], points: Sequence[Point]) -> dict:
