@@ -1,6 +1,6 @@
 """Seeded injection benchmark of the firestorm tiers on the real NAB realTweets series.
 
-    python bench/surge_inject.py [--trials 30] [--seed 20150301] [--no-write] [--json]
+    python bench/surge_inject.py [--trials 30] [--seed 20150301] [--variant both] [--no-write] [--json]
 
 NAB has volume but no sentiment, authors or engagement, so the tiers cannot be measured on
 its labels.  This generator keeps NAB's real 5-minute volume (with its real daily and weekly
@@ -12,7 +12,13 @@ Background, per 5-minute row with ``c`` real mentions:
 
 * negative mentions ~ Binomial(c, p_h), where the hour's share ``p_h`` ~ Beta with mean
   ``USUAL_SHARE`` = 0.15 and concentration 200 (sd about 0.025: shares wander hour to hour);
-* authors = round(c x U(0.85, 0.95)); engagement ~ c x Gamma(2, 1.5) (mean 3 per mention).
+* authors = round(c x U(0.85, 0.95)); engagement ~ c x Gamma(2, 1.5) (mean 3 per mention);
+* the busiest author (``top_author_count``): a fan account writing ~ Binomial(c, 0.02) of
+  each row (about 2 % of the traffic).  A bucket's field is the hour's busiest author, and
+  the detector adds up the rows of one hour, so each row carries that author's share of
+  it.  These draws come from their own generator (seed + 1): every other number is
+  exactly what the generator drew before the field existed, and ``--variant unknown``
+  leaves the field at 0 (unknown) to measure the detector as before.
 
 Injected surge, starting at a random 5-minute row at least 15 days into the series and not
 within two days of a labelled NAB window (those hold real news): ``extra = size x e x
@@ -26,6 +32,11 @@ previous 7 days) and ``ramp`` rises linearly over 30 minutes, holds 3 hours and 
 | negative | 1 | 0.60 | distinct | usual | warning |
 | firestorm | 6 | 0.70 | distinct | 2 x usual per mention | firestorm |
 | one_account | 4 | 0.90 | one account | none | watch |
+
+The one account is its hour's busiest author: in its rows ``top_author_count`` is its own
+mentions (the fan account's rows before it started in the same hour still count: an upper
+bound, like the store's heavy-hitter summary).  Injected mentions of the other scenarios
+come from distinct authors and leave the busiest author as it was.
 
 The detector runs over the 14 days before the start and 12 hours after it, exactly as the
 live system would (hourly buckets, evaluated every 5 minutes on the partial hour).  Reported:
@@ -54,6 +65,7 @@ from surge_nab import load_nab, nab_dir, shared_dir  # noqa: E402
 
 USUAL_SHARE = 0.15
 SHARE_CONCENTRATION = 200.0
+TOP_AUTHOR_SHARE = 0.02  # the busiest ordinary author's share of the traffic
 STEP = timedelta(minutes=5)
 EVERY = timedelta(minutes=15)  # the live cadence: the fastest collector runs every 15 min
 ROWS_PER_DAY = 288
@@ -83,8 +95,14 @@ def ramp(minutes: float) -> float:
     return 0.0
 
 
-def background(rng: random.Random, values: list[float]) -> list[tuple[float, float, int, float]]:
-    """(count, negative, authors, engagement) per row: real counts, synthetic the rest."""
+Row = tuple[float, float, int, float, int]
+
+
+def background(
+    rng: random.Random, values: list[float], top_rng: random.Random | None = None
+) -> list[Row]:
+    """(count, negative, authors, engagement, busiest author) per row: real counts, synthetic
+    the rest; without ``top_rng`` the busiest author is unknown (0)."""
     out = []
     share = USUAL_SHARE
     for i, c in enumerate(values):
@@ -95,7 +113,8 @@ def background(rng: random.Random, values: list[float]) -> list[tuple[float, flo
         neg = rng.binomialvariate(n, share) if n else 0
         authors = round(n * rng.uniform(0.85, 0.95))
         eng = n * rng.gammavariate(2.0, 1.5) if n else 0.0
-        out.append((float(n), float(neg), authors, eng))
+        top = top_rng.binomialvariate(n, TOP_AUTHOR_SHARE) if (top_rng and n) else 0
+        out.append((float(n), float(neg), authors, eng, top))
     return out
 
 
@@ -104,7 +123,9 @@ def typical(values: list[float], i: int) -> float:
     return max(statistics.median(past), 1.0) if past else 1.0
 
 
-def run_trial(rng: random.Random, data: dict, bg: list, scenario: str) -> dict:
+def run_trial(
+    rng: random.Random, data: dict, bg: list, scenario: str, top_known: bool = True
+) -> dict:
     sc = SCENARIOS[scenario]
     times, values = data["times"], data["values"]
     n = len(times)
@@ -118,7 +139,7 @@ def run_trial(rng: random.Random, data: dict, bg: list, scenario: str) -> dict:
     points = []
     account_hours = set()  # hours in which the one account is already counted
     for i in range(lo, hi):
-        c, neg, authors, eng = bg[i]
+        c, neg, authors, eng, top = bg[i]
         r = ramp((i - start) * 5.0)
         if r > 0:
             extra = round(sc["size"] * typical(values, i) * r)
@@ -130,10 +151,12 @@ def run_trial(rng: random.Random, data: dict, bg: list, scenario: str) -> dict:
                 if extra and hour not in account_hours:
                     account_hours.add(hour)
                     authors += 1
+                if extra and top_known:  # the account is the hour's busiest author
+                    top = extra
             else:
                 authors += round(extra * rng.uniform(0.85, 0.95))
                 eng += extra * 3.0 * sc["eng"] * rng.uniform(0.8, 1.2)
-        points.append(Point(time=times[i], count=c, negative=neg, authors=authors, engagement=eng))
+        points.append(Point(times[i], c, neg, authors, eng, complete=True, top_author_count=top))
     alarms = backtest(points, settings_for("balanced"), step=STEP, every=EVERY)
     t0 = times[start]
     after = [a for a in alarms if a.time > t0 and a.time <= times[hi - 1] + STEP]
@@ -168,8 +191,8 @@ def background_alarms(series: dict, backgrounds: dict, settings=None) -> dict:
     weeks = 0.0
     for name, data in series.items():
         points = [
-            Point(time=t, count=c, negative=neg, authors=a, engagement=e)
-            for t, (c, neg, a, e) in zip(data["times"], backgrounds[name], strict=True)
+            Point(t, c, neg, a, e, top_author_count=top)
+            for t, (c, neg, a, e, top) in zip(data["times"], backgrounds[name], strict=True)
         ]
         weeks += (data["times"][-1] - data["times"][0]).total_seconds() / (7 * 86400)
         for alarm in backtest(points, settings, step=STEP, every=EVERY):
@@ -220,7 +243,15 @@ def summarise(results: list[dict]) -> dict:
     return out
 
 
-def render(summary: dict, trials: int, seed: int, quiet: dict | None = None) -> str:
+VARIANTS = {
+    "known": "busiest author known (`top_author_count`, as the store fills it)",
+    "unknown": "busiest author unknown (0: the generator before the field; every other draw "
+    "identical)",
+}
+
+
+def render(runs: dict[str, tuple[dict, dict]], trials: int, seed: int) -> str:
+    """The injection tables, one per variant of the busiest-author field."""
     lines = [
         INJECT_START,
         "### Firestorm tiers on injected surges",
@@ -230,7 +261,19 @@ def render(summary: dict, trials: int, seed: int, quiet: dict | None = None) -> 
         "surges injected at random starts away from the labelled windows, ramp 30 min, hold 3 h, "
         "decay 2 h; shipped defaults, sensitivity balanced). Sizes are multiples of the slot's "
         "typical count added on top._",
-        "",
+    ]
+    for variant, (summary, quiet) in runs.items():
+        lines += ["", f"**{VARIANTS[variant]}**", "", *_table(summary), "", _quiet_line(quiet)]
+    lines.append(INJECT_END)
+    return "\n".join(lines)
+
+
+def _fmt(v) -> str:
+    return "–" if v is None else f"{v:g} min"
+
+
+def _table(summary: dict) -> list[str]:
+    lines = [
         "| scenario | expected tier | detected | median delay | p90 delay | tier reached "
         "(watch/warning/firestorm) | tier accuracy (detected) | median delay to expected tier "
         "| detected per series |",
@@ -238,30 +281,27 @@ def render(summary: dict, trials: int, seed: int, quiet: dict | None = None) -> 
     ]
     for name, s in summary.items():
         tr = s["tier_reached"]
-
-        def fmt(v):
-            return "–" if v is None else f"{v:g} min"
-
+        accuracy = s["tier_accuracy_of_detected"]
         lines.append(
             f"| {name} | {s['expected_tier']} | {s['detected']}/{s['trials']} | "
-            f"{fmt(s['median_delay_min'])} | {fmt(s['p90_delay_min'])} | "
+            f"{_fmt(s['median_delay_min'])} | {_fmt(s['p90_delay_min'])} | "
             f"{tr['watch']}/{tr['warning']}/{tr['firestorm']} | "
-            f"{'–' if s['tier_accuracy_of_detected'] is None else s['tier_accuracy_of_detected']}"
-            f" | {fmt(s['median_delay_to_expected_tier_min'])} | "
+            f"{'–' if accuracy is None else accuracy}"
+            f" | {_fmt(s['median_delay_to_expected_tier_min'])} | "
             + ", ".join(f"{k} {v}" for k, v in s["detected_by_series"].items())
             + " |"
         )
-    if quiet is not None:
-        lines += [
-            "",
-            f"The same backgrounds without any injection ({quiet['series_weeks']} series-weeks, "
-            "real NAB volume, synthetic tone that never shifts): "
-            f"{quiet['alarms_per_series_week']} alarms per series-week (by tier "
-            f"{quiet['by_tier']}, by trigger {quiet['by_trigger']}); false warnings or "
-            f"firestorms: **{quiet['false_warnings_per_series_week']} per series-week**.",
-        ]
-    lines.append(INJECT_END)
-    return "\n".join(lines)
+    return lines
+
+
+def _quiet_line(quiet: dict) -> str:
+    return (
+        f"The same backgrounds without any injection ({quiet['series_weeks']} series-weeks, "
+        "real NAB volume, synthetic tone that never shifts): "
+        f"{quiet['alarms_per_series_week']} alarms per series-week (by tier "
+        f"{quiet['by_tier']}, by trigger {quiet['by_trigger']}); false warnings or "
+        f"firestorms: **{quiet['false_warnings_per_series_week']} per series-week**."
+    )
 
 
 def write_region(text: str, path: Path) -> None:
@@ -277,12 +317,32 @@ def write_region(text: str, path: Path) -> None:
     path.write_text(doc)
 
 
+def run_variant(series: dict, trials: int, seed: int, top_known: bool) -> tuple[dict, dict]:
+    """(summary, un-injected alarms) of every scenario, the busiest author known or not."""
+    rng = random.Random(seed)
+    top_rng = random.Random(seed + 1) if top_known else None
+    names = sorted(series)
+    backgrounds = {name: background(rng, series[name]["values"], top_rng) for name in names}
+    results = []
+    for scenario in SCENARIOS:
+        for t in range(trials):
+            name = names[t % len(names)]
+            results.append(run_trial(rng, series[name], backgrounds[name], scenario, top_known))
+    return summarise(results), background_alarms(series, backgrounds) | {"results": results}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="seeded injection benchmark of the tiers")
     parser.add_argument("--trials", type=int, default=30, help="trials per scenario")
     parser.add_argument("--seed", type=int, default=20150301)
     parser.add_argument("--no-write", action="store_true")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "--variant",
+        choices=[*VARIANTS, "both"],
+        default="both",
+        help="the busiest author known (top_author_count), unknown (0), or both",
+    )
     args = parser.parse_args(argv)
     root = nab_dir()
     if root is None:
@@ -291,41 +351,31 @@ def main(argv: list[str] | None = None) -> int:
             "(set STORMWATCH_SHARED to the folder holding data/nab)."
         )
         return 0
-    rng = random.Random(args.seed)
     series = load_nab(root)
-    names = sorted(series)
-    backgrounds = {}
-    for name in names:
+    for name in series:
         series[name]["name"] = name
-        backgrounds[name] = background(rng, series[name]["values"])
-    results = []
-    for scenario in SCENARIOS:
-        for t in range(args.trials):
-            name = names[t % len(names)]
-            results.append(run_trial(rng, series[name], backgrounds[name], scenario))
-    summary = summarise(results)
-    quiet = background_alarms(series, backgrounds)
-    print(f"un-injected backgrounds: {quiet}")
+    variants = list(VARIANTS) if args.variant == "both" else [args.variant]
+    runs = {v: run_variant(series, args.trials, args.seed, v == "known") for v in variants}
+    for variant, (summary, quiet) in runs.items():
+        results = quiet.pop("results")
+        _print(variant, summary, quiet)
+        if args.json:
+            print(json.dumps({"summary": summary, "background": quiet, "results": results},
+                             indent=2, default=str))  # fmt: skip
+    if not args.no_write:
+        write_region(render(runs, args.trials, args.seed), REPO / "docs" / "benchmarks.md")
+        print("wrote the injection tables into the surge section of docs/benchmarks.md")
+    return 0
+
+
+def _print(variant: str, summary: dict, quiet: dict) -> None:
+    print(f"[{VARIANTS[variant]}] un-injected backgrounds: {quiet}")
     for name, s in summary.items():
         print(
             f"{name:12} expected {s['expected_tier']:9} detected {s['detected']}/{s['trials']} "
             f"median delay {s['median_delay_min']} min; reached {s['tier_reached']}; "
             f"accuracy {s['tier_accuracy_of_detected']}; per series {s['detected_by_series']}"
         )
-    if args.json:
-        print(
-            json.dumps(
-                {"summary": summary, "background": quiet, "results": results},
-                indent=2,
-                default=str,
-            )
-        )
-    if not args.no_write:
-        write_region(
-            render(summary, args.trials, args.seed, quiet), REPO / "docs" / "benchmarks.md"
-        )
-        print("wrote the injection table into the surge section of docs/benchmarks.md")
-    return 0
 
 
 if __name__ == "__main__":
