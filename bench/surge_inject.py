@@ -1,6 +1,7 @@
 """Seeded injection benchmark of the firestorm tiers on the real NAB realTweets series.
 
-    python bench/surge_inject.py [--trials 30] [--seed 20150301] [--variant both] [--no-write] [--json]
+    python bench/surge_inject.py [--trials 30] [--seed 20150301] [--variant both]
+                                 [--no-write] [--json]
 
 NAB has volume but no sentiment, authors or engagement, so the tiers cannot be measured on
 its labels.  This generator keeps NAB's real 5-minute volume (with its real daily and weekly
