@@ -166,14 +166,13 @@ def _source_state(store: Any, topic: str, until: datetime):
     """(incomplete_from, complete_from) as the live check computes them, from the checkpoints
     of the sources that have run for the topic (the watchlist is not read here)."""
     from stormwatch.backfill import baseline_coverage
-    from stormwatch.scoring import incomplete_from
+    from stormwatch.scoring import behind, incomplete_from
     from stormwatch.sources import history_of
 
     history = history_of()
     ran = [c for c in store.checkpoints(topic, history) if c.last_run is not None]
-    failing = [c for c in ran if c.consecutive_failures]
     coverage = baseline_coverage(ran, history, until)
-    return incomplete_from(failing, until), coverage.complete_from
+    return incomplete_from(behind(ran), until), coverage.complete_from
 
 
 def summarise(alarms: Sequence[Alarm], points: Sequence[Point]) -> dict:
