@@ -131,7 +131,8 @@ def test_each_source_declares_on_its_own_class_how_far_back_it_can_search():
     """Given every registered source
     When its history is read
     Then its own class declares it (not inherited by accident), as a non-negative timedelta,
-    and GDELT's stays inside its rolling three-month window (what a backfill may ask of it)."""
+    the registry's copy (read without importing the adapter) is the same, and GDELT's stays
+    inside its rolling three-month window (what a backfill may ask of it)."""
     from datetime import timedelta
 
     from stormwatch.sources import history_of
@@ -140,6 +141,10 @@ def test_each_source_declares_on_its_own_class_how_far_back_it_can_search():
     for name, entry in REGISTRY.items():
         assert "history" in vars(entry.cls), f"{name} does not declare its history"
         assert isinstance(entry.cls.history, timedelta) and entry.cls.history >= timedelta(0)
+        assert entry.history == entry.cls.history, (
+            f"{name}: its class says {entry.cls.history}, stormwatch.sources.REGISTRY says "
+            f"{entry.history}; change the registry's line to the class's value"
+        )
     history = history_of()
     assert set(history) == set(REGISTRY)
     assert timedelta(0) < history["gdelt"] < timedelta(days=WINDOW_DAYS)

@@ -7,19 +7,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
 from botocore.config import Config
 
-from stormwatch.channels.base import Channel, Target, send_with_retries
-from stormwatch.notification import Notification
-from stormwatch.reporting import Deliver
+if TYPE_CHECKING:
+    # delivery is the report function's alone: collect and score import this module for
+    # aws_client and must not load the channels and the rendering stack behind them
+    from stormwatch.channels.base import Channel
+    from stormwatch.reporting import Deliver
 
 _BOTO_CONFIG = Config(
     retries={"mode": "standard", "max_attempts": 5}, connect_timeout=5, read_timeout=20
@@ -47,6 +44,15 @@ def make_deliver(
     attempt raises IdempotencyAlreadyInProgressError (the invocation fails and is retried
     later); a failed send deletes the record so the retry sends.
     """
+    from aws_lambda_powertools.utilities.idempotency import (
+        DynamoDBPersistenceLayer,
+        IdempotencyConfig,
+        idempotent_function,
+    )
+
+    from stormwatch.channels.base import Target, send_with_retries
+    from stormwatch.notification import Notification
+
     persistence = DynamoDBPersistenceLayer(
         table_name=table_name,
         key_attr="pk",

@@ -8,6 +8,10 @@ A source that needs collaborators beyond the per-call HTTP client gets them when
 - `state`: a `stormwatch.secrets.SourceState` (the Store in Lambda; None when not given) for
   values kept between runs that are not a per-topic cursor, e.g. a login session.
 
+The adapters are imported when a source is first built or its class is asked for, not with
+this package: the score and report paths need only each source's `history`, which is why the
+registry repeats it beside the class (a test keeps the two equal).
+
 To add a source: its class (with `name`, `secret_names` and `history`), one `Registered` line
 below, its options as a field of `stormwatch.watchlist.Sources`, a collect schedule in
 template.yaml and `events/collect_<name>.json`; tests/infrastructure/test_source_registry.py
@@ -19,50 +23,75 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cached_property
+from importlib import import_module
+from typing import TYPE_CHECKING
 
 from stormwatch.secrets import DeclaredSecrets, NoSecrets, Secrets, SourceState
-from stormwatch.sources.base import Source
-from stormwatch.sources.bluesky import BlueskySource
-from stormwatch.sources.gdelt import GdeltSource
-from stormwatch.sources.github import GitHubSource
-from stormwatch.sources.hackernews import HackerNewsSource
-from stormwatch.sources.mastodon import MastodonSource
-from stormwatch.sources.reddit import RedditSource
-from stormwatch.sources.rss import RssSource
-from stormwatch.sources.stackexchange import StackExchangeSource
-from stormwatch.sources.youtube import YouTubeSource
 
-SourceFactory = Callable[[Secrets, SourceState | None], Source]
+if TYPE_CHECKING:
+    from stormwatch.sources.base import Source
+
+SourceFactory = Callable[[Secrets, SourceState | None], "Source"]
+# how a registered class is built from its collaborators
+Builder = Callable[[type, Secrets, SourceState | None], "Source"]
+
+
+def no_collaborators(cls: type, secrets: Secrets, state: SourceState | None) -> Source:
+    return cls()
+
+
+def with_secrets(cls: type, secrets: Secrets, state: SourceState | None) -> Source:
+    return cls(secrets)
+
+
+def with_secrets_and_state(cls: type, secrets: Secrets, state: SourceState | None) -> Source:
+    return cls(secrets, state)
+
+
+def with_state(cls: type, secrets: Secrets, state: SourceState | None) -> Source:
+    return cls(state)
 
 
 @dataclass(frozen=True)
 class Registered:
-    """A source class and how to build it from its collaborators."""
+    """A source: where its class lives, how far back it can search (equal to the class's
+    `history`, kept here so that reading it imports no adapter) and how to build it."""
 
-    cls: type[Source]
-    build: SourceFactory
+    name: str
+    path: str  # "module:Class" inside stormwatch.sources
+    history: timedelta
+    builder: Builder
 
-    @property
-    def name(self) -> str:
-        return self.cls.name
+    @cached_property
+    def cls(self) -> type[Source]:
+        module, _, class_name = self.path.partition(":")
+        return getattr(import_module(f"stormwatch.sources.{module}"), class_name)
 
     @property
     def secret_names(self) -> tuple[str, ...]:
         return self.cls.secret_names
 
+    def build(self, secrets: Secrets, state: SourceState | None) -> Source:
+        return self.builder(self.cls, secrets, state)
+
+
+_YEARS = timedelta(days=3650)
 
 REGISTRY: dict[str, Registered] = {
     entry.name: entry
     for entry in (
-        Registered(HackerNewsSource, lambda secrets, state: HackerNewsSource()),
-        Registered(RssSource, lambda secrets, state: RssSource()),
-        Registered(RedditSource, lambda secrets, state: RedditSource(secrets, state)),
-        Registered(MastodonSource, lambda secrets, state: MastodonSource(secrets, state)),
-        Registered(BlueskySource, lambda secrets, state: BlueskySource(secrets, state)),
-        Registered(StackExchangeSource, lambda secrets, state: StackExchangeSource(secrets)),
-        Registered(YouTubeSource, lambda secrets, state: YouTubeSource(secrets, state)),
-        Registered(GitHubSource, lambda secrets, state: GitHubSource(secrets)),
-        Registered(GdeltSource, lambda secrets, state: GdeltSource(state)),
+        Registered("hackernews", "hackernews:HackerNewsSource", _YEARS, no_collaborators),
+        Registered("rss", "rss:RssSource", timedelta(0), no_collaborators),
+        Registered("reddit", "reddit:RedditSource", timedelta(0), with_secrets_and_state),
+        Registered(
+            "mastodon", "mastodon:MastodonSource", timedelta(days=30), with_secrets_and_state
+        ),
+        Registered("bluesky", "bluesky:BlueskySource", timedelta(days=730), with_secrets_and_state),
+        Registered("stackexchange", "stackexchange:StackExchangeSource", _YEARS, with_secrets),
+        Registered("youtube", "youtube:YouTubeSource", _YEARS, with_secrets_and_state),
+        Registered("github", "github:GitHubSource", _YEARS, with_secrets),
+        Registered("gdelt", "gdelt:GdeltSource", timedelta(days=89), with_state),
     )
 }
 # name -> factory, for callers that only build
@@ -70,8 +99,8 @@ FACTORIES: dict[str, SourceFactory] = {name: entry.build for name, entry in REGI
 
 
 def history_of() -> dict[str, timedelta]:
-    """How far back each source can search (its class declares it; stormwatch.backfill)."""
-    return {name: entry.cls.history for name, entry in REGISTRY.items()}
+    """How far back each source can search (stormwatch.backfill), without importing adapters."""
+    return {name: entry.history for name, entry in REGISTRY.items()}
 
 
 def declared_secrets() -> list[str]:
@@ -97,14 +126,7 @@ def get_source(
 __all__ = [
     "FACTORIES",
     "REGISTRY",
-    "BlueskySource",
-    "GdeltSource",
-    "HackerNewsSource",
-    "MastodonSource",
-    "RedditSource",
     "Registered",
-    "RssSource",
-    "Source",
     "SourceFactory",
     "declared_secrets",
     "get_source",
