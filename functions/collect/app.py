@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -30,11 +30,13 @@ from stormwatch.secrets import NoSecrets, SsmSecrets
 from stormwatch.settings import CollectSettings
 from stormwatch.sources import get_source
 from stormwatch.store import Store
+from stormwatch.tracing import handler_tracer
 from stormwatch.watchlist_store import LiveWatchlist, running_watchlist
 
 logger = Logger()
 metrics = Metrics()
-tracer = Tracer()
+# X-Ray only when tracing is on: Powertools' Tracer loads its SDK even when disabled
+tracer = handler_tracer()
 
 # stop starting work this long before the Lambda timeout, so checkpoints are always saved
 SAFETY_MARGIN_SECONDS = 20

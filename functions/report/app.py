@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import (
@@ -33,11 +33,13 @@ from stormwatch.runtime import aws_client, make_deliver
 from stormwatch.secrets import NoSecrets, Secrets, SsmSecrets
 from stormwatch.settings import ReportSettings
 from stormwatch.store import Store, notice_from_item, surge_from_item
+from stormwatch.tracing import handler_tracer
 from stormwatch.watchlist_store import LiveWatchlist, running_watchlist
 
 logger = Logger()
 metrics = Metrics()
-tracer = Tracer()
+# X-Ray only when tracing is on: Powertools' Tracer loads its SDK even when disabled
+tracer = handler_tracer()
 
 
 @dataclass

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import (
@@ -29,11 +29,13 @@ from stormwatch.scoring import (
 )
 from stormwatch.settings import Settings
 from stormwatch.store import Store
+from stormwatch.tracing import handler_tracer
 from stormwatch.watchlist_store import LiveWatchlist, running_watchlist
 
 logger = Logger()
 metrics = Metrics()
-tracer = Tracer()
+# X-Ray only when tracing is on: Powertools' Tracer loads its SDK even when disabled
+tracer = handler_tracer()
 
 
 @dataclass

@@ -287,12 +287,21 @@ def test_python_sources_never_scan_the_table():
 
 
 @pytest.mark.parametrize("logical_id", sorted(TABLE_ACTIONS))
-def test_functions_run_python313_on_arm64_with_tracing_and_both_layers(logical_id):
+def test_functions_run_python313_on_arm64_traced_as_chosen_with_both_layers(logical_id):
     # Given a function (with Globals applied)
-    # Then it runs python3.13 on arm64, traced, with the common and assets layers
+    # Then it runs python3.13 on arm64 with the common and assets layers, traced by X-Ray
+    # exactly when TracingMode says so, and its code learns the same (stormwatch.tracing loads
+    # the X-Ray SDK only then)
     assert cfn.function_property(logical_id, "Runtime") == "python3.13"
     assert cfn.function_property(logical_id, "Architectures") == ["arm64"]
-    assert cfn.function_property(logical_id, "Tracing") == "Active"
+    assert cfn.function_property(logical_id, "Tracing") == {"Ref": "TracingMode"}
+    assert cfn.template()["Parameters"]["TracingMode"]["AllowedValues"] == ["Disabled", "Active"]
+    assert cfn.template()["Conditions"]["IsTraced"] == {
+        "Fn::Equals": [{"Ref": "TracingMode"}, "Active"]
+    }
+    assert cfn.function_environment(logical_id)["POWERTOOLS_TRACE_DISABLED"] == {
+        "Fn::If": ["IsTraced", "false", "true"]
+    }
     assert cfn.function_property(logical_id, "Layers") == [
         {"Ref": "CommonLayer"},
         {"Ref": "AssetsLayer"},
