@@ -23,8 +23,6 @@ import re
 import unicodedata
 from functools import lru_cache
 
-import simplemma
-
 # the languages whose inflections topics match; the layer ships simplemma's data for these only
 INFLECTED_LANGUAGES: tuple[str, ...] = ("de", "es", "fr", "it", "pt")
 
@@ -43,6 +41,10 @@ def fold(text: str) -> str:
 @lru_cache(maxsize=200_000)
 def dictionary_form(word: str, lang: str) -> str:
     """The folded dictionary form of one word in ``lang`` (see the module doc for the rules)."""
+    # imported on first use, and its dictionary for `lang` decoded then (about 1.3 s of CPU for
+    # German): only paths that match inflected text pay for it (bench/coldstart.py)
+    import simplemma
+
     variants = dict.fromkeys((word, word.lower(), word.capitalize()))
     forms = {simplemma.lemmatize(v, lang=lang) for v in variants}
     form = min(forms, key=lambda f: (len(f), f))

@@ -39,6 +39,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 
 from stormwatch.inflection import INFLECTED_LANGUAGES, dictionary_words, fold
 from stormwatch.watchlist import Topic
@@ -305,8 +306,14 @@ def _leaf_test(leaf: Leaf, langs: tuple[str, ...]) -> Callable[[_Text], bool]:
     needle = leaf.needle
     if leaf.prefix or not langs:
         return lambda text: needle in text.words
-    forms = tuple((lang, " " + " ".join(dictionary_words(leaf.raw, lang)) + " ") for lang in langs)
-    return lambda text: needle in text.words or any(f in text.forms(lang) for lang, f in forms)
+
+    @cache
+    def forms() -> tuple[tuple[str, str], ...]:
+        # worked out for the first text that needs them, not when the topic is compiled: every
+        # function compiles the watchlist when it loads it, and most never match a text
+        return tuple((lang, f" {' '.join(dictionary_words(leaf.raw, lang))} ") for lang in langs)
+
+    return lambda text: needle in text.words or any(f in text.forms(lang) for lang, f in forms())
 
 
 def _compile(node: Node, langs: tuple[str, ...] = ()) -> Callable[[_Text], bool]:

@@ -29,10 +29,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from stormwatch.http import HttpError
 from stormwatch.models import FetchResult, Mention, iso
+
+if TYPE_CHECKING:
+    # stormwatch.http loads requests: the cursor and pacing here are also read by the score
+    # and report paths (stormwatch.backfill, stormwatch.syndication), which make no requests
+    from stormwatch.http import HttpError
 
 
 @dataclass
@@ -289,6 +293,8 @@ def plan_next(
 def load_json(resp: Any) -> Any:
     """A JSON body; bytes that are not UTF-8 are decoded with replacement characters instead of
     failing the whole page (the damaged characters only affect the items that contain them)."""
+    from stormwatch.http import HttpError
+
     try:
         return resp.json()
     except HttpError:
