@@ -3,7 +3,8 @@
 #   1. install the SAM CLI into .tools/sam (a venv with Python >= 3.11) unless it is there,
 #   2. sam validate --lint (cfn-lint),
 #   3. sam build (layers for CPython 3.13 on arm64; needs a python3.13 on PATH),
-#   4. print the built layers' sizes (unzipped and zipped) against Lambda's limits.
+#   4. check the built layers (dev-only modules left out, .pyc for every module) and print
+#      their sizes (unzipped and zipped) against Lambda's limits.
 # Idempotent; safe to run again. Needs network access to PyPI only (no Docker, no AWS account).
 #
 # Environment:
@@ -82,6 +83,26 @@ for expected in "$build/CommonLayer/python/stormwatch/__init__.py" \
 done
 compgen -G "$build/AssetsLayer/templates/*.j2" >/dev/null || die "no templates in $build/AssetsLayer/templates"
 echo "/opt/python/stormwatch, /opt/watchlist.yaml and /opt/templates/*.j2 are in place"
+# the dev-only modules are out and every module has its .pyc (layers/common/Makefile)
+"$python313" - "$build/CommonLayer/python" <<'PY' || die "the built CommonLayer is not lean"
+import subprocess
+import sys
+from pathlib import Path
+
+layer = Path(sys.argv[1])
+dev_only = subprocess.run(
+    [sys.executable, "scripts/layer_modules.py", "--dev-only"],
+    capture_output=True, text=True, check=True,
+).stdout.split()
+shipped = [name for name in dev_only if (layer / "stormwatch" / name).exists()]
+tag = sys.implementation.cache_tag
+uncompiled = [
+    str(p) for p in layer.rglob("*.py")
+    if not (p.parent / "__pycache__" / f"{p.stem}.{tag}.pyc").exists()
+]
+print(f"dev-only modules left out: {len(dev_only)}; modules without a .pyc: {len(uncompiled)}")
+sys.exit(1 if shipped or uncompiled else 0)
+PY
 
 say "built layers (Lambda limits: 250 MB unzipped for function + layers, 50 MB zipped upload)"
 "$python313" - .aws-sam/build <<'PY'
