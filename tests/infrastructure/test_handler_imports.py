@@ -1,0 +1,87 @@
+"""A lean cold start: each handler imports only what its path uses (#12).
+
+Each handler module is imported in a fresh interpreter, as Lambda does at a cold start, and the
+modules it loaded are checked. How long the imports take is measured by bench/coldstart.py."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from stormwatch.sources import REGISTRY
+
+from tests.infrastructure.cfn_template import REPO
+
+RENDERING = ("jinja2", "css_inline", "stormwatch.render")
+ADAPTERS = tuple(f"stormwatch.sources.{e.path.partition(':')[0]}" for e in REGISTRY.values())
+XRAY = ("aws_xray_sdk",)
+NOT_SCORING = ("requests", "feedparser", "simplemma", "stormwatch.http", "stormwatch.local")
+
+CHILD = """
+import json, sys
+sys.path.insert(0, "functions/" + sys.argv[1])
+import app
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+def loaded_by(handler: str, *, tracing: bool) -> set[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("POWERTOOLS_", "LAMBDA_"))}
+    env["POWERTOOLS_TRACE_DISABLED"] = "false" if tracing else "true"
+    env["LAMBDA_TASK_ROOT"] = str(REPO / "functions" / handler)  # as in Lambda
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD, handler],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return set(json.loads(done.stdout))
+
+
+def among(modules: set[str], names: tuple[str, ...]) -> list[str]:
+    return sorted(m for m in modules if any(m == n or m.startswith(f"{n}.") for n in names))
+
+
+@pytest.mark.parametrize("handler", ["collect", "score"])
+def test_collect_and_score_load_no_rendering_stack_and_no_xray(handler):
+    # Given tracing switched off (the template's default)
+    # When the handler module is imported at a cold start
+    modules = loaded_by(handler, tracing=False)
+    # Then neither the e-mail rendering stack nor the X-Ray SDK is loaded
+    assert among(modules, RENDERING) == []
+    assert among(modules, XRAY) == []
+
+
+def test_score_loads_no_source_adapter_and_nothing_only_collecting_needs():
+    # Given the score handler, which reads mentions from the stream and makes no requests
+    modules = loaded_by("score", tracing=False)
+    # Then no source adapter, HTTP client, feed parser or lemmatiser dictionary comes with it
+    assert among(modules, ADAPTERS) == []
+    assert among(modules, NOT_SCORING) == []
+
+
+def test_collect_loads_no_source_adapter_before_it_knows_which_source_runs():
+    # Given the collect handler (one source per invocation)
+    # Then importing it loads no adapter: the registry imports the invoked one when built
+    assert among(loaded_by("collect", tracing=False), ADAPTERS) == []
+
+
+def test_report_and_web_load_no_other_source_adapter_and_no_xray():
+    # Given the report and web handlers with tracing off
+    report, web = loaded_by("report", tracing=False), loaded_by("web", tracing=False)
+    # Then report loads only GDELT's adapter (the digest shows its news tone), web none, and
+    # neither the X-Ray SDK
+    assert among(report, ADAPTERS) == ["stormwatch.sources.gdelt"]
+    assert among(web, ADAPTERS) == []
+    assert among(report, XRAY) == among(web, XRAY) == []
+
+
+def test_with_tracing_on_the_handlers_load_xray():
+    # Given tracing switched on (TracingMode: Active) in Lambda
+    # Then the X-Ray SDK is loaded, so the handler's invocations are traced
+    assert among(loaded_by("score", tracing=True), XRAY) != []
