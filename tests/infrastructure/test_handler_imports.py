@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+from functools import cache
 
 import pytest
 from stormwatch.sources import REGISTRY
@@ -28,7 +29,8 @@ print(json.dumps(sorted(sys.modules)))
 """
 
 
-def loaded_by(handler: str, *, tracing: bool) -> set[str]:
+@cache
+def loaded_by(handler: str, *, tracing: bool) -> frozenset[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("POWERTOOLS_", "LAMBDA_"))}
     env["POWERTOOLS_TRACE_DISABLED"] = "false" if tracing else "true"
     env["LAMBDA_TASK_ROOT"] = str(REPO / "functions" / handler)  # as in Lambda
@@ -40,10 +42,10 @@ def loaded_by(handler: str, *, tracing: bool) -> set[str]:
         text=True,
         check=True,
     )
-    return set(json.loads(done.stdout))
+    return frozenset(json.loads(done.stdout))
 
 
-def among(modules: set[str], names: tuple[str, ...]) -> list[str]:
+def among(modules: frozenset[str], names: tuple[str, ...]) -> list[str]:
     return sorted(m for m in modules if any(m == n or m.startswith(f"{n}.") for n in names))
 
 
