@@ -19,7 +19,8 @@ from tests.infrastructure.cfn_template import REPO
 RENDERING = ("jinja2", "css_inline", "stormwatch.render")
 ADAPTERS = tuple(f"stormwatch.sources.{e.path.partition(':')[0]}" for e in REGISTRY.values())
 XRAY = ("aws_xray_sdk",)
-NOT_SCORING = ("requests", "feedparser", "simplemma", "stormwatch.http", "stormwatch.local")
+# the adapters' common base (html parsing, HTTP pacing): neither the store nor scoring needs it
+NOT_SCORING = ("requests", "feedparser", "simplemma", "stormwatch.http", "stormwatch.sources.base")
 
 CHILD = """
 import json, sys

@@ -42,7 +42,7 @@ from itertools import pairwise
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from stormwatch.models import Mention
-from stormwatch.sources.base import strip_tracking
+from stormwatch.urls import strip_tracking
 
 # a headline this long identifies a story on its own (shorter ones need their text too)
 MIN_HEADLINE_TOKENS = 4

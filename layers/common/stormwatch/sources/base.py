@@ -17,11 +17,11 @@ from datetime import UTC, datetime, timedelta
 from html import unescape
 from html.parser import HTMLParser
 from typing import Any, ClassVar, Protocol, runtime_checkable
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from stormwatch.models import FetchResult
 from stormwatch.secrets import NoSecrets, Secrets
 from stormwatch.sources.window import PacerPerClient
+from stormwatch.urls import strip_tracking as strip_tracking  # the sources' import
 from stormwatch.watchlist import Topic
 
 # Raw HTML beyond this is not worth parsing: the stored text is bounded to a few KB anyway.
@@ -205,47 +205,6 @@ def html_to_text(value: str | None, *, limit: int = MAX_HTML_CHARS) -> str:
 
 # --------------------------------------------------------------------------------------------
 # URLs
-
-TRACKING_PARAMS = frozenset(
-    {
-        "fbclid",
-        "gclid",
-        "gclsrc",
-        "dclid",
-        "msclkid",
-        "yclid",
-        "twclid",
-        "igshid",
-        "ocid",
-        "mc_cid",
-        "mc_eid",
-        "_hsenc",
-        "_hsmi",
-        "mkt_tok",
-        "ref_src",
-        "cmpid",
-        "wt_mc",
-        "__twitter_impression",
-        "at_medium",
-        "at_campaign",
-    }
-)
-
-
-def strip_tracking(url: str | None) -> str | None:
-    """The URL without utm_* and other click-tracking parameters; otherwise unchanged."""
-    if not url or "?" not in url:
-        return url
-    parts = urlsplit(url)
-    pairs = parse_qsl(parts.query, keep_blank_values=True)
-    kept = [
-        (k, v)
-        for k, v in pairs
-        if not (k.lower().startswith("utm_") or k.lower() in TRACKING_PARAMS)
-    ]
-    if len(kept) == len(pairs):
-        return url
-    return urlunsplit(parts._replace(query=urlencode(kept)))
 
 
 def stable_id(*parts: str) -> str:
