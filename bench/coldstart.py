@@ -122,12 +122,22 @@ def run_child(code: str, *args: str, tracing: bool = False) -> str:
     return done.stdout.strip().splitlines()[-1]
 
 
-def import_runs(target: str, runs: int, tracing: bool = False) -> tuple[float, dict]:
-    """The median import CPU seconds of `target` and the last run's details (after a first
-    run that is not counted: it writes any .pyc that is missing or stale)."""
-    run_child(IMPORT_CHILD, target, tracing=tracing)
-    results = [json.loads(run_child(IMPORT_CHILD, target, tracing=tracing)) for _ in range(runs)]
-    return statistics.median(r["cpu"] for r in results), results[-1]
+def import_cpu(target: str, tracing: bool = False) -> tuple[float, dict]:
+    result = json.loads(run_child(IMPORT_CHILD, target, tracing=tracing))
+    return result["cpu"], result
+
+
+def interleaved_runs(targets: tuple[str, ...], runs: int) -> dict[str, list[float]]:
+    """CPU seconds per target, one run of every target per round: each round sees about the
+    same load on the shared machine, so a ratio is taken within a round. A first round is not
+    counted (it writes any .pyc that is missing or stale)."""
+    for target in targets:
+        import_cpu(target)
+    seconds: dict[str, list[float]] = {target: [] for target in targets}
+    for _ in range(runs):
+        for target in targets:
+            seconds[target].append(import_cpu(target)[0])
+    return seconds
 
 
 def compile_seconds(files: list[str]) -> tuple[float, int]:
@@ -148,15 +158,20 @@ def compile_seconds(files: list[str]) -> tuple[float, int]:
 
 
 def measure(runs: int) -> dict:
-    boto3, _ = import_runs("boto3", runs)
+    seconds = interleaved_runs(("boto3", *HANDLERS), runs)
+    boto3 = seconds["boto3"]
     handlers = {}
     for name in HANDLERS:
-        cpu, details = import_runs(name, runs)
+        details = import_cpu(name)[1]
         compiled, n_files = compile_seconds(details["files"])
-        traced = import_runs(name, runs, tracing=True)[0] if name != "web" else None
+        traced = (
+            statistics.median(import_cpu(name, tracing=True)[0] for _ in range(3))
+            if name != "web"
+            else None
+        )
         handlers[name] = {
-            "cpu": cpu,
-            "ratio": cpu / boto3,
+            "cpu": statistics.median(seconds[name]),
+            "ratio": statistics.median(h / b for h, b in zip(seconds[name], boto3, strict=True)),
             "traced_cpu": traced,
             "modules": len(details["modules"]),
             "compile_cpu": compiled,
@@ -166,7 +181,12 @@ def measure(runs: int) -> dict:
         label: statistics.median(float(run_child(FIRST_USE_CHILD, *code)) for _ in range(3))
         for label, code in FIRST_USES.items()
     }
-    return {"runs": runs, "boto3": boto3, "handlers": handlers, "first_uses": first_uses}
+    return {
+        "runs": runs,
+        "boto3": statistics.median(boto3),
+        "handlers": handlers,
+        "first_uses": first_uses,
+    }
 
 
 def _before_cell(before: dict | None, name: str) -> str:
@@ -194,10 +214,12 @@ def render(result: dict, before: dict | None, before_label: str) -> str:
         "## Cold start: handler imports",
         "",
         f"Measured on {dt.date.today().isoformat()} ({machine()}) by `bench/coldstart.py`: "
-        f"CPU time (`process_time`, median of {result['runs']} fresh interpreters) of importing "
-        f"each handler module, against `import boto3` ({result['boto3'] * 1000:.0f} ms). The "
-        "machine was shared with other work while measuring: CPU time is far less affected than "
-        "wall time, but expect a few per cent of noise. Local `.pyc` files were warm, as they "
+        f"CPU time (`process_time`) of importing each handler module in a fresh interpreter, "
+        f"against `import boto3` ({result['boto3'] * 1000:.0f} ms): {result['runs']} rounds, each "
+        "importing boto3 and every handler once; the ratio is the median of the rounds' ratios. "
+        "The machine was shared with other work: its load inflates CPU time too (caches, "
+        "frequency), which is why ratios are taken within a round; they still vary by about "
+        "±0.5× between runs of the script. Local `.pyc` files were warm, as they "
         "are in a layer that ships them; the last column is what each cold start paid on top "
         "while the layer shipped none (compiling the non-stdlib modules the handler loads, "
         "boto3/botocore left out: the runtime provides them).",
