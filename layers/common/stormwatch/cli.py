@@ -1,5 +1,5 @@
 """The `stormwatch` command: run, demo, backfill, invoke, preview, check, sentiment, backtest,
-watchlist, tune, serve."""
+watchlist, tune, serve, cost."""
 
 from __future__ import annotations
 
@@ -298,6 +298,35 @@ def cmd_tune(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_cost(args: argparse.Namespace) -> int:
+    """The watchlist's monthly AWS cost from the unit costs bench/cost.py measured."""
+    from stormwatch import cost, template_facts
+    from stormwatch.config import load_watchlist
+
+    watchlist = load_watchlist(args.watchlist)
+    template = template_facts.load_template(local.repo_path("template.yaml"))
+    per_source, other = template_facts.runs_per_day(template_facts.functions(template))
+    if args.mentions_per_day < 0:
+        raise UsageError("--mentions-per-day must not be negative")
+    try:
+        units = cost.load_units(Path(args.units) if args.units else None)
+        shape = cost.shape_of(
+            [topic.sources.enabled() for topic in watchlist.topics],
+            per_source,
+            other,
+            mentions_per_topic_per_day=args.mentions_per_day,
+            retention_days=int(template_facts.parameter_default(template, "RetentionDays")),
+        )
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"stormwatch cost: {exc}") from None
+    result = cost.estimate(shape, units)
+    if args.json:
+        print(json.dumps({"monthly_usd": round(result.total, 2), **result.model_dump()}, indent=2))
+    else:
+        print(cost.explain(shape, units, result))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="stormwatch", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -388,6 +417,14 @@ def build_parser() -> argparse.ArgumentParser:
     tune.add_argument("--table", help="table name (default stormwatch-local)")
     tune.add_argument("--days", type=int, default=35, help="days of stored history and feedback")
     tune.set_defaults(func=cmd_tune)
+    cost = sub.add_parser("cost", help="estimate the watchlist's monthly AWS cost")
+    cost.add_argument("watchlist", nargs="?", default=default_watchlist)
+    cost.add_argument(
+        "--mentions-per-day", type=float, default=2000, help="per topic (default 2,000)"
+    )
+    cost.add_argument("--units", help="unit costs JSON (default: the last bench/cost.py run)")
+    cost.add_argument("--json", action="store_true")
+    cost.set_defaults(func=cmd_cost)
     return parser
 
 
