@@ -12,31 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from stormwatch.template_facts import CfnLoader, matches
 
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATE = REPO / "template.yaml"
-
-_NOT_FN = {"Ref", "Condition"}
-
-
-class CfnLoader(yaml.SafeLoader):
-    """SafeLoader plus CloudFormation short-form intrinsic functions."""
-
-
-def _intrinsic(loader: CfnLoader, tag_suffix: str, node: yaml.Node) -> dict[str, Any]:
-    name = tag_suffix if tag_suffix in _NOT_FN else f"Fn::{tag_suffix}"
-    if isinstance(node, yaml.ScalarNode):
-        value: Any = loader.construct_scalar(node)
-        if tag_suffix == "GetAtt":
-            value = value.split(".", 1)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)
-    return {name: value}
-
-
-CfnLoader.add_multi_constructor("!", _intrinsic)
 
 
 def load(path: Path = TEMPLATE) -> dict[str, Any]:
@@ -135,26 +114,6 @@ def filter_patterns(logical_id: str) -> list[dict[str, Any]]:
         for flt in event["Properties"].get("FilterCriteria", {}).get("Filters", []):
             patterns.append(json.loads(flt["Pattern"]))
     return patterns
-
-
-def matches(pattern: Any, data: Any) -> bool:
-    """Lambda event filtering for the subset we use: nested keys, value lists of exact values
-    and {"prefix": ...}. A record passes when every key in the pattern matches."""
-    if isinstance(pattern, dict):
-        if not isinstance(data, dict):
-            return False
-        return all(key in data and matches(sub, data[key]) for key, sub in pattern.items())
-    if isinstance(pattern, list):
-        for option in pattern:
-            if isinstance(option, dict):
-                if set(option) != {"prefix"}:
-                    raise NotImplementedError(f"filter rule not supported here: {option}")
-                if isinstance(data, str) and data.startswith(option["prefix"]):
-                    return True
-            elif data == option:
-                return True
-        return False
-    raise NotImplementedError(f"filter pattern value must be a list or object: {pattern!r}")
 
 
 def passes_filters(logical_id: str, record: dict[str, Any]) -> bool:
