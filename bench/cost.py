@@ -42,7 +42,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from cost_meter import ItemPeek, RequestMeter, item_size
+from cost_meter import RequestMeter, item_size
+from cost_moto import MotoPeek, MotoStreamReader
 from cost_world import Traffic, fake_sources, write_watchlist
 
 REPO = Path(__file__).resolve().parents[1]
@@ -231,10 +232,10 @@ def fire_times(
 
 @contextmanager
 def moto_world() -> Iterator[None]:
+    from cost_moto import fast_transactions
     from moto import mock_aws
-    from stormwatch.local import speed_up_moto_transactions
 
-    speed_up_moto_transactions()
+    fast_transactions()
     saved = dict(os.environ)
     for key in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_SESSION_TOKEN"):
         os.environ.pop(key, None)
@@ -259,23 +260,6 @@ def captured_output(sink: LogSink) -> Iterator[None]:
         sys.stdout, sys.stderr = saved
 
 
-class MotoStreamReader:
-    """The table's stream records since the last read, straight from in-process moto (its
-    DynamoDB Streams API is not served in process); shaped as Lambda hands them over."""
-
-    def __init__(self, table: str):
-        from moto.core import DEFAULT_ACCOUNT_ID
-        from moto.dynamodb.models import dynamodb_backends
-
-        self._shard = dynamodb_backends[DEFAULT_ACCOUNT_ID][REGION].get_table(table).stream_shard
-        self._seen = 0
-
-    def read(self) -> list[dict[str, Any]]:
-        records = self._shard.items[self._seen :]
-        self._seen = len(self._shard.items)
-        return [{**r.to_json(), "eventSourceARN": "arn:aws:dynamodb:stream"} for r in records]
-
-
 def build(workdir: Path, args: argparse.Namespace, traffic: Traffic, sink: LogSink) -> Simulation:
     import boto3
     from stormwatch import local, template_facts
@@ -284,7 +268,7 @@ def build(workdir: Path, args: argparse.Namespace, traffic: Traffic, sink: LogSi
     template = template_facts.load_template(REPO / "template.yaml")
     facts = template_facts.functions(template)
     boto3.setup_default_session(region_name=REGION)
-    meter = RequestMeter(ItemPeek(boto3.Session(region_name=REGION).client("dynamodb")))
+    meter = RequestMeter(MotoPeek(REGION))
     meter.install(boto3.DEFAULT_SESSION.events)
     clock = SimClock(DAY - timedelta(days=args.history_days))
     config = CycleConfig(
@@ -301,7 +285,7 @@ def build(workdir: Path, args: argparse.Namespace, traffic: Traffic, sink: LogSi
     seed_watchlist(config)
     # the live watchlist is looked up at most once a minute of the simulated clock
     wired["watchlist"]._clock = lambda: clock.now.timestamp()
-    return Simulation(wired, facts, meter, sink, clock, MotoStreamReader(config.table_name))
+    return Simulation(wired, facts, meter, sink, clock, MotoStreamReader(config.table_name, REGION))
 
 
 def simulate(args: argparse.Namespace) -> dict[str, Any]:

@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 WRITE_UNIT_BYTES = 1024
 READ_UNIT_BYTES = 4096
@@ -92,6 +92,14 @@ def item_kind(key: Item) -> str:
     return "other"
 
 
+class Peek(Protocol):
+    """Reads the key and current size of an item without being metered."""
+
+    def key_of(self, table: str, item: Item) -> Item: ...
+
+    def size(self, table: str, key: Item) -> int: ...
+
+
 class ItemPeek:
     """Reads an item's current size without being metered (its own boto3 client)."""
 
@@ -128,7 +136,7 @@ class RequestMeter:
     """Counts every AWS request made by boto3 clients created after `install`, for the
     function named by `attributed_to` (requests outside it are the harness's, not counted)."""
 
-    def __init__(self, peek: ItemPeek, cpu_clock: Callable[[], float] = time.thread_time):
+    def __init__(self, peek: Peek, cpu_clock: Callable[[], float] = time.thread_time):
         self.peek = peek
         self.cpu_clock = cpu_clock
         self.tallies: dict[str, Tally] = defaultdict(Tally)

@@ -91,3 +91,53 @@ def test_a_failed_conditional_put_still_costs(metered, table):
         client.put_item(TableName=table, Item=item, ConditionExpression="attribute_not_exists(pk)")
     assert tally.wru["M#"] == 1
     assert tally.items_written["M#"] == 0
+
+
+@pytest.fixture
+def item_backup_transactions():
+    """bench/cost_moto.py's cheap transactions, for this test only."""
+    from cost_moto import fast_transactions
+    from moto.dynamodb.models import DynamoDBBackend
+
+    saved = DynamoDBBackend.transact_write_items
+    fast_transactions()
+    yield
+    DynamoDBBackend.transact_write_items = saved
+
+
+def test_a_cancelled_transaction_leaves_every_item_as_it_was(
+    item_backup_transactions, dynamodb, table
+):
+    # Given a bucket with a count of 1 and a mention already scored
+    bucket = {"pk": {"S": "T#a"}, "sk": {"S": "H#1"}}
+    dynamodb.put_item(TableName=table, Item={**bucket, "count": {"N": "1"}})
+    dynamodb.put_item(
+        TableName=table, Item={"pk": {"S": "T#a"}, "sk": {"S": "M#1"}, "s": {"S": "x"}}
+    )
+    # When a transaction adds to the bucket, then fails on the mention's condition
+    with pytest.raises(dynamodb.exceptions.TransactionCanceledException):
+        dynamodb.transact_write_items(
+            TransactItems=[
+                {
+                    "Update": {
+                        "TableName": table,
+                        "Key": bucket,
+                        "UpdateExpression": "ADD #c :one",
+                        "ExpressionAttributeNames": {"#c": "count"},
+                        "ExpressionAttributeValues": {":one": {"N": "1"}},
+                    }
+                },
+                {
+                    "Put": {
+                        "TableName": table,
+                        "Item": {"pk": {"S": "T#a"}, "sk": {"S": "M#1"}},
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+            ]
+        )
+    # Then the bucket still counts 1 and the mention is untouched
+    got = dynamodb.get_item(TableName=table, Key=bucket)["Item"]
+    assert got["count"] == {"N": "1"}
+    mention = dynamodb.get_item(TableName=table, Key={"pk": {"S": "T#a"}, "sk": {"S": "M#1"}})
+    assert mention["Item"]["s"] == {"S": "x"}
