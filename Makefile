@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
 .PHONY: demo run test lint typecheck unit integration sam scan lock lock-upgrade venv check clean \
-        bench bench-sentiment bench-surge bench-pipeline bench-channels train-sentiment
+        bench bench-sentiment bench-surge bench-pipeline bench-channels bench-cost train-sentiment
 
 DEV_LOCK := requirements-dev.lock
 
@@ -77,7 +77,13 @@ bench-pipeline: $(STAMP)
 bench-channels: $(STAMP)
 	$(PY) bench/channel_latency.py
 
-bench: bench-sentiment bench-surge bench-pipeline bench-channels
+## the real handlers through a simulated day against moto: request units, GB-s, US$ a month;
+## rewrites the cost sections of docs/benchmarks.md and README.md and stormwatch/cost_units.json
+COST_RUNS ?= 5x2000 25x400
+bench-cost: $(STAMP)
+	$(PY) bench/cost.py --write $(COST_RUNS)
+
+bench: bench-sentiment bench-surge bench-pipeline bench-channels bench-cost
 
 clean:
 	rm -rf out .aws-sam .pytest_cache .ruff_cache .mypy_cache
