@@ -33,8 +33,12 @@ def _intrinsic(loader: CfnLoader, tag_suffix: str, node: yaml.Node) -> dict[str,
             value = value.split(".", 1)
     elif isinstance(node, yaml.SequenceNode):
         value = loader.construct_sequence(node, deep=True)
-    else:
+    elif isinstance(node, yaml.MappingNode):
         value = loader.construct_mapping(node, deep=True)
+    else:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"unexpected {tag_suffix}", node.start_mark
+        )
     return {name: value}
 
 
