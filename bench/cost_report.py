@@ -112,7 +112,9 @@ def benchmarks_section(results: list[dict[str, Any]]) -> str:
         "are a lower bound). DynamoDB request units are counted per request as DynamoDB "
         "bills them (bench/cost_meter.py). Lambda GB-s: handler CPU time without moto's, "
         "scaled to the function's MemorySize share of a vCPU, plus an assumed in-region latency "
-        "per AWS request. Monthly = 730 hours. Prices: "
+        "per AWS request (bench/cost.py: LATENCY_SECONDS), CPU measured on this x86_64 machine "
+        "taken as equal to a Graviton core, cold-start INIT not included. Monthly = 730 hours. "
+        "Prices: "
         f"{PRICES_SOURCE}. Free tier NOT subtracted ({FREE_TIER}).",
         "",
         "| topics × mentions/day | mentions | WRU/mention | RRU/mention | "
@@ -122,7 +124,10 @@ def benchmarks_section(results: list[dict[str, Any]]) -> str:
         "",
         "From the unit costs measured in the first row (what `stormwatch cost` uses), linear "
         f"in topics, runs and mentions — estimated, not simulated, at "
-        f"{EXTRAPOLATED_MENTIONS:,} mentions per topic per day:",
+        f"{EXTRAPOLATED_MENTIONS:,} mentions per topic per day. Linear holds where the rows "
+        "above agree per mention and per run; a scorer whose reads grow with the topics in a "
+        "stream batch (today's, issue #12) costs more than this at many topics, so for it "
+        "these are lower bounds:",
         "",
         "| topics | US$/month | DynamoDB | Lambda | CloudWatch | X-Ray |",
         "|---:|---:|---:|---:|---:|---:|",

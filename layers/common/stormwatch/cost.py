@@ -233,8 +233,9 @@ def explain(shape: WatchlistShape, units: UnitCosts, result: CostEstimate) -> st
         "Assumptions:",
         f"- unit costs measured by `{units.command}` on {units.measured_on} ({units.machine}); "
         "re-run bench/cost.py after changes to the data path",
-        "- cost grows linearly with mentions, collection runs (the template's schedules) and "
-        "topics; a storm day writes and reads more than the quiet day measured",
+        "- linear in mentions, collection runs (the template's schedules) and topics: true "
+        "while reads per mention do not grow with the topic count (docs/benchmarks.md, Cost); "
+        "a storm day writes and reads more than the quiet day measured",
         f"- storage: every mention kept {shape.retention_days} days (RetentionDays)",
         "- us-east-1 on-demand list prices (stormwatch/cost.py); other regions differ",
         f"- free tier NOT subtracted; it covers: {FREE_TIER}",
