@@ -81,6 +81,7 @@ class FunctionRun:
     log_bytes: int = 0
     log_lines: int = 0
     longest_modelled_seconds: float = 0.0
+    last_error: str = ""
 
 
 class LogSink(io.TextIOBase):
@@ -146,8 +147,8 @@ class Simulation:
 
         label = function + STREAM if via_stream else function
         memory = self.facts[function].memory_mb
-        # no deadline: every topic is collected (the modelled duration is compared with the
-        # template's Timeout in the report instead)
+        # no deadline: every topic is collected (the breakdown compares the longest modelled
+        # duration with the template's Timeout instead)
         context = local.FakeLambdaContext(
             f"stormwatch-{function}", timeout_seconds=24 * 3600, memory_limit_in_mb=memory
         )
@@ -157,8 +158,9 @@ class Simulation:
             started = time.thread_time()
             try:
                 self.handler(function).lambda_handler(event, context)
-            except Exception:  # Lambda would retry; the benchmark counts it and goes on
+            except Exception as exc:  # Lambda would retry; the benchmark counts it, goes on
                 run.errors += 1
+                run.last_error = repr(exc)[:300]
             cpu = time.thread_time() - started - (tally.aws_seconds - aws_before)
         run.invocations += 1
         run.cpu_seconds += cpu
@@ -485,14 +487,16 @@ def breakdown(sim: Simulation, estimate: Any, units: Any) -> dict[str, Any]:
     functions = {}
     for label, run in sorted(sim.runs.items()):
         tally = sim.meter.tallies[label]
-        timeout = sim.facts[function_of(label)]
+        fn = sim.facts[function_of(label)]
         functions[label] = {
             "invocations": run.invocations,
             "errors": run.errors,
             "cpu_seconds": round(run.cpu_seconds, 2),
             "gb_s": round(gb_seconds(sim, label), 2),
+            "last_error": run.last_error,
             "longest_modelled_seconds": round(run.longest_modelled_seconds, 2),
-            "memory_mb": timeout.memory_mb,
+            "timeout_seconds": fn.timeout_seconds,
+            "memory_mb": fn.memory_mb,
             "wru": dict(_rounded(tally.wru)),
             "rru": dict(_rounded(tally.rru)),
             "items_written": dict(tally.items_written),

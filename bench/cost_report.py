@@ -142,15 +142,19 @@ def benchmarks_section(results: list[dict[str, Any]]) -> str:
             f"{usd['lambda_compute'] + usd['lambda_requests']:,.2f} | "
             f"{usd['cloudwatch_logs'] + usd['cloudwatch_metrics']:,.2f} | {usd['xray']:,.2f} |"
         )
-    lines += ["", "Per function, first row (one day):", ""]
     lines += [
-        "| function | invocations | GB-s | WRU | RRU | e-mails |",
-        "|---|---:|---:|---:|---:|---:|",
+        "",
+        "Per function, first row (one day; the longest invocation as modelled, against the "
+        "template's Timeout; source HTTP time is not modelled):",
+        "",
+        "| function | invocations | errors | GB-s | WRU | RRU | e-mails | longest / Timeout |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name, f in first["breakdown"]["functions"].items():
         lines.append(
-            f"| {name} | {f['invocations']:,} | {f['gb_s']:.1f} | {sum(f['wru'].values()):,.0f} | "
-            f"{sum(f['rru'].values()):,.0f} | {f['emails']} |"
+            f"| {name} | {f['invocations']:,} | {f['errors']} | {f['gb_s']:.1f} | "
+            f"{sum(f['wru'].values()):,.0f} | {sum(f['rru'].values()):,.0f} | {f['emails']} | "
+            f"{f['longest_modelled_seconds']:.1f} s / {f.get('timeout_seconds', '?')} s |"
         )
     return "\n".join(lines)
 

@@ -90,6 +90,7 @@ class FunctionFacts:
     logical_id: str
     code_dir: str  # functions/<code_dir>/app.py
     memory_mb: int
+    timeout_seconds: int
     architecture: str
     tracing: bool
     schedules: tuple[Schedule, ...] = field(default=())
@@ -110,6 +111,7 @@ def functions(template: dict[str, Any]) -> dict[str, FunctionFacts]:
             logical_id=logical_id,
             code_dir=code_dir,
             memory_mb=int(props.get("MemorySize", 128)),
+            timeout_seconds=int(props.get("Timeout", 3)),
             architecture=(props.get("Architectures") or ["x86_64"])[0],
             tracing=props.get("Tracing") == "Active",
             schedules=tuple(_schedules(events)),
