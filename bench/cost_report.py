@@ -177,7 +177,15 @@ def readme_section(results: list[dict[str, Any]]) -> str:
         f"moto through a simulated day, request units counted as DynamoDB bills them, "
         f"us-east-1 list prices, free tier not subtracted): {rows}. At "
         f"{EXTRAPOLATED_MENTIONS:,} mentions per topic a day the measured unit costs give "
-        f"{estimates} (estimated, not simulated). Details, per function and per bill line, in "
+        f"{estimates} (estimated, not simulated; a lower bound while the scorer's reads grow "
+        "with the topics per stream batch). The largest lines of the first: "
+        + ", ".join(
+            f"{name.replace('_', ' ')} US${usd:.2f}"
+            for name, usd in sorted(
+                first["breakdown"]["monthly_usd_by_line"].items(), key=lambda kv: -kv[1]
+            )[:4]
+        )
+        + ". Details, per function and per bill line, in "
         "[docs/benchmarks.md](docs/benchmarks.md#cost); `stormwatch cost` estimates your own "
         "watchlist from the same unit costs."
     )
