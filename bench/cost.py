@@ -413,6 +413,15 @@ def gb_seconds(sim: Simulation, label: str) -> float:
     return seconds * memory / 1024
 
 
+def git_commit() -> str:
+    import subprocess
+
+    done = subprocess.run(
+        ["git", "describe", "--always", "--dirty"], capture_output=True, text=True, cwd=REPO
+    )
+    return done.stdout.strip() or "unknown"
+
+
 def machine() -> str:
     return f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
@@ -468,6 +477,7 @@ def summarise(
             "history_days": args.history_days,
             "history_mentions_per_topic_per_day": args.history_mentions_per_day,
             "measured_on": units.measured_on,
+            "commit": git_commit(),
             "machine": units.machine,
             "wall_seconds": {"history": round(history_seconds), "day": round(day_seconds)},
         },

@@ -83,7 +83,8 @@ def _row(r: dict[str, Any]) -> str:
     top = sorted(u.items(), key=lambda kv: -kv[1])[:3]
     per_mention_items = (r["items_written"] / max(r["mentions"], 1), r["items_read"])
     return (
-        f"| {s['topics']} × {s['mentions_per_topic_per_day']:,} | {r['mentions']:,} | "
+        f"| {s['topics']} × {s['mentions_per_topic_per_day']:,} ({s['sources_per_topic']} "
+        f"sources, {s['history_days']} history days) | {r['mentions']:,} | "
         f"{r['wru_per_mention']:.2f} | {r['rru_per_mention']:.2f} | "
         f"{per_mention_items[0]:.2f} / {per_mention_items[1] / max(r['mentions'], 1):.2f} | "
         f"{r['lambda_gb_s']:.0f} | **{r['monthly_usd']:.2f}** | "
@@ -98,16 +99,16 @@ def benchmarks_section(results: list[dict[str, Any]]) -> str:
     first = results[0]
     setup = first["setup"]
     lines = [
-        f"Written by `bench/cost.py` on {setup['measured_on']}; machine: {setup['machine']} "
+        f"Written by `bench/cost.py` on {setup['measured_on']} from the code at "
+        f"{setup.get('commit', '?')}; machine: {setup['machine']} "
         "(shared by several engineers: only CPU time and counts are used, never wall time).",
         "",
         "The real collect, score and report handlers against in-process moto through one "
         "simulated day: every schedule of template.yaml fires at its period, stream records "
         "reach score/report filtered and batched as the template's event source mappings say; "
-        f"fake sources return M mentions per topic per day spread over the topic's "
-        f"{setup['sources_per_topic']} sources and their runs. Before the measured day the "
-        f"same handlers ran {setup['history_days']} day(s) of history at "
-        f"{setup['history_mentions_per_topic_per_day']} mentions per topic per day (the "
+        "fake sources return M mentions per topic per day spread over the topic's sources and "
+        "their runs. Before the measured day the same handlers ran the history days given "
+        f"below at {setup['history_mentions_per_topic_per_day']} mentions per topic per day (the "
         "scorer reads up to 28 days of hourly buckets, so with fewer days of history its reads "
         "are a lower bound). DynamoDB request units are counted per request as DynamoDB "
         "bills them (bench/cost_meter.py). Lambda GB-s: handler CPU time without moto's, "
