@@ -142,10 +142,10 @@ class Simulation:
 
         return self.wired["handlers"].get(function) or local.load_handler(function)
 
-    def invoke(self, function: str, event: dict[str, Any], *, via_stream: bool = False) -> None:
+    def invoke(self, function: str, event: dict[str, Any], *, via: str = "") -> None:
         from stormwatch import local
 
-        label = function + STREAM if via_stream else function
+        label = function + via
         memory = self.facts[function].memory_mb
         # no deadline: every topic is collected (the breakdown compares the longest modelled
         # duration with the template's Timeout instead)
@@ -181,6 +181,7 @@ class Simulation:
         self.clock.now = at
         for function, schedule_input in due:
             self.invoke(function, render_input(schedule_input, at))
+        self.drain_queues()
         for _ in range(5):  # collect -> score -> report (surges) at most
             records = self.reader.read()
             delivered = False
@@ -189,10 +190,23 @@ class Simulation:
                     passing = [r for r in records if mapping.passes(r)]
                     for start in range(0, len(passing), mapping.batch_size):
                         batch = passing[start : start + mapping.batch_size]
-                        self.invoke(function, {"Records": batch}, via_stream=True)
+                        self.invoke(function, {"Records": batch}, via=STREAM)
                         delivered = True
             if not delivered:
                 return
+
+    def drain_queues(self) -> None:
+        """Tasks queued by a dispatcher (the wiring's in-memory queues, stormwatch.cycle) reach
+        the function with an SQS event source mapping, in its template BatchSize."""
+        for function, facts in self.facts.items():
+            if not facts.queue_batch_size:
+                continue
+            for owner in self.wired["handlers"].values():
+                queues = getattr(owner.deps_factory(), "queues", None)
+                if queues is None:
+                    continue
+                for batch in queues.sqs_events(facts.queue_batch_size):
+                    self.invoke(function, batch, via=QUEUE)
 
     def reset(self) -> None:
         self.meter.tallies.clear()
@@ -345,7 +359,8 @@ def stored_bytes_per_mention(table: str) -> float:
     return total / max(mentions, 1)
 
 
-STREAM = ":stream"  # label suffix of invocations by an event source mapping
+STREAM = ":stream"  # label suffix of invocations by a DynamoDB stream mapping
+QUEUE = ":queue"  # ... by an SQS mapping (a dispatcher's collection tasks)
 
 
 def driver_of(label: str, facts: dict[str, Any]) -> str:
@@ -353,6 +368,8 @@ def driver_of(label: str, facts: dict[str, Any]) -> str:
     schedule that names a source with the (source, topic) runs, other schedules with topics."""
     if label.endswith(STREAM):
         return "mention"
+    if label.endswith(QUEUE):
+        return "run"
     if any("source" in s.input for s in facts[label].schedules):
         return "run"
     return "topic_day"
@@ -402,7 +419,7 @@ def unit_costs(sim: Simulation, counts: dict[str, float], args: argparse.Namespa
 
 
 def function_of(label: str) -> str:
-    return label.removesuffix(STREAM)
+    return label.split(":")[0]
 
 
 def gb_seconds(sim: Simulation, label: str) -> float:

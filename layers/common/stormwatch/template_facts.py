@@ -95,6 +95,7 @@ class FunctionFacts:
     tracing: bool
     schedules: tuple[Schedule, ...] = field(default=())
     streams: tuple[StreamMapping, ...] = field(default=())
+    queue_batch_size: int = 0  # BatchSize of its SQS event source mappings; 0: none
 
 
 def functions(template: dict[str, Any]) -> dict[str, FunctionFacts]:
@@ -116,6 +117,14 @@ def functions(template: dict[str, Any]) -> dict[str, FunctionFacts]:
             tracing=props.get("Tracing") == "Active",
             schedules=tuple(_schedules(events)),
             streams=tuple(_streams(events)),
+            queue_batch_size=max(
+                (
+                    int(e["Properties"].get("BatchSize", 10))
+                    for e in events.values()
+                    if e["Type"] == "SQS"
+                ),
+                default=0,
+            ),
         )
     return found
 
