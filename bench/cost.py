@@ -248,17 +248,17 @@ def fire_times(
 
 
 def history_fire_times(
-    facts: dict[str, Any], start: datetime, end: datetime
+    facts: dict[str, Any], start: datetime, end: datetime, source: str
 ) -> list[tuple[datetime, list[tuple[str, dict[str, Any]]]]]:
-    """Hourly runs of the first source's collect schedule only."""
-    first = min(
-        (fn.code_dir, s.input["source"], s.input)
+    """Hourly runs of one source's collection schedule only (a source the topics use)."""
+    function, schedule_input = next(
+        (fn.code_dir, s.input)
         for fn in facts.values()
         for s in fn.schedules
-        if "source" in s.input
+        if s.input.get("source") == source
     )
     hours = int((end - start).total_seconds() // 3600)
-    return [(start + timedelta(hours=h), [(first[0], first[2])]) for h in range(hours)]
+    return [(start + timedelta(hours=h), [(function, schedule_input)]) for h in range(hours)]
 
 
 @contextmanager
@@ -333,7 +333,8 @@ def simulate(args: argparse.Namespace) -> dict[str, Any]:
             started = time.monotonic()
             history_start = DAY - timedelta(days=args.history_days)
             traffic.sources_per_topic = 1  # one source carries the history's mentions
-            for at, due in history_fire_times(sim.facts, history_start, DAY):
+            source = sim_sources(sim)[0]
+            for at, due in history_fire_times(sim.facts, history_start, DAY, source):
                 sim.tick(at, due)
             traffic.sources_per_topic = per_topic
             history_seconds = time.monotonic() - started
