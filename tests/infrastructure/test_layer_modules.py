@@ -13,7 +13,18 @@ layer_modules = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(layer_modules)
 
 # what the issue (#12) found shipped in the layer though only the CLI uses it
-DEV_TOOLS = {"cli", "local", "cycle", "preview", "backtest", "tune", "serve", "watchlist_cli"}
+DEV_TOOLS = {
+    "cli",
+    "local",
+    "cycle",
+    "preview",
+    "backtest",
+    "tune",
+    "serve",
+    "watchlist_cli",
+    "cost",
+    "template_facts",
+}
 
 
 def test_no_module_a_handler_can_import_imports_a_dev_tool():
