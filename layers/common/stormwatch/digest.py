@@ -239,10 +239,6 @@ class HourlyChart(_View):
         return self.negative / self.total if self.total else None
 
     @property
-    def bar_width(self) -> float:
-        return round(100 / len(self.bars), 4) if self.bars else 100.0
-
-    @property
     def busiest(self) -> ChartBar | None:
         return max(self.bars, key=lambda b: (b.count, b.hour)) if self.total else None
 
@@ -880,9 +876,9 @@ def _mention_item(m: ScoredMention, zone: ZoneInfo, *, more: int = 0) -> Mention
 
 
 def _sample_item(d: dict[str, Any], zone: ZoneInfo) -> MentionItem:
-    """A sample mention from the surge's evidence: a dict whose shape we only trust this far."""
-    sentiment = d.get("sentiment")
-    label = sentiment.get("label") if isinstance(sentiment, dict) else sentiment or d.get("label")
+    """A sample mention as scoring._sample wrote it (sentiment: its label), read back from
+    DynamoDB: a dict whose shape we only trust this far."""
+    label = d.get("sentiment")
     published = d.get("published")
     when: datetime | None = None
     if isinstance(published, datetime):
@@ -893,7 +889,6 @@ def _sample_item(d: dict[str, Any], zone: ZoneInfo) -> MentionItem:
         except ValueError:
             when = None
     engagement = _number(d.get("engagement"))
-    why = d.get("terms") or (sentiment.get("terms") if isinstance(sentiment, dict) else None)
     return MentionItem(
         title=clean_text(_str(d.get("title")), TITLE_CHARS),
         text=clean_text(_str(d.get("text")), TEXT_CHARS, lines=True),
@@ -903,7 +898,6 @@ def _sample_item(d: dict[str, Any], zone: ZoneInfo) -> MentionItem:
         published=when,
         engagement=int(engagement) if engagement and engagement > 0 else 0,
         label=label if label in ("negative", "neutral", "positive") else None,
-        why=_labels(why, cap=TERMS_CAP),
     )
 
 
@@ -1028,17 +1022,14 @@ def _source_volumes(
 
 
 def _labels(value: Any, cap: int = LIST_CAP) -> list[str]:
-    """Drivers or terms from the evidence: strings, (name, count) pairs, or dicts naming a
-    term/source and a count. Counts may be Decimals when the surge came back from DynamoDB."""
+    """Drivers or terms from the evidence: strings or (name, count) pairs. Counts may be
+    Decimals when the surge came back from DynamoDB."""
     if not isinstance(value, list | tuple):
         return []
     out: list[str] = []
     for item in value[:cap]:
         count: float | None = None
-        if isinstance(item, dict):
-            name = item.get("term") or item.get("name") or item.get("source") or item.get("label")
-            count = _number(item.get("count", item.get("value")))
-        elif isinstance(item, list | tuple) and item:
+        if isinstance(item, list | tuple) and item:
             name = item[0]
             count = _number(item[1]) if len(item) > 1 else None
         else:
@@ -1049,10 +1040,6 @@ def _labels(value: Any, cap: int = LIST_CAP) -> list[str]:
         if text:
             out.append(text)
     return out
-
-
-def _list(value: Any) -> list[Any]:
-    return list(value) if isinstance(value, list | tuple) else []
 
 
 def _number(value: Any) -> float | None:

@@ -214,7 +214,6 @@ class MemorySourceState:
     def __init__(self) -> None:
         self.items: dict[tuple[str, str], dict[str, Any]] = {}
         self.expires: dict[tuple[str, str], int | None] = {}
-        self.puts = 0
 
     def get_source_state(self, source: str, key: str) -> dict[str, Any] | None:
         value = self.items.get((source, key))
@@ -223,7 +222,6 @@ class MemorySourceState:
     def put_source_state(
         self, source: str, key: str, value: dict[str, Any], *, expires_at: int | None = None
     ) -> None:
-        self.puts += 1
         self.items[(source, key)] = dict(value)
         self.expires[(source, key)] = expires_at
 

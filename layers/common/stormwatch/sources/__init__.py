@@ -84,9 +84,7 @@ REGISTRY: dict[str, Registered] = {
         Registered("hackernews", "hackernews:HackerNewsSource", _YEARS, no_collaborators),
         Registered("rss", "rss:RssSource", timedelta(0), no_collaborators),
         Registered("reddit", "reddit:RedditSource", timedelta(0), with_secrets_and_state),
-        Registered(
-            "mastodon", "mastodon:MastodonSource", timedelta(days=30), with_secrets_and_state
-        ),
+        Registered("mastodon", "mastodon:MastodonSource", timedelta(days=30), no_collaborators),
         Registered("bluesky", "bluesky:BlueskySource", timedelta(days=730), with_secrets_and_state),
         Registered("stackexchange", "stackexchange:StackExchangeSource", _YEARS, with_secrets),
         Registered("youtube", "youtube:YouTubeSource", _YEARS, with_secrets_and_state),
