@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, NoReturn, TextIO
 
 from stormwatch.surge import SENSITIVITIES, Alarm, Point, backtest, settings_for
+from stormwatch.timeutil import floor_hour, parse_timestamp
 
 
 class BacktestInputError(ValueError):
@@ -31,17 +32,8 @@ class BacktestInputError(ValueError):
 
 
 def _parse_time(raw: str) -> datetime:
-    text = raw.strip()
-    if not text:
-        raise ValueError("empty timestamp")
-    if text.endswith("Z"):
-        text = text[:-1] + "+00:00"
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        # epoch seconds
-        value = datetime.fromtimestamp(float(text), tz=UTC)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    """ISO 8601 or epoch seconds; a CSV's times without a zone are UTC."""
+    return parse_timestamp(raw, "time", naive_is_utc=True)
 
 
 def _parse_number(raw: str) -> float:
@@ -146,7 +138,7 @@ def read_topic_points(
 
         client = boto3.client("dynamodb", endpoint_url=endpoint) if endpoint else None
         client = client or boto3.client("dynamodb")
-    end = (until or datetime.now(UTC)).astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    end = floor_hour(until or datetime.now(UTC))
     last = end - timedelta(hours=1)
     start = end - timedelta(days=days)
     buckets = Store(client, table).buckets_between(topic, start, last)

@@ -41,6 +41,7 @@ from stormwatch.sentiment import SUPPORTED_LANGUAGES
 from stormwatch.sources import history_of
 from stormwatch.surge import CoverageEvidence
 from stormwatch.syndication import group_stories
+from stormwatch.timeutil import TimestampError, floor_hour, parse_timestamp
 from stormwatch.watchlist import Topic
 
 LIST_CAP = 5  # mentions per list, surges, samples
@@ -671,7 +672,7 @@ def _chart(
     buckets: list[HourBucket], end: datetime, start: datetime, zone: ZoneInfo
 ) -> HourlyChart:
     """CHART_HOURS hourly bars ending with the period's last hour, scaled to the busiest."""
-    last = end.replace(minute=0, second=0, microsecond=0)
+    last = floor_hour(end)
     if last == end:
         last -= timedelta(hours=1)  # `end` is exclusive
     hours = [last - timedelta(hours=CHART_HOURS - 1 - i) for i in range(CHART_HOURS)]
@@ -879,15 +880,10 @@ def _sample_item(d: dict[str, Any], zone: ZoneInfo) -> MentionItem:
     """A sample mention as scoring._sample wrote it (sentiment: its label), read back from
     DynamoDB: a dict whose shape we only trust this far."""
     label = d.get("sentiment")
-    published = d.get("published")
-    when: datetime | None = None
-    if isinstance(published, datetime):
-        when = utc(published).astimezone(zone)
-    elif isinstance(published, str):
-        try:
-            when = utc(datetime.fromisoformat(published.replace("Z", "+00:00"))).astimezone(zone)
-        except ValueError:
-            when = None
+    try:
+        when: datetime | None = parse_timestamp(d.get("published"), naive_is_utc=True)
+    except TimestampError:
+        when = None
     engagement = _number(d.get("engagement"))
     return MentionItem(
         title=clean_text(_str(d.get("title")), TITLE_CHARS),
@@ -895,7 +891,7 @@ def _sample_item(d: dict[str, Any], zone: ZoneInfo) -> MentionItem:
         url=safe_link(_str(d.get("url"))),
         author=clean_text(_str(d.get("author")), AUTHOR_CHARS),
         source=clean_text(_str(d.get("source")), NAME_CHARS),
-        published=when,
+        published=when.astimezone(zone) if when else None,
         engagement=int(engagement) if engagement and engagement > 0 else 0,
         label=label if label in ("negative", "neutral", "positive") else None,
     )

@@ -36,6 +36,7 @@ from stormwatch.models import (
 from stormwatch.notification import Link, Notification, links_for, response_links
 from stormwatch.render import render_alert, render_digest, render_notice
 from stormwatch.sources.gdelt import GdeltSource, tone_key, tone_over
+from stormwatch.timeutil import floor_hour
 from stormwatch.watchlist import DigestSettings, Topic, Watchlist
 
 DAY = timedelta(hours=24)
@@ -201,7 +202,7 @@ def send_digest(
     gives the competitors' display names; with `responses`, recipients who unsubscribed from
     the topic are left out."""
     outcome = outcome or ReportOutcome()
-    end = utc(now).replace(minute=0, second=0, microsecond=0)
+    end = floor_hour(now)
     start = end - DAY
     inputs = _digest_inputs(topic, store, start, end, watchlist)
     day = digest_day(topic, end)
