@@ -5,7 +5,6 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
 from stormwatch.timeutil import TimestampError, floor_hour, iso, parse_timestamp
 
 # the years any source, item or CSV can carry; fromtimestamp covers them on every platform

@@ -18,7 +18,7 @@ from stormwatch.dispatch import CollectTask
 from stormwatch.http import AccessRefused
 from stormwatch.models import (
     SOURCE_DOWN_AFTER_FAILURES,
-    Analyzer,
+    AnalyzeText,
     BackfillProgress,
     Checkpoint,
     ErrorKind,
@@ -86,7 +86,7 @@ def collect_topic(
     now: datetime,
     deadline: float | None = None,
     pseudonymise: Pseudonymise | None = None,
-    analyze: Analyzer | None = None,
+    analyze: AnalyzeText | None = None,
 ) -> SourceRunReport:
     """`pseudonymise` (privacy: pseudonymous) replaces each author before anything is stored;
     `analyze` scores each kept mention before it is stored (scored_for_storage)."""
@@ -126,7 +126,7 @@ def _keep(
     report: SourceRunReport,
     now: datetime,
     pseudonymise: Pseudonymise | None = None,
-    analyze: Analyzer | None = None,
+    analyze: AnalyzeText | None = None,
 ) -> None:
     """Store the fetched mentions that match the topic, counting each outcome in `report`;
     `pseudonymise` (privacy: pseudonymous) replaces each author before anything is stored."""
@@ -151,7 +151,7 @@ def _keep(
 
 
 def scored_for_storage(
-    mentions: list[Mention], topic: Topic, analyze: Analyzer | None = None
+    mentions: list[Mention], topic: Topic, analyze: AnalyzeText | None = None
 ) -> list[ScoredMention]:
     """Each mention with its sentiment and story key, so that storing it is its one write
     (the scorer only counts). `analyze` defaults to stormwatch.sentiment's analyzer, loaded
@@ -194,7 +194,7 @@ def backfill_step(
     now: datetime,
     deadline: float | None,
     pseudonymise: Pseudonymise | None = None,
-    analyze: Analyzer | None = None,
+    analyze: AnalyzeText | None = None,
 ) -> SourceRunReport | None:
     """One step of the topic's open backfill, if it has one (see stormwatch.backfill). A
     failed step keeps its progress and the live health; the next invocation tries again."""
@@ -264,7 +264,7 @@ def collect_live(
     deadline: float | None = None,
     pseudonymise: Pseudonymise | None = None,
     backfill_days: int | None = None,
-    analyze: Analyzer | None = None,
+    analyze: AnalyzeText | None = None,
 ) -> SourceRunReport:
     """The live run of one (source, topic): a topic the source has never run for first gets a
     backfill of backfill.MAX_DAYS planned, `backfill_days` asks for one anyway."""
@@ -295,7 +295,7 @@ def backfill_steps(
     deadline: float | None = None,
     monotonic=time.monotonic,
     pseudonymise: Pseudonymise | None = None,
-    analyze: Analyzer | None = None,
+    analyze: AnalyzeText | None = None,
 ) -> list[SourceRunReport]:
     """One step of each topic's open backfill while time is left; the rest continues in the
     next invocation."""
@@ -338,7 +338,7 @@ def collect_source(
     monotonic=time.monotonic,
     pseudonymise: Pseudonymise | None = None,
     backfill_days: int | None = None,
-    analyze: Analyzer | None = None,
+    analyze: AnalyzeText | None = None,
 ) -> list[SourceRunReport]:
     """Run one source for each topic (collect_live); stop starting new topics when the time
     budget is spent. Live collection first for every topic, then backfill steps with the time

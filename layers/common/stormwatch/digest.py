@@ -282,7 +282,9 @@ class ChannelRow(_View):
     last_error: str = ""
 
 
-class Playbook(_View):
+class PlaybookView(_View):
+    """What to do about this alert: the watchlist's Playbook resolved for the surge's tier."""
+
     owner: str = ""
     first_steps: list[str] = Field(default_factory=list)
     holding_statement: str = ""
@@ -395,7 +397,7 @@ class AlertView(_Header):
     failing_since: list[tuple[str, datetime | None]] = Field(default_factory=list)
     stories: int | None = None  # distinct stories in the detector's window; None: not known
     samples: list[MentionItem] = Field(default_factory=list)
-    playbook: Playbook = Field(default_factory=Playbook)
+    playbook: PlaybookView = Field(default_factory=PlaybookView)
     baseline: BaselineNote | None = None  # the baseline came (partly) from a backfill
     # the storm page and feedback links, (purpose, url): stormwatch.notification.response_links
     actions: list[tuple[str, str]] = Field(default_factory=list)
@@ -584,7 +586,7 @@ def build_alert(
         stories=evidence.stories,
         baseline=BaselineNote.from_evidence(evidence.baseline_coverage),
         samples=[_sample_item(d, zone) for d in surge.sample_mentions[:LIST_CAP] if d],
-        playbook=Playbook(
+        playbook=PlaybookView(
             owner=clean_text(playbook.owner, NAME_CHARS),
             first_steps=[
                 step

@@ -113,7 +113,7 @@ class Sentiment(BaseModel):
 
 
 # what scores a text: (text, language hint) -> Sentiment (stormwatch.sentiment.analyze)
-Analyzer = Callable[[str, str | None], Sentiment]
+AnalyzeText = Callable[[str, str | None], Sentiment]  # not sentiment.Analyzer: one language
 
 
 class ScoredMention(BaseModel):

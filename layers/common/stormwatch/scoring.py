@@ -14,7 +14,7 @@ from typing import Any
 
 from stormwatch.backfill import baseline_coverage
 from stormwatch.models import (
-    Analyzer,
+    AnalyzeText,
     Checkpoint,
     HourBucket,
     Mention,
@@ -51,7 +51,7 @@ def topic_words(topic: Topic | None) -> frozenset[str]:
 
 
 def score_mention(
-    mention: Mention, analyze: Analyzer, own_words: frozenset[str] = frozenset()
+    mention: Mention, analyze: AnalyzeText, own_words: frozenset[str] = frozenset()
 ) -> ScoredMention:
     """Sentiment of one mention. Its "why" terms leave out the topic's own words: every mention
     of "Deutsche Bahn" contains them, so they explain nothing about why it is negative."""

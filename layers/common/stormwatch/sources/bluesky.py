@@ -66,7 +66,8 @@ from pydantic import ValidationError
 from stormwatch.http import HttpError
 from stormwatch.models import FetchResult, Mention, iso, utc
 from stormwatch.query import search_terms
-from stormwatch.secrets import NoSecrets, Secrets, SourceState
+from stormwatch.secrets import NoSecrets, Secrets
+from stormwatch.source_state import SourceState
 from stormwatch.sources.base import parse_timestamp
 from stormwatch.watchlist import BlueskyOptions, Topic
 

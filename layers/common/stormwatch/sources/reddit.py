@@ -55,7 +55,8 @@ from pydantic import ValidationError
 from stormwatch.http import AccessRefused, HttpError
 from stormwatch.models import FetchResult, Mention
 from stormwatch.query import search_terms
-from stormwatch.secrets import NoSecrets, Secrets, SourceState
+from stormwatch.secrets import NoSecrets, Secrets
+from stormwatch.source_state import SourceState
 from stormwatch.sources.base import html_to_text, strip_tracking
 from stormwatch.sources.rss import FeedError, FeedSpec, parse_feed
 from stormwatch.sources.window import Pacer, PacerPerClient, json_error
