@@ -928,6 +928,13 @@ def _ran(cp: Checkpoint, period_start: datetime | None) -> bool:
     return period_start is None or utc(cp.last_run) >= period_start
 
 
+def _unusually_quiet(period_items: int | None, usual: float | None) -> bool:
+    """A source that usually brings enough items brought far fewer in the period."""
+    if period_items is None or usual is None:
+        return False
+    return usual >= QUIET_MIN_MEDIAN and period_items < QUIET_SHARE * usual
+
+
 def _source_rows(
     topic: Topic,
     mentions: list[ScoredMention],
@@ -958,12 +965,7 @@ def _source_rows(
         status = cp.health(period_start)
         failing = cp.consecutive_failures > 0
         period_items, usual = volumes.get(name, (None, None))
-        quiet = (
-            period_items is not None
-            and usual is not None
-            and usual >= QUIET_MIN_MEDIAN
-            and period_items < QUIET_SHARE * usual
-        )
+        quiet = _unusually_quiet(period_items, usual)
         if quiet and status == "ok":
             status = "degraded"
         notes = [n for n in (clean_text(_str(x), NOTE_CHARS) for x in cp.last_notes) if n]
