@@ -29,7 +29,7 @@ from stormwatch.models import (
 )
 from stormwatch.privacy import Pseudonymise
 from stormwatch.query import compile_topic
-from stormwatch.sources.base import PlansAcrossTopics, published_problem
+from stormwatch.sources.base import HttpGetter, PlansAcrossTopics, Source, published_problem
 from stormwatch.watchlist import Topic
 
 MAX_REPORTED_SKIPS = 20
@@ -78,10 +78,10 @@ def _language_ok(mention: Mention, topic: Topic) -> bool:
 
 
 def collect_topic(
-    source: Any,
+    source: Source,
     topic: Topic,
     store: Any,
-    http: Any,
+    http: HttpGetter,
     *,
     now: datetime,
     deadline: float | None = None,
@@ -173,7 +173,7 @@ def scored_for_storage(
 
 
 def start_backfill(
-    source: Any, topic: Topic, store: Any, *, days: int, now: datetime
+    source: Source, topic: Topic, store: Any, *, days: int, now: datetime
 ) -> BackfillProgress | None:
     """Ask `source` for the `days` before `now` for `topic` (replacing an unfinished request);
     None when the source has no history to read."""
@@ -186,10 +186,10 @@ def start_backfill(
 
 
 def backfill_step(
-    source: Any,
+    source: Source,
     topic: Topic,
     store: Any,
-    http: Any,
+    http: HttpGetter,
     *,
     now: datetime,
     deadline: float | None,
@@ -255,10 +255,10 @@ def _failed(
 
 
 def collect_live(
-    source: Any,
+    source: Source,
     topic: Topic,
     store: Any,
-    http: Any,
+    http: HttpGetter,
     *,
     now: datetime,
     deadline: float | None = None,
@@ -286,10 +286,10 @@ def collect_live(
 
 
 def backfill_steps(
-    source: Any,
+    source: Source,
     topics: list[Topic],
     store: Any,
-    http: Any,
+    http: HttpGetter,
     *,
     now: datetime,
     deadline: float | None = None,
@@ -318,7 +318,7 @@ def backfill_steps(
     return reports
 
 
-def out_of_time(source: Any, topic: Topic) -> SourceRunReport:
+def out_of_time(source: Source, topic: Topic) -> SourceRunReport:
     """The report of a topic not started because the invocation's time budget was used up."""
     return SourceRunReport(
         source=source.name,
@@ -328,10 +328,10 @@ def out_of_time(source: Any, topic: Topic) -> SourceRunReport:
 
 
 def collect_source(
-    source: Any,
+    source: Source,
     topics: list[Topic],
     store: Any,
-    http: Any,
+    http: HttpGetter,
     *,
     now: datetime,
     deadline: float | None = None,

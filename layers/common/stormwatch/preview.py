@@ -12,15 +12,22 @@ import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Protocol
 
 from stormwatch import local
-from stormwatch.models import RenderedEmail, now_utc
+from stormwatch.models import RenderedEmail, Surge, now_utc
 from stormwatch.watchlist import Topic, Watchlist
 
 if TYPE_CHECKING:
     from stormwatch.channels.base import Target
     from stormwatch.notification import Notification
+    from stormwatch.reporting import DigestStore, ReportOutcome
+
+    class PreviewStore(DigestStore, Protocol):
+        """A digest's reads and the newest surge (stormwatch.store.Store)."""
+
+        def latest_surge(self, topic: str, since: datetime) -> Surge | None: ...
+
 
 ALERT_LOOKBACK = timedelta(days=7)
 
@@ -166,12 +173,12 @@ def _render_one(
     topic: Topic,
     lang: str | None,
     *,
-    store: Any,
+    store: PreviewStore,
     now: datetime,
     watchlist: Watchlist,
     templates_dir: Path,
     settings_url: str,
-    outcome: Any,
+    outcome: ReportOutcome,
     preview: Preview,
 ) -> None:
     from stormwatch.reporting import notify, send_digest

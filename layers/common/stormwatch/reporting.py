@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -24,9 +24,13 @@ from stormwatch.digest import (
 from stormwatch.feedback import SUMMARY_DAYS, FeedbackSummary, summarize
 from stormwatch.links import LinkBuilder
 from stormwatch.models import (
+    ChannelHealth,
+    Checkpoint,
     Feedback,
+    HourBucket,
     NewsTone,
     RenderedEmail,
+    ScoredMention,
     SourceNotice,
     Surge,
     SurgeTier,
@@ -42,6 +46,28 @@ from stormwatch.watchlist import DigestSettings, Topic, Watchlist
 DAY = timedelta(hours=24)
 HOUR = timedelta(hours=1)
 ERROR_CHARS = 300  # of a failed delivery's error, as kept and recorded
+
+
+class DigestStore(Protocol):
+    """What a digest reads (stormwatch.store.Store): one topic's period and its competitors'."""
+
+    def mentions_between(
+        self, topic: str, start: datetime, end: datetime
+    ) -> list[ScoredMention]: ...
+
+    def buckets_between(self, topic: str, start: datetime, end: datetime) -> list[HourBucket]: ...
+
+    def count_between(self, topic: str, start: datetime, end: datetime) -> int: ...
+
+    def surges_between(self, topic: str, start: datetime, end: datetime) -> list[Surge]: ...
+
+    def authors_between(self, topic: str, start: datetime, end: datetime) -> set[str]: ...
+
+    def checkpoints(self, topic: str, sources: Iterable[str]) -> list[Checkpoint]: ...
+
+    def channel_health(self, topic: str) -> list[ChannelHealth]: ...
+
+    def get_source_state(self, source: str, key: str) -> dict[str, Any] | None: ...
 
 
 class ChannelHealthLog(Protocol):
@@ -182,7 +208,7 @@ def digest_day(topic: Topic, now: datetime) -> str:
 def send_digest(
     topic: Topic,
     *,
-    store: Any,
+    store: DigestStore,
     deliver: Deliver,
     templates_dir: Path,
     now: datetime,
@@ -247,7 +273,7 @@ def send_digest(
     return outcome
 
 
-def _news_tone(store: Any, topic: Topic, start: datetime, end: datetime) -> NewsTone | None:
+def _news_tone(store: DigestStore, topic: Topic, start: datetime, end: datetime) -> NewsTone | None:
     """GDELT's tone of the period's news, when the topic collects from GDELT."""
     if GdeltSource.name not in topic.sources.enabled():
         return None
@@ -255,7 +281,7 @@ def _news_tone(store: Any, topic: Topic, start: datetime, end: datetime) -> News
 
 
 def _digest_inputs(
-    topic: Topic, store: Any, start: datetime, end: datetime, watchlist: Watchlist | None
+    topic: Topic, store: DigestStore, start: datetime, end: datetime, watchlist: Watchlist | None
 ) -> dict[str, Any]:
     """What build_digest reads from the store, for the period [start, end)."""
     first_hour = min(end - timedelta(hours=CHART_HOURS), start - WEEK)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import parse_qs, quote
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -28,6 +28,9 @@ from stormwatch.render import make_environment
 from stormwatch.stormpage import build_storm_page, episode_window, render_storm_page, storm_csv
 from stormwatch.timeutil import parse_timestamp
 from stormwatch.watchlist import Topic, Watchlist
+
+if TYPE_CHECKING:
+    import jinja2
 
 # a real request is a path, a ~250-character token and at most "List-Unsubscribe=One-Click"
 MAX_BODY_BYTES = 1024
@@ -156,7 +159,7 @@ class WebApp:
     clock: Callable[[], datetime] = now_utc
 
     @cached_property
-    def _env(self) -> Any:
+    def _env(self) -> jinja2.Environment:
         return make_environment(Path(self.templates_dir).resolve())
 
     @cached_property
