@@ -247,17 +247,11 @@ def send_digest(
         )
         return view.model_copy(update={"feedback": feedback}) if feedback else view
 
-    views: dict[str, DigestView] = {}
-    emails: dict[str, RenderedEmail] = {}
-    targets: list[Target] = []
     everyone = topic.digest.recipients
     recipients_left = responses.subscribed(topic.name, everyone) if responses else everyone
-    for lang, recipients in _languages(topic, recipients_left).items():
-        views[lang] = build(lang)
-        emails[lang] = render_digest(views[lang], templates_dir, lang=lang)
-        suffix = "" if lang == topic.digest.language else f"-{lang}"
-        outcome.rendered.append((f"digest-{topic.name}-{day}{suffix}", emails[lang]))
-        targets += [Target(channel="email", address=r, language=lang) for r in recipients]
+    by_language = _languages(topic, recipients_left)
+    views = {lang: build(lang) for lang in by_language}
+    emails, targets = _digest_emails(topic, views, by_language, templates_dir, day, outcome)
     # the key is (topic, local day, recipient): the language does not change what is sent
     # once, so a retry after a language change still sends nothing twice
     view = views.get(topic.digest.language) or build(topic.digest.language)  # what chat says
@@ -271,6 +265,25 @@ def send_digest(
     )
     _deliver_all(topic, notification, targets, deliver, outcome, health, now)
     return outcome
+
+
+def _digest_emails(
+    topic: Topic,
+    views: dict[str, DigestView],
+    by_language: dict[str, list[str]],
+    templates_dir: Path,
+    day: str,
+    outcome: ReportOutcome,
+) -> tuple[dict[str, RenderedEmail], list[Target]]:
+    """One e-mail per language (kept in `outcome.rendered` for the preview) and whom it goes to."""
+    emails: dict[str, RenderedEmail] = {}
+    targets: list[Target] = []
+    for lang, recipients in by_language.items():
+        emails[lang] = render_digest(views[lang], templates_dir, lang=lang)
+        suffix = "" if lang == topic.digest.language else f"-{lang}"
+        outcome.rendered.append((f"digest-{topic.name}-{day}{suffix}", emails[lang]))
+        targets += [Target(channel="email", address=r, language=lang) for r in recipients]
+    return emails, targets
 
 
 def _news_tone(store: DigestStore, topic: Topic, start: datetime, end: datetime) -> NewsTone | None:
