@@ -29,7 +29,6 @@ LONG_ALLOWED = frozenset(
         "layers/common/stormwatch/cli.py::build_parser",
         "layers/common/stormwatch/cycle.py::run_cycle",
         "layers/common/stormwatch/cycle.py::wire_handlers",
-        "layers/common/stormwatch/digest.py::_chart",
         "layers/common/stormwatch/digest.py::build_digest",
         "layers/common/stormwatch/preview.py::run_previews",
         "layers/common/stormwatch/scoring.py::check_topic",

@@ -701,6 +701,18 @@ def _chart(
                 in_period=hour >= start,
             )
         )
+    days = _chart_days(bars)
+    return HourlyChart(
+        bars=bars,
+        days=days,
+        max_count=peak,
+        total=sum(c for c, _ in counts),
+        negative=sum(min(n, c) for c, n in counts),
+    )
+
+
+def _chart_days(bars: list[ChartBar]) -> list[ChartDay]:
+    """The local days under the bars, each as wide as its share of the hours shown."""
     days: list[ChartDay] = []
     for bar in bars:
         if days and days[-1].day.date() == bar.hour.date():
@@ -723,7 +735,7 @@ def _chart(
                     negative=bar.negative,
                 )
             )
-    days = [
+    return [
         d.model_copy(
             update={
                 "width": round(d.hours * 100 / CHART_HOURS, 4),
@@ -732,13 +744,6 @@ def _chart(
         )
         for d in days
     ]
-    return HourlyChart(
-        bars=bars,
-        days=days,
-        max_count=peak,
-        total=sum(c for c, _ in counts),
-        negative=sum(min(n, c) for c, n in counts),
-    )
 
 
 def _new_voices(
