@@ -30,7 +30,6 @@ LONG_ALLOWED = frozenset(
         "layers/common/stormwatch/cycle.py::run_cycle",
         "layers/common/stormwatch/cycle.py::wire_handlers",
         "layers/common/stormwatch/digest.py::build_digest",
-        "layers/common/stormwatch/preview.py::run_previews",
         "layers/common/stormwatch/scoring.py::check_topic",
         "layers/common/stormwatch/sources/bluesky.py::_Run.scan",
         "layers/common/stormwatch/sources/hackernews.py::_Run.scan",
