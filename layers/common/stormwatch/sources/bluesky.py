@@ -58,7 +58,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 from pydantic import ValidationError
@@ -102,7 +102,8 @@ def search_query(term: str) -> str:
 
 
 def _parse_time(value: Any) -> datetime | None:
-    """Bluesky timestamps are optional here: a missing or bad one is None, not an error."""
+    """Bluesky timestamps are optional here: a missing or bad one is None, not an error. Also
+    a cursor bound: epoch seconds, or the ISO text cursors were written in before."""
     try:
         return parse_timestamp(value)
     except ValueError:
@@ -155,13 +156,6 @@ def parse_post(post: Any, topic: str, *, now: datetime, source: str = "bluesky")
 # Cursor
 
 
-def _cursor_time(value: Any) -> datetime | None:
-    """A cursor bound: epoch seconds, or the ISO text cursors were written in before."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return datetime.fromtimestamp(value, tz=UTC)
-    return _parse_time(value)
-
-
 @dataclass
 class BskyCursor:
     high: datetime | None = None
@@ -172,9 +166,9 @@ class BskyCursor:
         if not cursor or not cursor.strip():
             return cls()
         data = json.loads(cursor)
-        high = _cursor_time(data.get("high"))
+        high = _parse_time(data.get("high"))
         gap = data.get("gap")
-        lo, hi = (_cursor_time(gap[0]), _cursor_time(gap[1])) if gap else (None, None)
+        lo, hi = (_parse_time(gap[0]), _parse_time(gap[1])) if gap else (None, None)
         if data.get("high") and high is None:
             raise ValueError("unreadable high")
         return cls(high=high, gap=(lo, hi) if lo and hi else None)
