@@ -117,15 +117,15 @@ def parse_post(post: Any, topic: str, *, now: datetime, source: str = "bluesky")
     uri = post.get("uri")
     if not isinstance(uri, str) or not uri.startswith("at://"):
         raise ValueError(f"malformed post: missing at:// uri ({uri!r})")
-    record = post.get("record") if isinstance(post.get("record"), dict) else {}
+    record = r if isinstance(r := post.get("record"), dict) else {}
     created = _parse_time(record.get("createdAt"))
     indexed = _parse_time(post.get("indexedAt"))
     stamps = [t for t in (created, indexed) if t is not None]
     if not stamps:
         raise ValueError(f"malformed post {uri}: no createdAt/indexedAt")
     published = min(min(stamps), now)  # sortAt; a post dated in the future is capped at now
-    author = post.get("author") if isinstance(post.get("author"), dict) else {}
-    handle = author.get("handle") if isinstance(author.get("handle"), str) else ""
+    author = a if isinstance(a := post.get("author"), dict) else {}
+    handle = h if isinstance(h := author.get("handle"), str) else ""
     did = author.get("did") or uri.split("/")[2]
     who = handle if handle and handle != "handle.invalid" else did
     rkey = uri.rstrip("/").rsplit("/", 1)[-1]
@@ -139,7 +139,7 @@ def parse_post(post: Any, topic: str, *, now: datetime, source: str = "bluesky")
             native_id=uri,
             published=published,
             url=f"https://bsky.app/profile/{who}/post/{rkey}",
-            text=record.get("text") if isinstance(record.get("text"), str) else "",
+            text=t if isinstance(t := record.get("text"), str) else "",
             author=handle or str(did),
             lang=lang.split("-")[0].lower() if isinstance(lang, str) and lang else None,
             engagement=sum(
