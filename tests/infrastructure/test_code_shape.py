@@ -40,7 +40,6 @@ LONG_ALLOWED = frozenset(
         "layers/common/stormwatch/sources/rss.py::parse_feed",
         "layers/common/stormwatch/sources/stackexchange.py::StackExchangeSource.fetch",
         "layers/common/stormwatch/sources/youtube.py::_Run.search",
-        "layers/common/stormwatch/store.py::Store._transact_scores",
     }
 )
 
