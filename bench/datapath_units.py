@@ -99,6 +99,7 @@ def measure_steady(topics: int, mentions_per_day: int) -> dict[str, Any]:
     from stormwatch.models import HourBucket
     from stormwatch.scoring import check_surges, write_scores
     from stormwatch.store import Store
+    from stormwatch.timeutil import floor_hour
     from stormwatch.watchlist import Watchlist
 
     from tests.support.fakes import in_stream_order
@@ -106,7 +107,7 @@ def measure_steady(topics: int, mentions_per_day: int) -> dict[str, Any]:
     first = load_watchlist(local.repo_path("watchlist.yaml")).topics[0]
     names = [f"topic-{i}" for i in range(topics)]
     watchlist = Watchlist(topics=[first.model_copy(update={"name": n}) for n in names])
-    start = DEMO_NOW.replace(minute=0, second=0, microsecond=0)
+    start = floor_hour(DEMO_NOW)
     per_batch = max(1, round(mentions_per_day / BATCHES_PER_DAY))
     clock = {"now": start}
     units, sequence, mentions = Units(), 1, 0

@@ -62,6 +62,7 @@ sys.path.insert(0, str(REPO / "bench"))
 sys.path.insert(0, str(REPO / "layers" / "common"))
 
 from stormwatch.surge import TIERS, Point, backtest, settings_for  # noqa: E402
+from stormwatch.timeutil import floor_hour  # noqa: E402
 from surge_nab import load_nab, nab_dir, shared_dir  # noqa: E402
 
 USUAL_SHARE = 0.15
@@ -148,7 +149,7 @@ def run_trial(
             neg += rng.binomialvariate(extra, sc["share"]) if extra else 0
             if sc["one_account"]:
                 # an hourly bucket counts distinct authors: the account once per hour
-                hour = times[i].replace(minute=0, second=0, microsecond=0)
+                hour = floor_hour(times[i])
                 if extra and hour not in account_hours:
                     account_hours.add(hour)
                     authors += 1

@@ -52,6 +52,7 @@ from stormwatch.surge import (  # noqa: E402
     evaluate,
     settings_for,
 )
+from stormwatch.timeutil import floor_hour, parse_timestamp  # noqa: E402
 
 START = "<!-- surge:start -->"
 END = "<!-- surge:end -->"
@@ -71,7 +72,7 @@ def nab_dir() -> Path | None:
 
 
 def _ts(text: str) -> datetime:
-    return datetime.fromisoformat(text.strip()).replace(tzinfo=UTC)
+    return parse_timestamp(text, "NAB timestamp", naive_is_utc=True)  # NAB times are UTC
 
 
 def load_nab(root: Path) -> dict[str, dict]:
@@ -128,7 +129,7 @@ def robust_z_reference(data: dict) -> list[datetime]:
     """
     hours: dict[datetime, float] = {}
     for t, v in zip(data["times"], data["values"], strict=True):
-        key = t.replace(minute=0, second=0, microsecond=0)
+        key = floor_hour(t)
         hours[key] = hours.get(key, 0.0) + v
     keys = sorted(hours)
     values = [hours[k] for k in keys]
@@ -224,7 +225,7 @@ def time_evaluate(series: dict, settings: DetectorSettings, repeats: int = 200) 
     data = next(iter(series.values()))
     hours: dict[datetime, float] = {}
     for t, v in zip(data["times"], data["values"], strict=True):
-        key = t.replace(minute=0, second=0, microsecond=0)
+        key = floor_hour(t)
         hours[key] = hours.get(key, 0.0) + v
     keys = sorted(hours)[-(672 + 1) :]
     history = [Point(time=k, count=hours[k], negative=0.2 * hours[k], authors=0) for k in keys]

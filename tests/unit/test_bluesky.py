@@ -12,7 +12,8 @@ import pytest
 from stormwatch.backfill import MAX_DAYS
 from stormwatch.collector import collect_source, collect_topic
 from stormwatch.http import HttpError, HttpResponse
-from stormwatch.secrets import MemorySourceState, StaticSecrets
+from stormwatch.secrets import StaticSecrets
+from stormwatch.source_state import MemorySourceState
 from stormwatch.sources import get_source
 from stormwatch.sources.bluesky import BskyCursor, jwt_exp, parse_post
 from stormwatch.watchlist import Topic

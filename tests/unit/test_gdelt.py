@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from stormwatch.collector import collect_topic
 from stormwatch.http import HttpError, HttpResponse
-from stormwatch.secrets import MemorySourceState
+from stormwatch.source_state import MemorySourceState
 from stormwatch.sources import get_source
 from stormwatch.sources.gdelt import (
     API_URL,

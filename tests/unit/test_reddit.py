@@ -11,7 +11,8 @@ import pytest
 import requests
 from stormwatch.collector import collect_topic
 from stormwatch.http import HttpClient, HttpError, HttpResponse
-from stormwatch.secrets import MemorySourceState, StaticSecrets
+from stormwatch.secrets import StaticSecrets
+from stormwatch.source_state import MemorySourceState
 from stormwatch.sources import get_source
 from stormwatch.sources.reddit import (
     RSS_PACE_SECONDS,

@@ -7,12 +7,12 @@ from datetime import UTC, datetime
 
 import pytest
 from stormwatch.secrets import (
-    MemorySourceState,
     NoSecrets,
     SecretsError,
     SsmSecrets,
     StaticSecrets,
 )
+from stormwatch.source_state import MemorySourceState
 from stormwatch.sources import FACTORIES, get_source
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)

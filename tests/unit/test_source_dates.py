@@ -15,7 +15,7 @@ from stormwatch.config import load_watchlist
 from stormwatch.cycle import DEMO_NOW, local_secrets
 from stormwatch.http import ReplayHttpClient
 from stormwatch.models import Checkpoint, FetchResult, Mention
-from stormwatch.secrets import MemorySourceState
+from stormwatch.source_state import MemorySourceState
 from stormwatch.sources import FACTORIES, get_source
 from stormwatch.sources.base import published_problem
 from stormwatch.sources.window import WindowCursor, plan_next

@@ -13,7 +13,8 @@ from datetime import UTC, datetime, timedelta
 from stormwatch.backfill import MAX_DAYS
 from stormwatch.collector import collect_source
 from stormwatch.http import HttpResponse
-from stormwatch.secrets import MemorySourceState, StaticSecrets
+from stormwatch.secrets import StaticSecrets
+from stormwatch.source_state import MemorySourceState
 from stormwatch.sources import get_source
 from stormwatch.sources.base import parse_timestamp
 from stormwatch.sources.youtube import SEARCH_URL

@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, NoReturn, TextIO
 
 from stormwatch.surge import SENSITIVITIES, Alarm, Point, backtest, settings_for
+from stormwatch.timeutil import floor_hour, parse_timestamp
 
 
 class BacktestInputError(ValueError):
@@ -31,17 +32,8 @@ class BacktestInputError(ValueError):
 
 
 def _parse_time(raw: str) -> datetime:
-    text = raw.strip()
-    if not text:
-        raise ValueError("empty timestamp")
-    if text.endswith("Z"):
-        text = text[:-1] + "+00:00"
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        # epoch seconds
-        value = datetime.fromtimestamp(float(text), tz=UTC)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    """ISO 8601 or epoch seconds; a CSV's times without a zone are UTC."""
+    return parse_timestamp(raw, "time", naive_is_utc=True)
 
 
 def _parse_number(raw: str) -> float:
@@ -64,58 +56,61 @@ def read_points(
     engagement_col: str | None = None,
 ) -> list[Point]:
     """Read a CSV into points; raises BacktestInputError naming the line and column."""
+    # Point field -> CSV column (None: not read)
+    columns = {
+        "count": count_col,
+        "negative": negative_col,
+        "authors": authors_col,
+        "engagement": engagement_col,
+    }
     try:
         handle = open(path, newline="", encoding="utf-8-sig")  # noqa: SIM115
     except OSError as exc:
         raise BacktestInputError(f"{path}: cannot open: {exc.strerror or exc}") from exc
     with handle:
         reader = csv.DictReader(handle)
-        header = reader.fieldnames or []
-        wanted = {"--time-col": time_col, "--count-col": count_col}
-        for flag, col in (
-            ("--negative-col", negative_col),
-            ("--authors-col", authors_col),
-            ("--engagement-col", engagement_col),
-        ):
-            if col:
-                wanted[flag] = col
-        for flag, col in wanted.items():
-            if col not in header:
-                have = ", ".join(header) if header else "(no header)"
-                raise BacktestInputError(
-                    f"{path}: no column {col!r} (given by {flag}); the header has: {have}"
-                )
-        points: list[Point] = []
-        for row in reader:
-            line = reader.line_num
-            try:
-                when = _parse_time(row[time_col] or "")
-            except (ValueError, OverflowError, OSError) as exc:
-                raise BacktestInputError(
-                    f"{path}, line {line}: bad timestamp in column {time_col!r}: "
-                    f"{row[time_col]!r} (use ISO 8601, e.g. 2015-03-01 14:05:00)"
-                ) from exc
-            values: dict[str, Any] = {}
-            for key, col in (
-                ("count", count_col),
-                ("negative", negative_col),
-                ("authors", authors_col),
-                ("engagement", engagement_col),
-            ):
-                if not col:
-                    continue
-                try:
-                    values[key] = _parse_number(row[col] or "")
-                except ValueError as exc:
-                    raise BacktestInputError(
-                        f"{path}, line {line}: bad number in column {col!r}: {row[col]!r}"
-                    ) from exc
-            if "authors" in values:
-                values["authors"] = int(values["authors"])
-            points.append(Point(time=when, **values))
+        _check_columns(path, reader.fieldnames or [], time_col, columns)
+        points = [_row_point(path, reader.line_num, row, time_col, columns) for row in reader]
     if not points:
         raise BacktestInputError(f"{path}: no data rows")
     return points
+
+
+def _check_columns(
+    path: str, header: Sequence[str], time_col: str, columns: dict[str, str | None]
+) -> None:
+    """Every column asked for is in the header; the error names the flag that asked."""
+    for field, col in {"time": time_col, **columns}.items():
+        if col and col not in header:
+            have = ", ".join(header) if header else "(no header)"
+            raise BacktestInputError(
+                f"{path}: no column {col!r} (given by --{field}-col); the header has: {have}"
+            )
+
+
+def _row_point(
+    path: str, line: int, row: dict[str, str], time_col: str, columns: dict[str, str | None]
+) -> Point:
+    try:
+        when = _parse_time(row[time_col] or "")
+    except ValueError as exc:
+        raise BacktestInputError(
+            f"{path}, line {line}: bad timestamp in column {time_col!r}: "
+            f"{row[time_col]!r} (use ISO 8601, e.g. 2015-03-01 14:05:00)"
+        ) from exc
+    values: dict[str, Any] = {}
+    for key, col in columns.items():
+        if not col:
+            continue
+        try:
+            values[key] = _parse_number(row[col] or "")
+        except ValueError as exc:
+            raise BacktestInputError(
+                f"{path}, line {line}: bad number in column {col!r}: {row[col]!r}"
+            ) from exc
+    if "authors" in values:
+        values["authors"] = int(values["authors"])
+    return Point(time=when, **values)
 
 
 DEFAULT_TABLE = "stormwatch-local"  # the table `stormwatch run` / `demo` create locally
@@ -146,7 +141,7 @@ def read_topic_points(
 
         client = boto3.client("dynamodb", endpoint_url=endpoint) if endpoint else None
         client = client or boto3.client("dynamodb")
-    end = (until or datetime.now(UTC)).astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    end = floor_hour(until or datetime.now(UTC))
     last = end - timedelta(hours=1)
     start = end - timedelta(days=days)
     buckets = Store(client, table).buckets_between(topic, start, last)
@@ -256,6 +251,28 @@ class _ParserExit(Exception):
         self.message = message
 
 
+def _points_from_args(args: argparse.Namespace) -> list[Point]:
+    """The series to replay: a stored topic's hourly buckets or a CSV file."""
+    if not args.topic:
+        return read_points(
+            args.csv,
+            time_col=args.time_col,
+            count_col=args.count_col,
+            negative_col=args.negative_col,
+            authors_col=args.authors_col,
+            engagement_col=args.engagement_col,
+        )
+    if args.days < 1:
+        raise BacktestInputError("--days must be at least 1")
+    return read_topic_points(
+        args.topic,
+        table=args.table or DEFAULT_TABLE,
+        endpoint=args.endpoint,
+        days=args.days,
+        until=_parse_time(args.until) if args.until else None,
+    )
+
+
 def run_cli(argv: list[str], stdout: TextIO, stderr: TextIO | None = None) -> int:
     """Run `stormwatch backtest`; returns the exit status (0 ok, 2 bad input)."""
     parser = build_parser()
@@ -275,25 +292,7 @@ def run_cli(argv: list[str], stdout: TextIO, stderr: TextIO | None = None) -> in
             stdout.write(parser.format_help())
         return exc.status
     try:
-        if args.topic:
-            if args.days < 1:
-                raise BacktestInputError("--days must be at least 1")
-            points = read_topic_points(
-                args.topic,
-                table=args.table or DEFAULT_TABLE,
-                endpoint=args.endpoint,
-                days=args.days,
-                until=_parse_time(args.until) if args.until else None,
-            )
-        else:
-            points = read_points(
-                args.csv,
-                time_col=args.time_col,
-                count_col=args.count_col,
-                negative_col=args.negative_col,
-                authors_col=args.authors_col,
-                engagement_col=args.engagement_col,
-            )
+        points = _points_from_args(args)
         settings = settings_for(
             args.sensitivity, min_count=args.min_count, cooldown_hours=args.cooldown_hours
         )

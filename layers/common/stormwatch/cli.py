@@ -155,7 +155,6 @@ def _finish(result: Any) -> int:
 def cmd_invoke(args: argparse.Namespace) -> int:
     """Run one handler with an event file, like `sam local invoke -e`, without Docker."""
     from stormwatch.cycle import CycleConfig, wire_handlers, write_channels
-    from stormwatch.store import Store  # noqa: F401 - imported for side effects of wiring
 
     event = _read_event(args.event)
     _check_event(args.function, event, args.event)

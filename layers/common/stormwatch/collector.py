@@ -18,7 +18,7 @@ from stormwatch.dispatch import CollectTask
 from stormwatch.http import AccessRefused
 from stormwatch.models import (
     SOURCE_DOWN_AFTER_FAILURES,
-    Analyzer,
+    AnalyzeText,
     BackfillProgress,
     Checkpoint,
     ErrorKind,
@@ -29,7 +29,7 @@ from stormwatch.models import (
 )
 from stormwatch.privacy import Pseudonymise
 from stormwatch.query import compile_topic
-from stormwatch.sources.base import PlansAcrossTopics, published_problem
+from stormwatch.sources.base import HttpGetter, PlansAcrossTopics, Source, published_problem
 from stormwatch.watchlist import Topic
 
 MAX_REPORTED_SKIPS = 20
@@ -78,15 +78,15 @@ def _language_ok(mention: Mention, topic: Topic) -> bool:
 
 
 def collect_topic(
-    source: Any,
+    source: Source,
     topic: Topic,
     store: Any,
-    http: Any,
+    http: HttpGetter,
     *,
     now: datetime,
     deadline: float | None = None,
     pseudonymise: Pseudonymise | None = None,
-    analyze: Analyzer | None = None,
+    analyze: AnalyzeText | None = None,
 ) -> SourceRunReport:
     """`pseudonymise` (privacy: pseudonymous) replaces each author before anything is stored;
     `analyze` scores each kept mention before it is stored (scored_for_storage)."""
@@ -126,7 +126,7 @@ def _keep(
     report: SourceRunReport,
     now: datetime,
     pseudonymise: Pseudonymise | None = None,
-    analyze: Analyzer | None = None,
+    analyze: AnalyzeText | None = None,
 ) -> None:
     """Store the fetched mentions that match the topic, counting each outcome in `report`;
     `pseudonymise` (privacy: pseudonymous) replaces each author before anything is stored."""
@@ -151,7 +151,7 @@ def _keep(
 
 
 def scored_for_storage(
-    mentions: list[Mention], topic: Topic, analyze: Analyzer | None = None
+    mentions: list[Mention], topic: Topic, analyze: AnalyzeText | None = None
 ) -> list[ScoredMention]:
     """Each mention with its sentiment and story key, so that storing it is its one write
     (the scorer only counts). `analyze` defaults to stormwatch.sentiment's analyzer, loaded
@@ -173,7 +173,7 @@ def scored_for_storage(
 
 
 def start_backfill(
-    source: Any, topic: Topic, store: Any, *, days: int, now: datetime
+    source: Source, topic: Topic, store: Any, *, days: int, now: datetime
 ) -> BackfillProgress | None:
     """Ask `source` for the `days` before `now` for `topic` (replacing an unfinished request);
     None when the source has no history to read."""
@@ -186,15 +186,15 @@ def start_backfill(
 
 
 def backfill_step(
-    source: Any,
+    source: Source,
     topic: Topic,
     store: Any,
-    http: Any,
+    http: HttpGetter,
     *,
     now: datetime,
     deadline: float | None,
     pseudonymise: Pseudonymise | None = None,
-    analyze: Analyzer | None = None,
+    analyze: AnalyzeText | None = None,
 ) -> SourceRunReport | None:
     """One step of the topic's open backfill, if it has one (see stormwatch.backfill). A
     failed step keeps its progress and the live health; the next invocation tries again."""
@@ -255,16 +255,16 @@ def _failed(
 
 
 def collect_live(
-    source: Any,
+    source: Source,
     topic: Topic,
     store: Any,
-    http: Any,
+    http: HttpGetter,
     *,
     now: datetime,
     deadline: float | None = None,
     pseudonymise: Pseudonymise | None = None,
     backfill_days: int | None = None,
-    analyze: Analyzer | None = None,
+    analyze: AnalyzeText | None = None,
 ) -> SourceRunReport:
     """The live run of one (source, topic): a topic the source has never run for first gets a
     backfill of backfill.MAX_DAYS planned, `backfill_days` asks for one anyway."""
@@ -286,16 +286,16 @@ def collect_live(
 
 
 def backfill_steps(
-    source: Any,
+    source: Source,
     topics: list[Topic],
     store: Any,
-    http: Any,
+    http: HttpGetter,
     *,
     now: datetime,
     deadline: float | None = None,
     monotonic=time.monotonic,
     pseudonymise: Pseudonymise | None = None,
-    analyze: Analyzer | None = None,
+    analyze: AnalyzeText | None = None,
 ) -> list[SourceRunReport]:
     """One step of each topic's open backfill while time is left; the rest continues in the
     next invocation."""
@@ -318,7 +318,7 @@ def backfill_steps(
     return reports
 
 
-def out_of_time(source: Any, topic: Topic) -> SourceRunReport:
+def out_of_time(source: Source, topic: Topic) -> SourceRunReport:
     """The report of a topic not started because the invocation's time budget was used up."""
     return SourceRunReport(
         source=source.name,
@@ -328,17 +328,17 @@ def out_of_time(source: Any, topic: Topic) -> SourceRunReport:
 
 
 def collect_source(
-    source: Any,
+    source: Source,
     topics: list[Topic],
     store: Any,
-    http: Any,
+    http: HttpGetter,
     *,
     now: datetime,
     deadline: float | None = None,
     monotonic=time.monotonic,
     pseudonymise: Pseudonymise | None = None,
     backfill_days: int | None = None,
-    analyze: Analyzer | None = None,
+    analyze: AnalyzeText | None = None,
 ) -> list[SourceRunReport]:
     """Run one source for each topic (collect_live); stop starting new topics when the time
     budget is spent. Live collection first for every topic, then backfill steps with the time

@@ -77,7 +77,6 @@ class CycleResult:
 def _handler_env(config: CycleConfig) -> dict[str, str]:
     return {
         "TABLE_NAME": config.table_name,
-        "STAGE": "local",
         "WATCHLIST_PATH": str(config.watchlist_path),
         "WATCHLIST_LOCATION": config.watchlist_location,
         "TEMPLATES_DIR": str(config.templates_dir),

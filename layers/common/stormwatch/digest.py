@@ -41,6 +41,7 @@ from stormwatch.sentiment import SUPPORTED_LANGUAGES
 from stormwatch.sources import history_of
 from stormwatch.surge import CoverageEvidence
 from stormwatch.syndication import group_stories
+from stormwatch.timeutil import TimestampError, floor_hour, parse_timestamp
 from stormwatch.watchlist import Topic
 
 LIST_CAP = 5  # mentions per list, surges, samples
@@ -239,10 +240,6 @@ class HourlyChart(_View):
         return self.negative / self.total if self.total else None
 
     @property
-    def bar_width(self) -> float:
-        return round(100 / len(self.bars), 4) if self.bars else 100.0
-
-    @property
     def busiest(self) -> ChartBar | None:
         return max(self.bars, key=lambda b: (b.count, b.hour)) if self.total else None
 
@@ -285,7 +282,9 @@ class ChannelRow(_View):
     last_error: str = ""
 
 
-class Playbook(_View):
+class PlaybookView(_View):
+    """What to do about this alert: the watchlist's Playbook resolved for the surge's tier."""
+
     owner: str = ""
     first_steps: list[str] = Field(default_factory=list)
     holding_statement: str = ""
@@ -398,7 +397,7 @@ class AlertView(_Header):
     failing_since: list[tuple[str, datetime | None]] = Field(default_factory=list)
     stories: int | None = None  # distinct stories in the detector's window; None: not known
     samples: list[MentionItem] = Field(default_factory=list)
-    playbook: Playbook = Field(default_factory=Playbook)
+    playbook: PlaybookView = Field(default_factory=PlaybookView)
     baseline: BaselineNote | None = None  # the baseline came (partly) from a backfill
     # the storm page and feedback links, (purpose, url): stormwatch.notification.response_links
     actions: list[tuple[str, str]] = Field(default_factory=list)
@@ -587,7 +586,7 @@ def build_alert(
         stories=evidence.stories,
         baseline=BaselineNote.from_evidence(evidence.baseline_coverage),
         samples=[_sample_item(d, zone) for d in surge.sample_mentions[:LIST_CAP] if d],
-        playbook=Playbook(
+        playbook=PlaybookView(
             owner=clean_text(playbook.owner, NAME_CHARS),
             first_steps=[
                 step
@@ -675,7 +674,7 @@ def _chart(
     buckets: list[HourBucket], end: datetime, start: datetime, zone: ZoneInfo
 ) -> HourlyChart:
     """CHART_HOURS hourly bars ending with the period's last hour, scaled to the busiest."""
-    last = end.replace(minute=0, second=0, microsecond=0)
+    last = floor_hour(end)
     if last == end:
         last -= timedelta(hours=1)  # `end` is exclusive
     hours = [last - timedelta(hours=CHART_HOURS - 1 - i) for i in range(CHART_HOURS)]
@@ -702,6 +701,18 @@ def _chart(
                 in_period=hour >= start,
             )
         )
+    days = _chart_days(bars)
+    return HourlyChart(
+        bars=bars,
+        days=days,
+        max_count=peak,
+        total=sum(c for c, _ in counts),
+        negative=sum(min(n, c) for c, n in counts),
+    )
+
+
+def _chart_days(bars: list[ChartBar]) -> list[ChartDay]:
+    """The local days under the bars, each as wide as its share of the hours shown."""
     days: list[ChartDay] = []
     for bar in bars:
         if days and days[-1].day.date() == bar.hour.date():
@@ -724,7 +735,7 @@ def _chart(
                     negative=bar.negative,
                 )
             )
-    days = [
+    return [
         d.model_copy(
             update={
                 "width": round(d.hours * 100 / CHART_HOURS, 4),
@@ -733,13 +744,6 @@ def _chart(
         )
         for d in days
     ]
-    return HourlyChart(
-        bars=bars,
-        days=days,
-        max_count=peak,
-        total=sum(c for c, _ in counts),
-        negative=sum(min(n, c) for c, n in counts),
-    )
 
 
 def _new_voices(
@@ -880,30 +884,23 @@ def _mention_item(m: ScoredMention, zone: ZoneInfo, *, more: int = 0) -> Mention
 
 
 def _sample_item(d: dict[str, Any], zone: ZoneInfo) -> MentionItem:
-    """A sample mention from the surge's evidence: a dict whose shape we only trust this far."""
-    sentiment = d.get("sentiment")
-    label = sentiment.get("label") if isinstance(sentiment, dict) else sentiment or d.get("label")
-    published = d.get("published")
-    when: datetime | None = None
-    if isinstance(published, datetime):
-        when = utc(published).astimezone(zone)
-    elif isinstance(published, str):
-        try:
-            when = utc(datetime.fromisoformat(published.replace("Z", "+00:00"))).astimezone(zone)
-        except ValueError:
-            when = None
+    """A sample mention as scoring._sample wrote it (sentiment: its label), read back from
+    DynamoDB: a dict whose shape we only trust this far."""
+    label = d.get("sentiment")
+    try:
+        when: datetime | None = parse_timestamp(d.get("published"), naive_is_utc=True)
+    except TimestampError:
+        when = None
     engagement = _number(d.get("engagement"))
-    why = d.get("terms") or (sentiment.get("terms") if isinstance(sentiment, dict) else None)
     return MentionItem(
         title=clean_text(_str(d.get("title")), TITLE_CHARS),
         text=clean_text(_str(d.get("text")), TEXT_CHARS, lines=True),
         url=safe_link(_str(d.get("url"))),
         author=clean_text(_str(d.get("author")), AUTHOR_CHARS),
         source=clean_text(_str(d.get("source")), NAME_CHARS),
-        published=when,
+        published=when.astimezone(zone) if when else None,
         engagement=int(engagement) if engagement and engagement > 0 else 0,
         label=label if label in ("negative", "neutral", "positive") else None,
-        why=_labels(why, cap=TERMS_CAP),
     )
 
 
@@ -936,6 +933,13 @@ def _ran(cp: Checkpoint, period_start: datetime | None) -> bool:
     return period_start is None or utc(cp.last_run) >= period_start
 
 
+def _unusually_quiet(period_items: int | None, usual: float | None) -> bool:
+    """A source that usually brings enough items brought far fewer in the period."""
+    if period_items is None or usual is None:
+        return False
+    return usual >= QUIET_MIN_MEDIAN and period_items < QUIET_SHARE * usual
+
+
 def _source_rows(
     topic: Topic,
     mentions: list[ScoredMention],
@@ -966,12 +970,7 @@ def _source_rows(
         status = cp.health(period_start)
         failing = cp.consecutive_failures > 0
         period_items, usual = volumes.get(name, (None, None))
-        quiet = (
-            period_items is not None
-            and usual is not None
-            and usual >= QUIET_MIN_MEDIAN
-            and period_items < QUIET_SHARE * usual
-        )
+        quiet = _unusually_quiet(period_items, usual)
         if quiet and status == "ok":
             status = "degraded"
         notes = [n for n in (clean_text(_str(x), NOTE_CHARS) for x in cp.last_notes) if n]
@@ -1028,17 +1027,14 @@ def _source_volumes(
 
 
 def _labels(value: Any, cap: int = LIST_CAP) -> list[str]:
-    """Drivers or terms from the evidence: strings, (name, count) pairs, or dicts naming a
-    term/source and a count. Counts may be Decimals when the surge came back from DynamoDB."""
+    """Drivers or terms from the evidence: strings or (name, count) pairs. Counts may be
+    Decimals when the surge came back from DynamoDB."""
     if not isinstance(value, list | tuple):
         return []
     out: list[str] = []
     for item in value[:cap]:
         count: float | None = None
-        if isinstance(item, dict):
-            name = item.get("term") or item.get("name") or item.get("source") or item.get("label")
-            count = _number(item.get("count", item.get("value")))
-        elif isinstance(item, list | tuple) and item:
+        if isinstance(item, list | tuple) and item:
             name = item[0]
             count = _number(item[1]) if len(item) > 1 else None
         else:
@@ -1049,10 +1045,6 @@ def _labels(value: Any, cap: int = LIST_CAP) -> list[str]:
         if text:
             out.append(text)
     return out
-
-
-def _list(value: Any) -> list[Any]:
-    return list(value) if isinstance(value, list | tuple) else []
 
 
 def _number(value: Any) -> float | None:

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from pydantic import BaseModel, ConfigDict
 
 from stormwatch.models import Feedback, Surge, iso, utc
+from stormwatch.timeutil import parse_timestamp
 
 SUMMARY_DAYS = 30
 # a replayed alarm counts as the labelled alert when it fires this close to it (the live system
@@ -72,7 +73,7 @@ def replay_with_labels(
     """For each sensitivity: which labelled real storms the replay still alarms on (kept) and
     which labelled noise it no longer alarms on (dropped)."""
     labelled = [
-        (utc(datetime.fromisoformat(k.replace("Z", "+00:00"))), v) for k, v in judged.items()
+        (parse_timestamp(k, "judged time", naive_is_utc=True), v) for k, v in judged.items()
     ]
     results = []
     for sensitivity in sensitivities:

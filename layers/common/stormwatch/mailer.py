@@ -25,7 +25,7 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import parseaddr
-from typing import Any
+from typing import Any, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -71,8 +71,16 @@ class MailerError(Exception):
         self.retryable = retryable
 
 
+class EmailSender(Protocol):
+    """The part of a boto3 SESv2 client the mailer calls."""
+
+    def send_email(self, **request: Any) -> dict[str, Any]: ...
+
+
 class Mailer:
-    def __init__(self, sesv2_client: Any, sender: str, *, configuration_set: str | None = None):
+    def __init__(
+        self, sesv2_client: EmailSender, sender: str, *, configuration_set: str | None = None
+    ):
         self._ses = sesv2_client
         self.sender = _address(sender, "sender", display_name=True)
         self.configuration_set = configuration_set or None

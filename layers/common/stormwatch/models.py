@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from stormwatch.sanitize import clean_text, safe_link
 from stormwatch.surge import SurgeEvidence
 from stormwatch.surge import Tier as SurgeTier
+from stormwatch.timeutil import floor_hour, iso, utc
 
 MAX_TEXT_CHARS = 4000
 MAX_TITLE_CHARS = 500
@@ -25,18 +26,6 @@ MAX_AUTHOR_CHARS = 200
 AUTHOR_KEY_CHARS = 10
 
 SentimentLabel = Literal["negative", "neutral", "positive"]
-
-
-def utc(value: datetime) -> datetime:
-    """Aware UTC datetime; naive values are taken as UTC."""
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
-
-
-def iso(value: datetime) -> str:
-    """Sortable ISO-8601 UTC string with a trailing Z, second precision."""
-    return utc(value).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def hour_key(value: datetime) -> str:
@@ -124,7 +113,7 @@ class Sentiment(BaseModel):
 
 
 # what scores a text: (text, language hint) -> Sentiment (stormwatch.sentiment.analyze)
-Analyzer = Callable[[str, str | None], Sentiment]
+AnalyzeText = Callable[[str, str | None], Sentiment]  # not sentiment.Analyzer: one language
 
 
 class ScoredMention(BaseModel):
@@ -275,7 +264,7 @@ class HourBucket(BaseModel):
     @field_validator("hour")
     @classmethod
     def _hour_utc(cls, value: datetime) -> datetime:
-        return utc(value).replace(minute=0, second=0, microsecond=0)
+        return floor_hour(value)
 
     @property
     def negative_share(self) -> float:

@@ -9,7 +9,7 @@ purpose each, and every channel shows them the same way.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -20,11 +20,10 @@ from stormwatch.sanitize import safe_link
 
 NotificationKind = Literal["alert", "notice", "digest"]
 # what a link is for; each channel labels it in the reader's language (stormwatch.i18n link_*)
-LinkPurpose = Literal[
-    "mention", "settings", "storm", "real", "noise", "handled", "mute", "unsubscribe"
-]
 # what an alert offers its readers through the web function (stormwatch.web), in this order
-RESPONSE_PURPOSES: tuple[LinkPurpose, ...] = ("storm", "real", "noise", "handled", "mute")
+ResponsePurpose = Literal["storm", "real", "noise", "handled", "mute"]
+RESPONSE_PURPOSES: tuple[ResponsePurpose, ...] = get_args(ResponsePurpose)
+LinkPurpose = Literal["mention", "settings", "unsubscribe"] | ResponsePurpose
 NotificationView = Annotated[AlertView | NoticeView | DigestView, Field(discriminator="kind")]
 
 

@@ -12,15 +12,23 @@ import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Protocol
 
 from stormwatch import local
-from stormwatch.models import RenderedEmail, now_utc
+from stormwatch.models import RenderedEmail, Surge, now_utc
 from stormwatch.watchlist import Topic, Watchlist
 
 if TYPE_CHECKING:
     from stormwatch.channels.base import Target
+    from stormwatch.cycle import CycleConfig
     from stormwatch.notification import Notification
+    from stormwatch.reporting import DigestStore, ReportOutcome
+
+    class PreviewStore(DigestStore, Protocol):
+        """A digest's reads and the newest surge (stormwatch.store.Store)."""
+
+        def latest_surge(self, topic: str, since: datetime) -> Surge | None: ...
+
 
 ALERT_LOOKBACK = timedelta(days=7)
 
@@ -82,6 +90,23 @@ def run_preview(
     )
 
 
+def _fill_store(config: CycleConfig, url: str, *, demo: bool) -> datetime:
+    """The demo's data (one offline cycle on the embedded server), or the endpoint's table as
+    it is; returns the time to preview at."""
+    from stormwatch.cycle import DEMO_NOW, run_cycle
+
+    if not demo:
+        local.ensure_table(config.table_name)
+        return now_utc()
+    _reset_embedded(url)  # the embedded server's state lives in this process
+    config.replay_dir = local.repo_path("demo", "recordings")
+    config.clock = lambda: DEMO_NOW
+    with tempfile.TemporaryDirectory() as scratch:
+        config.out_dir = Path(scratch)
+        run_cycle(config, echo=lambda _line: None)
+    return DEMO_NOW
+
+
 def run_previews(
     requests: list[tuple[str, str | None, str | None]],
     *,
@@ -94,7 +119,7 @@ def run_previews(
 ) -> Preview:
     """Several (kind, topic or None, lang or None) previews from one store (one demo cycle)."""
     from stormwatch.config import load_watchlist
-    from stormwatch.cycle import DEMO_NOW, CycleConfig, run_cycle
+    from stormwatch.cycle import CycleConfig
     from stormwatch.reporting import ReportOutcome
     from stormwatch.runtime import aws_client
     from stormwatch.store import Store
@@ -114,18 +139,7 @@ def run_previews(
         )
         if table:
             config.table_name = table
-        now: datetime
-        if endpoint is None:
-            _reset_embedded(url)  # the embedded server's state lives in this process
-            config.replay_dir = local.repo_path("demo", "recordings")
-            config.clock = lambda: DEMO_NOW
-            with tempfile.TemporaryDirectory() as scratch:
-                config.out_dir = Path(scratch)
-                run_cycle(config, echo=lambda _line: None)
-            now = DEMO_NOW
-        else:
-            local.ensure_table(config.table_name)
-            now = now_utc()
+        now = _fill_store(config, url, demo=endpoint is None)
         store = Store(aws_client("dynamodb"), config.table_name, clock=lambda: now)
         for kind, topic, lang in requests:
             outcome = ReportOutcome()
@@ -166,12 +180,12 @@ def _render_one(
     topic: Topic,
     lang: str | None,
     *,
-    store: Any,
+    store: PreviewStore,
     now: datetime,
     watchlist: Watchlist,
     templates_dir: Path,
     settings_url: str,
-    outcome: Any,
+    outcome: ReportOutcome,
     preview: Preview,
 ) -> None:
     from stormwatch.reporting import notify, send_digest

@@ -91,10 +91,6 @@ class Leaf:
     def needle(self) -> str:
         return " " + " ".join(self.words) + ("" if self.prefix else " ")
 
-    @property
-    def is_phrase(self) -> bool:
-        return len(self.words) > 1
-
 
 @dataclass(frozen=True)
 class Not:

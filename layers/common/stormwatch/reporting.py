@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -24,9 +24,13 @@ from stormwatch.digest import (
 from stormwatch.feedback import SUMMARY_DAYS, FeedbackSummary, summarize
 from stormwatch.links import LinkBuilder
 from stormwatch.models import (
+    ChannelHealth,
+    Checkpoint,
     Feedback,
+    HourBucket,
     NewsTone,
     RenderedEmail,
+    ScoredMention,
     SourceNotice,
     Surge,
     SurgeTier,
@@ -36,11 +40,34 @@ from stormwatch.models import (
 from stormwatch.notification import Link, Notification, links_for, response_links
 from stormwatch.render import render_alert, render_digest, render_notice
 from stormwatch.sources.gdelt import GdeltSource, tone_key, tone_over
+from stormwatch.timeutil import floor_hour
 from stormwatch.watchlist import DigestSettings, Topic, Watchlist
 
 DAY = timedelta(hours=24)
 HOUR = timedelta(hours=1)
 ERROR_CHARS = 300  # of a failed delivery's error, as kept and recorded
+
+
+class DigestStore(Protocol):
+    """What a digest reads (stormwatch.store.Store): one topic's period and its competitors'."""
+
+    def mentions_between(
+        self, topic: str, start: datetime, end: datetime
+    ) -> list[ScoredMention]: ...
+
+    def buckets_between(self, topic: str, start: datetime, end: datetime) -> list[HourBucket]: ...
+
+    def count_between(self, topic: str, start: datetime, end: datetime) -> int: ...
+
+    def surges_between(self, topic: str, start: datetime, end: datetime) -> list[Surge]: ...
+
+    def authors_between(self, topic: str, start: datetime, end: datetime) -> set[str]: ...
+
+    def checkpoints(self, topic: str, sources: Iterable[str]) -> list[Checkpoint]: ...
+
+    def channel_health(self, topic: str) -> list[ChannelHealth]: ...
+
+    def get_source_state(self, source: str, key: str) -> dict[str, Any] | None: ...
 
 
 class ChannelHealthLog(Protocol):
@@ -181,7 +208,7 @@ def digest_day(topic: Topic, now: datetime) -> str:
 def send_digest(
     topic: Topic,
     *,
-    store: Any,
+    store: DigestStore,
     deliver: Deliver,
     templates_dir: Path,
     now: datetime,
@@ -201,7 +228,7 @@ def send_digest(
     gives the competitors' display names; with `responses`, recipients who unsubscribed from
     the topic are left out."""
     outcome = outcome or ReportOutcome()
-    end = utc(now).replace(minute=0, second=0, microsecond=0)
+    end = floor_hour(now)
     start = end - DAY
     inputs = _digest_inputs(topic, store, start, end, watchlist)
     day = digest_day(topic, end)
@@ -220,17 +247,11 @@ def send_digest(
         )
         return view.model_copy(update={"feedback": feedback}) if feedback else view
 
-    views: dict[str, DigestView] = {}
-    emails: dict[str, RenderedEmail] = {}
-    targets: list[Target] = []
     everyone = topic.digest.recipients
     recipients_left = responses.subscribed(topic.name, everyone) if responses else everyone
-    for lang, recipients in _languages(topic, recipients_left).items():
-        views[lang] = build(lang)
-        emails[lang] = render_digest(views[lang], templates_dir, lang=lang)
-        suffix = "" if lang == topic.digest.language else f"-{lang}"
-        outcome.rendered.append((f"digest-{topic.name}-{day}{suffix}", emails[lang]))
-        targets += [Target(channel="email", address=r, language=lang) for r in recipients]
+    by_language = _languages(topic, recipients_left)
+    views = {lang: build(lang) for lang in by_language}
+    emails, targets = _digest_emails(topic, views, by_language, templates_dir, day, outcome)
     # the key is (topic, local day, recipient): the language does not change what is sent
     # once, so a retry after a language change still sends nothing twice
     view = views.get(topic.digest.language) or build(topic.digest.language)  # what chat says
@@ -246,7 +267,26 @@ def send_digest(
     return outcome
 
 
-def _news_tone(store: Any, topic: Topic, start: datetime, end: datetime) -> NewsTone | None:
+def _digest_emails(
+    topic: Topic,
+    views: dict[str, DigestView],
+    by_language: dict[str, list[str]],
+    templates_dir: Path,
+    day: str,
+    outcome: ReportOutcome,
+) -> tuple[dict[str, RenderedEmail], list[Target]]:
+    """One e-mail per language (kept in `outcome.rendered` for the preview) and whom it goes to."""
+    emails: dict[str, RenderedEmail] = {}
+    targets: list[Target] = []
+    for lang, recipients in by_language.items():
+        emails[lang] = render_digest(views[lang], templates_dir, lang=lang)
+        suffix = "" if lang == topic.digest.language else f"-{lang}"
+        outcome.rendered.append((f"digest-{topic.name}-{day}{suffix}", emails[lang]))
+        targets += [Target(channel="email", address=r, language=lang) for r in recipients]
+    return emails, targets
+
+
+def _news_tone(store: DigestStore, topic: Topic, start: datetime, end: datetime) -> NewsTone | None:
     """GDELT's tone of the period's news, when the topic collects from GDELT."""
     if GdeltSource.name not in topic.sources.enabled():
         return None
@@ -254,7 +294,7 @@ def _news_tone(store: Any, topic: Topic, start: datetime, end: datetime) -> News
 
 
 def _digest_inputs(
-    topic: Topic, store: Any, start: datetime, end: datetime, watchlist: Watchlist | None
+    topic: Topic, store: DigestStore, start: datetime, end: datetime, watchlist: Watchlist | None
 ) -> dict[str, Any]:
     """What build_digest reads from the store, for the period [start, end)."""
     first_hour = min(end - timedelta(hours=CHART_HOURS), start - WEEK)

@@ -14,7 +14,7 @@ from typing import Any
 
 from stormwatch.backfill import baseline_coverage
 from stormwatch.models import (
-    Analyzer,
+    AnalyzeText,
     Checkpoint,
     HourBucket,
     Mention,
@@ -27,6 +27,7 @@ from stormwatch.query import normalize
 from stormwatch.sources import history_of
 from stormwatch.surge import EpisodeState, Point, evaluate, settings_for
 from stormwatch.syndication import story_keys
+from stormwatch.timeutil import floor_hour
 from stormwatch.watchlist import Topic, Watchlist
 
 logger = logging.getLogger(__name__)
@@ -50,7 +51,7 @@ def topic_words(topic: Topic | None) -> frozenset[str]:
 
 
 def score_mention(
-    mention: Mention, analyze: Analyzer, own_words: frozenset[str] = frozenset()
+    mention: Mention, analyze: AnalyzeText, own_words: frozenset[str] = frozenset()
 ) -> ScoredMention:
     """Sentiment of one mention. Its "why" terms leave out the topic's own words: every mention
     of "Deutsche Bahn" contains them, so they explain nothing about why it is negative."""
@@ -97,7 +98,7 @@ def write_scores(
     """
     groups: dict[tuple[str, datetime], list[StreamedMention]] = defaultdict(list)
     for record in with_story_keys(list(records)):
-        hour = record.mention.published.replace(minute=0, second=0, microsecond=0)
+        hour = floor_hour(record.mention.published)
         groups[(record.mention.topic, hour)].append(record)
     outcome = BatchWrite(topics={topic for topic, _ in groups})
     standing: dict[str, list[HourBucket]] = defaultdict(list)
@@ -195,8 +196,8 @@ def hourly_points(
     `complete_from` (not yet wholly read by every source that can look back) are incomplete."""
     by_hour = {b.hour: b for b in buckets}
     points = []
-    hour = utc(start).replace(minute=0, second=0, microsecond=0)
-    last = utc(end).replace(minute=0, second=0, microsecond=0)
+    hour = floor_hour(start)
+    last = floor_hour(end)
     while hour <= last:
         bucket = by_hour.get(hour)
         complete = (incomplete_from is None or hour < incomplete_from) and (
@@ -333,13 +334,8 @@ def incomplete_from(failing: Iterable[Checkpoint], now: datetime) -> datetime | 
     """The first hour with missing data: the hour of the earliest last success among the
     failing sources that are `behind` (never succeeded: the current hour), at most
     MAX_INCOMPLETE_HOURS back."""
-    current = utc(now).replace(minute=0, second=0, microsecond=0)
-    hours = [
-        utc(c.last_success).replace(minute=0, second=0, microsecond=0)
-        if c.last_success
-        else current
-        for c in behind(failing)
-    ]
+    current = floor_hour(now)
+    hours = [floor_hour(c.last_success) if c.last_success else current for c in behind(failing)]
     if not hours:
         return None
     return max(min(hours), current - timedelta(hours=MAX_INCOMPLETE_HOURS))

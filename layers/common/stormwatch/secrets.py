@@ -193,51 +193,11 @@ def _is_not_found(exc: BaseException) -> bool:
     return _error_code(exc) == "ParameterNotFound" or "ParameterNotFound" in type(exc).__name__
 
 
-# --------------------------------------------------------------------------------------------
-# Source state: small values a source keeps between runs that are not a per-topic cursor
-# (e.g. Bluesky's session tokens, Reddit's OAuth token). `stormwatch.store.Store` implements it
-# (pk SRC#<source>, sk STATE#<key>); `MemorySourceState` is the in-memory twin for tests.
-
-
-@runtime_checkable
-class SourceState(Protocol):
-    def get_source_state(self, source: str, key: str) -> dict[str, Any] | None: ...
-
-    def put_source_state(
-        self, source: str, key: str, value: dict[str, Any], *, expires_at: int | None = None
-    ) -> None: ...
-
-
-class MemorySourceState:
-    """Source state in a dict; `expires_at` (epoch seconds) is kept but not enforced."""
-
-    def __init__(self) -> None:
-        self.items: dict[tuple[str, str], dict[str, Any]] = {}
-        self.expires: dict[tuple[str, str], int | None] = {}
-        self.puts = 0
-
-    def get_source_state(self, source: str, key: str) -> dict[str, Any] | None:
-        value = self.items.get((source, key))
-        return dict(value) if value is not None else None
-
-    def put_source_state(
-        self, source: str, key: str, value: dict[str, Any], *, expires_at: int | None = None
-    ) -> None:
-        self.puts += 1
-        self.items[(source, key)] = dict(value)
-        self.expires[(source, key)] = expires_at
-
-    def __repr__(self) -> str:  # values may be tokens
-        return f"MemorySourceState(keys={sorted(self.items)})"
-
-
 __all__ = [
     "DeclaredSecrets",
-    "MemorySourceState",
     "NoSecrets",
     "Secrets",
     "SecretsError",
-    "SourceState",
     "SsmSecrets",
     "StaticSecrets",
     "UndeclaredSecret",

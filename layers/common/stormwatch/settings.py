@@ -16,7 +16,6 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
 
     table_name: str = Field(validation_alias="TABLE_NAME")
-    stage: str = Field(default="dev", validation_alias="STAGE")
     watchlist_path: Path = Field(
         default=Path("/opt/watchlist.yaml"), validation_alias="WATCHLIST_PATH"
     )

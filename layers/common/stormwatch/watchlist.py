@@ -54,9 +54,8 @@ class _Strict(BaseModel):
 class HackerNewsOptions(_Strict):
     enabled: StrictBool = True
     # Algolia tags: story, comment (both by default)
-    tags: list[Literal["story", "comment", "ask_hn", "show_hn"]] = Field(
-        default_factory=lambda: ["story", "comment"]
-    )
+    # (pydantic copies a list default for each instance)
+    tags: list[Literal["story", "comment", "ask_hn", "show_hn"]] = ["story", "comment"]
     hits_per_page: StrictInt = Field(default=100, ge=1, le=1000)
     max_pages: StrictInt = Field(default=10, ge=1, le=50)
     # On the very first run, how far back to look
@@ -162,9 +161,7 @@ class YouTubeOptions(_Strict):
 
 class GitHubOptions(_Strict):
     enabled: StrictBool = True
-    kinds: list[Literal["issue", "pr"]] = Field(
-        default_factory=lambda: ["issue", "pr"], min_length=1
-    )
+    kinds: list[Literal["issue", "pr"]] = Field(default=["issue", "pr"], min_length=1)
     # optional qualifiers: repo:owner/name and org:name (ORed within each list)
     repos: list[str] = Field(default_factory=list)
     orgs: list[str] = Field(default_factory=list)
@@ -402,7 +399,7 @@ class SmsSettings(_ChannelSettings):
     kind: Literal["sms"]
     numbers: list[str] = Field(min_length=1, max_length=10)
     # a text message at 3 a.m. is for the worst case only, unless a topic says otherwise
-    tiers: list[Tier] = Field(default_factory=lambda: ["firestorm"], min_length=1)
+    tiers: list[Tier] = Field(default=["firestorm"], min_length=1)
     notices: StrictBool = False
 
     @field_validator("numbers")

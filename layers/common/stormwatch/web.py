@@ -16,17 +16,21 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import parse_qs, quote
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from stormwatch import i18n
 from stormwatch.links import FEEDBACK_ACTIONS, POST_ACTIONS, LinkClaims, LinkSigner, TokenRefused
-from stormwatch.models import ScoredMention, Surge, now_utc, utc
+from stormwatch.models import ScoredMention, Surge, now_utc
 from stormwatch.render import make_environment
 from stormwatch.stormpage import build_storm_page, episode_window, render_storm_page, storm_csv
+from stormwatch.timeutil import parse_timestamp
 from stormwatch.watchlist import Topic, Watchlist
+
+if TYPE_CHECKING:
+    import jinja2
 
 # a real request is a path, a ~250-character token and at most "List-Unsubscribe=One-Click"
 MAX_BODY_BYTES = 1024
@@ -155,7 +159,7 @@ class WebApp:
     clock: Callable[[], datetime] = now_utc
 
     @cached_property
-    def _env(self) -> Any:
+    def _env(self) -> jinja2.Environment:
         return make_environment(Path(self.templates_dir).resolve())
 
     @cached_property
@@ -234,7 +238,7 @@ class WebApp:
 
     def _surge(self, claims: LinkClaims) -> Surge:
         try:
-            at = utc(datetime.fromisoformat(claims.subject.replace("Z", "+00:00")))
+            at = parse_timestamp(claims.subject, "subject", naive_is_utc=True)
         except ValueError:
             raise TokenRefused("this link is not valid") from None
         found = self.store.surges_between(claims.topic, at, at)
@@ -315,6 +319,6 @@ class WebApp:
 
 def _parse_iso(value: str) -> datetime | None:
     try:
-        return utc(datetime.fromisoformat(value.replace("Z", "+00:00")))
+        return parse_timestamp(value, "subject", naive_is_utc=True)
     except ValueError:
         return None  # an unsubscribe subject is a recipient ref, not a time

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from stormwatch.channels.base import Channel, JsonPoster
 from stormwatch.channels.email import EmailChannel
 from stormwatch.channels.slack import SlackChannel
-from stormwatch.channels.sms import SmsChannel
+from stormwatch.channels.sms import SmsChannel, SmsPublisher
 from stormwatch.channels.teams import TeamsChannel
 from stormwatch.channels.webhook import WebhookChannel
 from stormwatch.links import LinkBuilder
@@ -29,7 +28,7 @@ class ChannelParts:
     mailer: Mailer
     secrets: Secrets
     poster: JsonPoster
-    sns: Any  # a boto3 SNS client (creating one makes no AWS call)
+    sns: SmsPublisher  # a boto3 SNS client (creating one makes no AWS call)
     # the web function's links (one-click unsubscribe in every e-mail); None: not configured
     links: LinkBuilder | None = None
 

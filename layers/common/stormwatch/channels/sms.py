@@ -6,7 +6,7 @@ the SNS SMS sandbox, where only verified numbers receive texts (README, Channels
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -19,10 +19,16 @@ if TYPE_CHECKING:
 _RETRYABLE = {"Throttling", "ThrottlingException", "ThrottledException", "InternalError"}
 
 
+class SmsPublisher(Protocol):
+    """The part of a boto3 SNS client the channel calls."""
+
+    def publish(self, **request: Any) -> dict[str, Any]: ...
+
+
 class SmsChannel:
     kind = "sms"
 
-    def __init__(self, sns_client: Any) -> None:
+    def __init__(self, sns_client: SmsPublisher) -> None:
         self._sns = sns_client
 
     def send(self, notification: Notification, target: Target) -> str:

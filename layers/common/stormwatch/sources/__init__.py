@@ -5,7 +5,7 @@ A source that needs collaborators beyond the per-call HTTP client gets them when
 
 - `secrets`: a view of a `stormwatch.secrets.Secrets` (SSM in Lambda; `NoSecrets()` when not
   given) that serves only the names the source declares in its `secret_names`, and
-- `state`: a `stormwatch.secrets.SourceState` (the Store in Lambda; None when not given) for
+- `state`: a `stormwatch.source_state.SourceState` (the Store in Lambda; None when not given) for
   values kept between runs that are not a per-topic cursor, e.g. a login session.
 
 The adapters are imported when a source is first built or its class is asked for, not with
@@ -27,7 +27,8 @@ from functools import cached_property
 from importlib import import_module
 from typing import TYPE_CHECKING
 
-from stormwatch.secrets import DeclaredSecrets, NoSecrets, Secrets, SourceState
+from stormwatch.secrets import DeclaredSecrets, NoSecrets, Secrets
+from stormwatch.source_state import SourceState
 
 if TYPE_CHECKING:
     from stormwatch.sources.base import Source
@@ -84,9 +85,7 @@ REGISTRY: dict[str, Registered] = {
         Registered("hackernews", "hackernews:HackerNewsSource", _YEARS, no_collaborators),
         Registered("rss", "rss:RssSource", timedelta(0), no_collaborators),
         Registered("reddit", "reddit:RedditSource", timedelta(0), with_secrets_and_state),
-        Registered(
-            "mastodon", "mastodon:MastodonSource", timedelta(days=30), with_secrets_and_state
-        ),
+        Registered("mastodon", "mastodon:MastodonSource", timedelta(days=30), no_collaborators),
         Registered("bluesky", "bluesky:BlueskySource", timedelta(days=730), with_secrets_and_state),
         Registered("stackexchange", "stackexchange:StackExchangeSource", _YEARS, with_secrets),
         Registered("youtube", "youtube:YouTubeSource", _YEARS, with_secrets_and_state),

@@ -21,6 +21,7 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 from stormwatch.models import FetchResult
 from stormwatch.secrets import NoSecrets, Secrets
 from stormwatch.sources.window import PacerPerClient
+from stormwatch.timeutil import parse_timestamp as parse_timestamp  # the sources' import
 from stormwatch.urls import strip_tracking as strip_tracking  # the sources' import
 from stormwatch.watchlist import Topic
 
@@ -42,20 +43,6 @@ def published_problem(published: datetime, now: datetime) -> str | None:
     if published < EARLIEST_PUBLISHED:
         return f"published {published.isoformat()} is before 2000"
     return None
-
-
-def parse_timestamp(value: Any, field: str = "timestamp") -> datetime:
-    """An RFC 3339 timestamp (Z or offset, optional fraction) as aware UTC; ValueError naming
-    `field` otherwise. Every JSON API here sends these; a timestamp without a zone is malformed."""
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"missing {field}")
-    text = value.strip()
-    if text[-1] in "zZ":
-        text = text[:-1] + "+00:00"
-    parsed = datetime.fromisoformat(text)
-    if parsed.tzinfo is None:
-        raise ValueError(f"{field} without a time zone: {value!r}")
-    return parsed.astimezone(UTC)
 
 
 class HttpGetter(Protocol):

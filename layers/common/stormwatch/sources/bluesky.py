@@ -58,7 +58,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 from pydantic import ValidationError
@@ -66,7 +66,8 @@ from pydantic import ValidationError
 from stormwatch.http import HttpError
 from stormwatch.models import FetchResult, Mention, iso, utc
 from stormwatch.query import search_terms
-from stormwatch.secrets import NoSecrets, Secrets, SourceState
+from stormwatch.secrets import NoSecrets, Secrets
+from stormwatch.source_state import SourceState
 from stormwatch.sources.base import parse_timestamp
 from stormwatch.watchlist import BlueskyOptions, Topic
 
@@ -101,7 +102,8 @@ def search_query(term: str) -> str:
 
 
 def _parse_time(value: Any) -> datetime | None:
-    """Bluesky timestamps are optional here: a missing or bad one is None, not an error."""
+    """Bluesky timestamps are optional here: a missing or bad one is None, not an error. Also
+    a cursor bound: epoch seconds, or the ISO text cursors were written in before."""
     try:
         return parse_timestamp(value)
     except ValueError:
@@ -115,15 +117,15 @@ def parse_post(post: Any, topic: str, *, now: datetime, source: str = "bluesky")
     uri = post.get("uri")
     if not isinstance(uri, str) or not uri.startswith("at://"):
         raise ValueError(f"malformed post: missing at:// uri ({uri!r})")
-    record = post.get("record") if isinstance(post.get("record"), dict) else {}
+    record = r if isinstance(r := post.get("record"), dict) else {}
     created = _parse_time(record.get("createdAt"))
     indexed = _parse_time(post.get("indexedAt"))
     stamps = [t for t in (created, indexed) if t is not None]
     if not stamps:
         raise ValueError(f"malformed post {uri}: no createdAt/indexedAt")
     published = min(min(stamps), now)  # sortAt; a post dated in the future is capped at now
-    author = post.get("author") if isinstance(post.get("author"), dict) else {}
-    handle = author.get("handle") if isinstance(author.get("handle"), str) else ""
+    author = a if isinstance(a := post.get("author"), dict) else {}
+    handle = h if isinstance(h := author.get("handle"), str) else ""
     did = author.get("did") or uri.split("/")[2]
     who = handle if handle and handle != "handle.invalid" else did
     rkey = uri.rstrip("/").rsplit("/", 1)[-1]
@@ -137,7 +139,7 @@ def parse_post(post: Any, topic: str, *, now: datetime, source: str = "bluesky")
             native_id=uri,
             published=published,
             url=f"https://bsky.app/profile/{who}/post/{rkey}",
-            text=record.get("text") if isinstance(record.get("text"), str) else "",
+            text=t if isinstance(t := record.get("text"), str) else "",
             author=handle or str(did),
             lang=lang.split("-")[0].lower() if isinstance(lang, str) and lang else None,
             engagement=sum(
@@ -154,13 +156,6 @@ def parse_post(post: Any, topic: str, *, now: datetime, source: str = "bluesky")
 # Cursor
 
 
-def _cursor_time(value: Any) -> datetime | None:
-    """A cursor bound: epoch seconds, or the ISO text cursors were written in before."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return datetime.fromtimestamp(value, tz=UTC)
-    return _parse_time(value)
-
-
 @dataclass
 class BskyCursor:
     high: datetime | None = None
@@ -171,9 +166,9 @@ class BskyCursor:
         if not cursor or not cursor.strip():
             return cls()
         data = json.loads(cursor)
-        high = _cursor_time(data.get("high"))
+        high = _parse_time(data.get("high"))
         gap = data.get("gap")
-        lo, hi = (_cursor_time(gap[0]), _cursor_time(gap[1])) if gap else (None, None)
+        lo, hi = (_parse_time(gap[0]), _parse_time(gap[1])) if gap else (None, None)
         if data.get("high") and high is None:
             raise ValueError("unreadable high")
         return cls(high=high, gap=(lo, hi) if lo and hi else None)

@@ -51,7 +51,7 @@ from pydantic import ValidationError
 from stormwatch.http import HttpError
 from stormwatch.models import FetchResult, Mention, NewsTone, utc
 from stormwatch.query import search_terms
-from stormwatch.secrets import SourceState
+from stormwatch.source_state import SourceState
 from stormwatch.sources.base import HttpGetter, stable_id, strip_tracking
 from stormwatch.sources.window import (
     Pacer,

@@ -79,7 +79,7 @@ def build_queries(topic: Topic, opts: GitHubOptions) -> list[tuple[str, str]]:
     terms = [gh_term(t) for t in search_terms(topic)]
     scopes = [f"repo:{r}" for r in opts.repos] + [f"org:{o}" for o in opts.orgs]
     scope_groups = [scopes[i : i + 3] for i in range(0, len(scopes), 3)] or [[]]
-    queries = []
+    queries: list[tuple[str, str]] = []
     for kind in opts.kinds:
         for i in range(0, len(terms), TERMS_PER_QUERY):
             for scope in scope_groups:
@@ -125,14 +125,11 @@ def parse_issue(item: Any, topic: str, source: str = "github") -> Mention:
     except (ValueError, TypeError) as exc:
         raise ValueError(f"malformed item {native}: created_at: {exc}") from exc
     kind = "pr" if item.get("pull_request") else "issue"
-    user = item.get("user") if isinstance(item.get("user"), dict) else {}
-    reactions = item.get("reactions") if isinstance(item.get("reactions"), dict) else {}
-    engagement = sum(
-        v
-        for v in (item.get("comments"), reactions.get("total_count"))
-        if isinstance(v, int) and not isinstance(v, bool)
-    )
-    body = item.get("body") if isinstance(item.get("body"), str) else ""
+    user = u if isinstance(u := item.get("user"), dict) else {}
+    reactions = r if isinstance(r := item.get("reactions"), dict) else {}
+    counts = (item.get("comments"), reactions.get("total_count"))
+    engagement = sum(int(v) for v in counts if isinstance(v, int) and not isinstance(v, bool))
+    body = b if isinstance(b := item.get("body"), str) else ""
     try:
         return Mention(
             topic=topic,

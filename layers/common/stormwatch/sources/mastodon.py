@@ -60,7 +60,6 @@ from pydantic import ValidationError
 from stormwatch.http import HttpError
 from stormwatch.models import FetchResult, Mention
 from stormwatch.query import search_terms
-from stormwatch.secrets import Secrets, SourceState
 from stormwatch.sources.base import html_to_text, parse_timestamp, stable_id, strip_tracking
 from stormwatch.sources.window import WindowCursor, owed_range
 from stormwatch.watchlist import MastodonOptions, Topic
@@ -160,13 +159,7 @@ class MastodonSource:
     # tag timelines page back with max_id, as far as the instance keeps statuses (see Backfill)
     history: ClassVar[timedelta] = timedelta(days=30)
 
-    def __init__(
-        self,
-        secrets: Secrets | None = None,
-        state: SourceState | None = None,
-        *,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
+    def __init__(self, *, clock: Callable[[], float] = time.monotonic) -> None:
         self.clock = clock  # no credentials or state needed: public timelines only
 
     def fetch(

@@ -40,6 +40,7 @@ Cursor
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -54,10 +55,12 @@ from pydantic import ValidationError
 from stormwatch.http import AccessRefused, HttpError
 from stormwatch.models import FetchResult, Mention
 from stormwatch.query import search_terms
-from stormwatch.secrets import NoSecrets, Secrets, SourceState
+from stormwatch.secrets import NoSecrets, Secrets
+from stormwatch.source_state import SourceState
 from stormwatch.sources.base import html_to_text, strip_tracking
 from stormwatch.sources.rss import FeedError, FeedSpec, parse_feed
 from stormwatch.sources.window import Pacer, PacerPerClient, json_error
+from stormwatch.timeutil import parse_timestamp
 from stormwatch.watchlist import RedditOptions, Topic
 
 OAUTH_URL = "https://www.reddit.com/api/v1/access_token"
@@ -125,18 +128,9 @@ def reddit_queries(terms: list[str]) -> list[str]:
 
 
 def _created(value: Any) -> float:
-    if isinstance(value, bool) or value is None:
-        raise ValueError(f"invalid created_utc {value!r}")
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
-        text = value.strip()
-        try:
-            return float(text)
-        except ValueError:
-            parsed = datetime.fromisoformat(text)
-            return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp()
-    raise ValueError(f"invalid created_utc {value!r}")
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+        return float(value)  # the usual case, exact
+    return parse_timestamp(value, "created_utc", naive_is_utc=True).timestamp()
 
 
 def _body_text(data: dict[str, Any]) -> str:

@@ -43,6 +43,7 @@ from stormwatch.http import HttpError
 from stormwatch.models import FetchResult, Mention, iso
 from stormwatch.query import search_terms
 from stormwatch.sources.base import HttpGetter, html_to_text, stable_id, strip_tracking
+from stormwatch.timeutil import parse_timestamp
 from stormwatch.watchlist import GoogleNewsOptions, RssOptions, Topic
 
 GOOGLE_NEWS_URL = "https://news.google.com/rss/search"
@@ -262,7 +263,7 @@ def _load_cursor(cursor: str | None) -> dict[str, datetime]:
     if not isinstance(data, dict):
         raise ValueError("cursor is not a JSON object")
     return {
-        str(url): datetime.fromisoformat(str(value).replace("Z", "+00:00")).astimezone(UTC)
+        str(url): parse_timestamp(value, "cursor time", naive_is_utc=True)
         for url, value in data.items()
     }
 

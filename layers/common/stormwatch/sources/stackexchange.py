@@ -88,14 +88,14 @@ def parse_question(item: Any, topic: str, site: str, source: str = "stackexchang
     if isinstance(created, bool) or not isinstance(created, int | float):
         problem = "missing" if created is None else f"invalid ({created!r})"
         raise ValueError(f"malformed item question_id={qid}: {problem} creation_date")
-    owner = item.get("owner") if isinstance(item.get("owner"), dict) else {}
+    owner = o if isinstance(o := item.get("owner"), dict) else {}
     author = _unescape(owner.get("display_name"))
     license_ = item.get("content_license")
     license_ = license_ if isinstance(license_, str) and license_.strip() else DEFAULT_LICENSE
-    profile = owner.get("link") if isinstance(owner.get("link"), str) else ""
+    profile = p if isinstance(p := owner.get("link"), str) else ""
     channel = SEPARATOR.join(part for part in (site, license_, profile) if part)
-    score = item.get("score") if isinstance(item.get("score"), int) else 0
-    answers = item.get("answer_count") if isinstance(item.get("answer_count"), int) else 0
+    score = s if isinstance(s := item.get("score"), int) else 0
+    answers = a if isinstance(a := item.get("answer_count"), int) else 0
     try:
         return Mention(
             topic=topic,

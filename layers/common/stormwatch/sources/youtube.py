@@ -55,7 +55,8 @@ from pydantic import ValidationError
 from stormwatch.http import HttpError
 from stormwatch.models import FetchResult, Mention, iso
 from stormwatch.query import compile_topic, search_terms
-from stormwatch.secrets import Secrets, SourceState
+from stormwatch.secrets import Secrets
+from stormwatch.source_state import SourceState
 from stormwatch.sources.base import (
     HttpGetter,
     KeyedSource,
