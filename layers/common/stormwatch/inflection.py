@@ -56,7 +56,8 @@ def dictionary_form(word: str, lang: str) -> str:
         and not any(simplemma.is_known(v, lang=lang) for v in variants)
     ):
         form = word[:-1]
-    return fold(form)
+    # a compatibility character can fold to a space and a mark ("ﹰ"): a form is one word
+    return "".join(fold(form).split())
 
 
 def dictionary_words(text: str, lang: str) -> list[str]:
