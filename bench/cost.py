@@ -312,7 +312,9 @@ def build(workdir: Path, args: argparse.Namespace, traffic: Traffic, sink: LogSi
     local.ensure_sender(config.sender)
     os.environ["STORMWATCH_LOG_LEVEL"] = template_facts.parameter_default(template, "LogLevel")
     wired = wire_handlers(config)
-    os.environ["POWERTOOLS_METRICS_DISABLED"] = "false"  # EMF metrics are billed: count them
+    # EMF metrics are billed as custom metrics: emitted (and counted) as the template's default
+    metrics_on = template_facts.parameter_default(template, "CustomMetrics") == "Enabled"
+    os.environ["POWERTOOLS_METRICS_DISABLED"] = "false" if metrics_on else "true"
     seed_watchlist(config)
     # the live watchlist is looked up at most once a minute of the simulated clock
     wired["watchlist"]._clock = lambda: clock.now.timestamp()

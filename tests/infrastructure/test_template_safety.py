@@ -287,6 +287,23 @@ def test_python_sources_never_scan_the_table():
 
 
 @pytest.mark.parametrize("logical_id", sorted(TABLE_ACTIONS))
+def test_custom_metrics_are_off_unless_chosen(logical_id):
+    # Given a function (with Globals applied)
+    # Then Powertools emits no EMF metric (each is a billed custom metric) unless CustomMetrics
+    # says Enabled, and the default is Disabled (bench/cost.py: more than all of DynamoDB)
+    parameter = cfn.template()["Parameters"]["CustomMetrics"]
+    assert parameter["AllowedValues"] == ["Disabled", "Enabled"]
+    assert parameter["Default"] == "Disabled"
+    assert cfn.template()["Conditions"]["HasCustomMetrics"] == {
+        "Fn::Equals": [{"Ref": "CustomMetrics"}, "Enabled"]
+    }
+    assert cfn.function_environment(logical_id)["POWERTOOLS_METRICS_DISABLED"] == {
+        "Fn::If": ["HasCustomMetrics", "false", "true"]
+    }
+
+
+
+@pytest.mark.parametrize("logical_id", sorted(TABLE_ACTIONS))
 def test_functions_run_python313_on_arm64_traced_as_chosen_with_both_layers(logical_id):
     # Given a function (with Globals applied)
     # Then it runs python3.13 on arm64 with the common and assets layers, traced by X-Ray
