@@ -100,9 +100,11 @@ def fake_sources(traffic: Traffic) -> Iterator[list[str]]:
             (FakeSource,),
             {"name": name, "secret_names": entry.cls.secret_names},
         )
-        source_registry.REGISTRY[name] = dataclasses.replace(
-            entry, cls=fake, build=lambda secrets, state, fake=fake: fake(traffic)
+        stand_in = dataclasses.replace(
+            entry, builder=lambda _cls, secrets, state, fake=fake: fake(traffic)
         )
+        stand_in.__dict__["cls"] = fake  # Registered.cls is a cached_property: no import
+        source_registry.REGISTRY[name] = stand_in
     try:
         yield sorted(saved)
     finally:

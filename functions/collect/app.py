@@ -14,14 +14,14 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from stormwatch import __version__
 from stormwatch.collector import CollectBatch, totals
 from stormwatch.dispatch import PACES, CollectTask
+from stormwatch.handler_metrics import HandlerMetrics
 from stormwatch.http import HttpClient
 from stormwatch.models import now_utc
 from stormwatch.privacy import pseudonymiser_for
@@ -34,7 +34,8 @@ from stormwatch.tracing import handler_tracer
 from stormwatch.watchlist_store import LiveWatchlist, running_watchlist
 
 logger = Logger()
-metrics = Metrics()
+# metrics through HandlerMetrics: silent when CustomMetrics is Disabled (Powertools is not)
+metrics = HandlerMetrics()
 # X-Ray only when tracing is on: Powertools' Tracer loads its SDK even when disabled
 tracer = handler_tracer()
 
@@ -125,11 +126,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     reports = batch.finish()
     _hold_serial_groups(batch, deps, deadline)
     summary = totals(reports)
-    metrics.add_metric(name="MentionsCollected", unit=MetricUnit.Count, value=summary["new"])
-    metrics.add_metric(name="SourceFailed", unit=MetricUnit.Count, value=summary["failed"])
-    metrics.add_metric(
-        name="TasksFailed", unit=MetricUnit.Count, value=len(response["batchItemFailures"])
-    )
+    metrics.count("MentionsCollected", summary["new"])
+    metrics.count("SourceFailed", summary["failed"])
+    metrics.count("TasksFailed", len(response["batchItemFailures"]))
     for report in reports:
         log = logger.warning if report.error else logger.info
         # the notes say why items were skipped (malformed, dated in the future, ...)

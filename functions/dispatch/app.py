@@ -12,20 +12,22 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from stormwatch.dispatch import PACES, plan_dispatch
 from stormwatch.events import CollectEvent
+from stormwatch.handler_metrics import HandlerMetrics
 from stormwatch.models import now_utc
 from stormwatch.runtime import aws_client
 from stormwatch.settings import DispatchSettings
 from stormwatch.taskqueue import SqsTaskQueues, TaskQueues
+from stormwatch.tracing import handler_tracer
 from stormwatch.watchlist_store import LiveWatchlist, running_watchlist
 
 logger = Logger()
-metrics = Metrics()
-tracer = Tracer()
+# metrics through HandlerMetrics: silent when CustomMetrics is Disabled (Powertools is not)
+metrics = HandlerMetrics()
+tracer = handler_tracer()
 
 
 @dataclass
@@ -65,7 +67,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         backfill_days=request.backfill_days,
     )
     sent = deps.queues.send(tasks)
-    metrics.add_metric(name="TasksDispatched", unit=MetricUnit.Count, value=sent)
+    metrics.count("TasksDispatched", sent)
     waiting = len(topics) - sent
     logger.info("dispatched", extra={"source": request.source, "sent": sent, "waiting": waiting})
     return {"source": request.source, "dispatched": sent, "waiting": waiting}

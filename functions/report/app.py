@@ -7,8 +7,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import (
     DynamoDBRecord,
@@ -17,6 +16,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from stormwatch.channels.base import Channel, JsonPoster
 from stormwatch.channels.registry import ChannelParts, build_channels
 from stormwatch.events import DigestEvent, StreamRecord
+from stormwatch.handler_metrics import HandlerMetrics
 from stormwatch.links import LINK_KEY_PARAMETER, LinkBuilder, LinkSigner
 from stormwatch.mailer import Mailer
 from stormwatch.models import now_utc
@@ -37,7 +37,8 @@ from stormwatch.tracing import handler_tracer
 from stormwatch.watchlist_store import LiveWatchlist, running_watchlist
 
 logger = Logger()
-metrics = Metrics()
+# metrics through HandlerMetrics: silent when CustomMetrics is Disabled (Powertools is not)
+metrics = HandlerMetrics()
 # X-Ray only when tracing is on: Powertools' Tracer loads its SDK even when disabled
 tracer = handler_tracer()
 
@@ -190,16 +191,14 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     deps = deps_factory()
     if "Records" in event:
         outcome, response = _alerts(event, deps, context)
-        metrics.add_metric(name="AlertSent", unit=MetricUnit.Count, value=outcome.sent)
+        metrics.count("AlertSent", outcome.sent)
     else:
         outcome, response = _digests(event, deps, context), {}
-        metrics.add_metric(name="DigestSent", unit=MetricUnit.Count, value=outcome.sent)
+        metrics.count("DigestSent", outcome.sent)
     if deps.keep_rendered is not None:
         deps.keep_rendered.extend(outcome.rendered)
     if outcome.failures:
-        metrics.add_metric(
-            name="DeliveryFailed", unit=MetricUnit.Count, value=len(outcome.failures)
-        )
+        metrics.count("DeliveryFailed", len(outcome.failures))
     logger.info("report done", extra={"sent": outcome.sent, "repeats": outcome.repeats})
     return {
         **response,

@@ -9,8 +9,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import (
     DynamoDBRecord,
@@ -18,6 +17,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from stormwatch.codec import scored_from_item
 from stormwatch.events import StreamRecord
+from stormwatch.handler_metrics import HandlerMetrics
 from stormwatch.models import ScoredMention, StreamedMention, now_utc
 from stormwatch.runtime import aws_client
 from stormwatch.scoring import (
@@ -33,7 +33,8 @@ from stormwatch.tracing import handler_tracer
 from stormwatch.watchlist_store import LiveWatchlist, running_watchlist
 
 logger = Logger()
-metrics = Metrics()
+# metrics through HandlerMetrics: silent when CustomMetrics is Disabled (Powertools is not)
+metrics = HandlerMetrics()
 # X-Ray only when tracing is on: Powertools' Tracer loads its SDK even when disabled
 tracer = handler_tracer()
 
@@ -98,8 +99,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     )
     surges = check_surges(deps.store, watchlist, outcome.topics, now=now)
 
-    metrics.add_metric(name="MentionsScored", unit=MetricUnit.Count, value=outcome.written)
-    metrics.add_metric(name="SurgeDetected", unit=MetricUnit.Count, value=len(surges))
+    metrics.count("MentionsScored", outcome.written)
+    metrics.count("SurgeDetected", len(surges))
     logger.info(
         "batch scored",
         extra={

@@ -302,7 +302,6 @@ def test_custom_metrics_are_off_unless_chosen(logical_id):
     }
 
 
-
 @pytest.mark.parametrize("logical_id", sorted(TABLE_ACTIONS))
 def test_functions_run_python313_on_arm64_traced_as_chosen_with_both_layers(logical_id):
     # Given a function (with Globals applied)
