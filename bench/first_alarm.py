@@ -29,11 +29,9 @@ from typing import Any
 
 import boto3
 from stormwatch import local
-from stormwatch.backfill import baseline_coverage
 from stormwatch.config import load_watchlist
 from stormwatch.cycle import DEMO_NOW, CycleConfig, run_cycle
-from stormwatch.scoring import HISTORY, hourly_points, incomplete_from
-from stormwatch.sources import history_of
+from stormwatch.scoring import topic_series
 from stormwatch.store import Store
 from stormwatch.surge import assess, settings_for
 from stormwatch.watchlist import Topic
@@ -45,18 +43,7 @@ def able_to_alarm(store: Store, topic: Topic, now: datetime) -> tuple[bool, str,
     """Whether the detector can alarm for `topic` at `now`, its reason if not, and the
     complete hours of its points."""
     settings = settings_for(topic.alerts.sensitivity, min_count=topic.alerts.min_count)
-    start = now - HISTORY
-    buckets = store.buckets_between(topic.name, start, now)
-    checkpoints = store.checkpoints(topic.name, topic.sources.enabled())
-    coverage = baseline_coverage(checkpoints, history_of(), now)
-    first = min((b.hour for b in buckets), default=now)
-    points = hourly_points(
-        buckets,
-        max(start, first),
-        now,
-        incomplete_from=incomplete_from(checkpoints, now),
-        complete_from=coverage.complete_from,
-    )
+    points = topic_series(store, topic, now).points
     assessment = assess(points, now, settings)
     insufficient = "insufficient" in assessment.reason
     return not insufficient, assessment.reason, sum(p.complete for p in points[:-1])

@@ -31,7 +31,6 @@ LONG_ALLOWED = frozenset(
         "layers/common/stormwatch/cycle.py::wire_handlers",
         "layers/common/stormwatch/digest.py::build_digest",
         "layers/common/stormwatch/runtime.py::make_deliver",  # arrived with the cold-start merge
-        "layers/common/stormwatch/scoring.py::check_topic",
         "layers/common/stormwatch/sources/bluesky.py::_Run.scan",
         "layers/common/stormwatch/sources/hackernews.py::_Run.scan",
         "layers/common/stormwatch/sources/mastodon.py::MastodonSource.fetch",

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from stormwatch.backfill import baseline_coverage
+from stormwatch.backfill import BaselineCoverage, baseline_coverage
 from stormwatch.models import (
     AnalyzeText,
     Checkpoint,
@@ -260,16 +260,18 @@ def _episode_state(last: Surge | None) -> EpisodeState | None:
     )
 
 
-def check_topic(store: Any, topic: Topic, *, now: datetime) -> Surge | None:
-    """Evaluate the detector on this topic's hourly history (current hour partial)."""
-    if not topic.alerts.enabled:
-        return None
-    now = utc(now)
-    settings = settings_for(
-        topic.alerts.sensitivity,
-        min_count=topic.alerts.min_count,
-        cooldown_hours=topic.alerts.cooldown_hours,
-    )
+@dataclass(frozen=True)
+class TopicSeries:
+    """What the detector reads for a topic: its hourly points and why some are incomplete."""
+
+    points: list[Point]
+    failing: list[Checkpoint]  # sources failing now (their hours since last success incomplete)
+    coverage: BaselineCoverage  # from when every source that can look back has read it all
+
+
+def topic_series(store: Any, topic: Topic, now: datetime) -> TopicSeries:
+    """The topic's hourly points over HISTORY up to `now` (the current hour partial), exactly as
+    the live check judges them (bench/first_alarm.py asks the same)."""
     start = now - HISTORY
     buckets = store.detector_history(topic.name, start, now)
     checkpoints = store.checkpoints(topic.name, topic.sources.enabled())
@@ -286,8 +288,23 @@ def check_topic(store: Any, topic: Topic, *, now: datetime) -> Surge | None:
         incomplete_from=incomplete_from(failing, now),
         complete_from=coverage.complete_from,
     )
+    return TopicSeries(points=points, failing=failing, coverage=coverage)
+
+
+def check_topic(store: Any, topic: Topic, *, now: datetime) -> Surge | None:
+    """Evaluate the detector on this topic's hourly history (current hour partial)."""
+    if not topic.alerts.enabled:
+        return None
+    now = utc(now)
+    settings = settings_for(
+        topic.alerts.sensitivity,
+        min_count=topic.alerts.min_count,
+        cooldown_hours=topic.alerts.cooldown_hours,
+    )
+    series = topic_series(store, topic, now)
+    failing, coverage = series.failing, series.coverage
     state = _episode_state(store.latest_surge(topic.name, since=now - timedelta(days=7)))
-    alarm = evaluate(points, now, settings, state)
+    alarm = evaluate(series.points, now, settings, state)
     if alarm is None:
         return None
     recent = store.mentions_between(topic.name, now - SAMPLE_WINDOW, now + timedelta(seconds=1))
