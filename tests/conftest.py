@@ -9,6 +9,14 @@ from pathlib import Path
 # blocks sockets, so the handlers' Tracer() can be imported in tests
 import aws_xray_sdk.core  # noqa: F401
 import pytest
+from hypothesis import settings
+
+# CI (a clean clone, CI=true) replays the same examples on every run, so a red build always
+# means a change broke something; on a developer's machine the property tests keep exploring
+# new examples (and every one they find becomes an @example in its test)
+settings.register_profile("ci", derandomize=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("STORMWATCH_SHARED", REPO.parent / "shared"))

@@ -3,7 +3,7 @@
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from stormwatch.timeutil import TimestampError, floor_hour, iso, parse_timestamp
 
@@ -35,6 +35,7 @@ def test_any_offset_comes_out_as_the_same_instant_in_utc(moment, offset):
 
 
 @given(moments)
+@example(datetime(1971, 3, 8, 0, 38, 21))  # 37240701: also a basic ISO date (3724-07-01)
 def test_epoch_seconds_as_number_or_text_are_the_same_instant(moment):
     # Given whole epoch seconds
     aware = moment.replace(tzinfo=UTC, microsecond=0)

@@ -9,6 +9,7 @@ names the field, so a bad value is reported where it came in.
 from __future__ import annotations
 
 import math
+import re
 from datetime import UTC, datetime
 
 
@@ -21,6 +22,9 @@ def utc(value: datetime) -> datetime:
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     return value.astimezone(UTC)
+
+
+_EPOCH_TEXT = re.compile(r"[+-]?\d+(\.\d+)?")
 
 
 def iso(value: datetime) -> str:
@@ -60,6 +64,9 @@ def parse_timestamp(
 
 
 def _from_text(text: str, field: str) -> datetime:
+    # digits alone are epoch seconds, never ISO 8601's basic date ("37240701" is 1971, not 3724)
+    if _EPOCH_TEXT.fullmatch(text):
+        return _from_epoch(float(text), field)
     iso_text = text[:-1] + "+00:00" if text[-1] in "zZ" else text
     try:
         return datetime.fromisoformat(iso_text)
