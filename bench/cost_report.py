@@ -109,8 +109,8 @@ def benchmarks_section(results: list[dict[str, Any]]) -> str:
         "fake sources return M mentions per topic per day spread over the topic's sources and "
         "their runs. Before the measured day the same handlers ran the history days given "
         f"below at {setup['history_mentions_per_topic_per_day']} mentions per topic per day (the "
-        "scorer reads up to 28 days of hourly buckets, so with fewer days of history its reads "
-        "are a lower bound). DynamoDB request units are counted per request as DynamoDB "
+        "scorer reads one compact detector-state item per topic and batch, whatever the history "
+        "holds). DynamoDB request units are counted per request as DynamoDB "
         "bills them (bench/cost_meter.py). Lambda GB-s: handler CPU time without moto's, "
         "scaled to the function's MemorySize share of a vCPU, plus an assumed in-region latency "
         "per AWS request (bench/cost.py: LATENCY_SECONDS), CPU measured on this x86_64 machine "
@@ -126,9 +126,8 @@ def benchmarks_section(results: list[dict[str, Any]]) -> str:
         "From the unit costs measured in the first row (what `stormwatch cost` uses), linear "
         f"in topics, runs and mentions — estimated, not simulated, at "
         f"{EXTRAPOLATED_MENTIONS:,} mentions per topic per day. Linear holds where the rows "
-        "above agree per mention and per run; a scorer whose reads grow with the topics in a "
-        "stream batch (today's, issue #12) costs more than this at many topics, so for it "
-        "these are lower bounds:",
+        "above agree per mention and per run (the scorer's reads are a fixed cost per topic "
+        "and stream batch); 1,000 topics were not simulated:",
         "",
         "| topics | US$/month | DynamoDB | Lambda | CloudWatch | X-Ray |",
         "|---:|---:|---:|---:|---:|---:|",
@@ -178,8 +177,8 @@ def readme_section(results: list[dict[str, Any]]) -> str:
         f"moto through a simulated day, request units counted as DynamoDB bills them, "
         f"us-east-1 list prices, free tier not subtracted): {rows}. At "
         f"{EXTRAPOLATED_MENTIONS:,} mentions per topic a day the measured unit costs give "
-        f"{estimates} (estimated, not simulated; a lower bound while the scorer's reads grow "
-        "with the topics per stream batch). The largest lines of the first: "
+        f"{estimates} (estimated from the unit costs, not simulated). "
+        "The largest lines of the first: "
         + ", ".join(
             f"{name.replace('_', ' ')} US${usd:.2f}"
             for name, usd in sorted(
