@@ -172,12 +172,23 @@ class Store:
     def _put_new(self, item: dict[str, Any]) -> bool:
         """Put `item` unless its key is stored already (repeats are no-ops, so retries and
         overlapping runs are safe); True when it was new. None values are left out."""
+        return self._put_if(
+            {k: v for k, v in item.items() if v is not None}, "attribute_not_exists(pk)"
+        )
+
+    def _put_if(
+        self, item: dict[str, Any], condition: str, values: dict[str, Any] | None = None
+    ) -> bool:
+        """Put `item` if `condition` holds; False (nothing written) when it does not."""
+        kwargs: dict[str, Any] = {
+            "TableName": self.table_name,
+            "Item": {k: _to_ddb(v) for k, v in item.items()},
+            "ConditionExpression": condition,
+        }
+        if values:
+            kwargs["ExpressionAttributeValues"] = {k: _to_ddb(v) for k, v in values.items()}
         try:
-            self._db.put_item(
-                TableName=self.table_name,
-                Item={k: _to_ddb(v) for k, v in item.items() if v is not None},
-                ConditionExpression="attribute_not_exists(pk)",
-            )
+            self._db.put_item(**kwargs)
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
                 return False
@@ -229,22 +240,9 @@ class Store:
         condition = (
             "applied_through = :expected" if expected else "attribute_not_exists(applied_through)"
         )
-        values = {":expected": _to_ddb(sequence_text(expected))} if expected else None
+        values = {":expected": sequence_text(expected)} if expected else None
         item = tally_item(tally, expires_at=self._expires_at(tally.bucket.hour))
-        kwargs: dict[str, Any] = {
-            "TableName": self.table_name,
-            "Item": {k: _to_ddb(v) for k, v in item.items()},
-            "ConditionExpression": condition,
-        }
-        if values:
-            kwargs["ExpressionAttributeValues"] = values
-        try:
-            self._db.put_item(**kwargs)
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return self._put_if(item, condition, values)
 
     def buckets_between(self, topic: str, start: datetime, end: datetime) -> list[HourBucket]:
         """Hourly buckets whose hour lies in [start, end] (hours without mentions are absent)."""
@@ -290,22 +288,9 @@ class Store:
         raise BucketContention(f"detector state of {topic} changed on every attempt")
 
     def _put_state(self, state: DetectorState, expected: int | None) -> bool:
-        kwargs: dict[str, Any] = {
-            "TableName": self.table_name,
-            "Item": {k: _to_ddb(v) for k, v in state_item(state).items()},
-        }
         if expected is None:
-            kwargs["ConditionExpression"] = "attribute_not_exists(pk)"
-        else:
-            kwargs["ConditionExpression"] = "version = :expected"
-            kwargs["ExpressionAttributeValues"] = {":expected": _to_ddb(expected)}
-        try:
-            self._db.put_item(**kwargs)
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+            return self._put_if(state_item(state), "attribute_not_exists(pk)")
+        return self._put_if(state_item(state), "version = :expected", {":expected": expected})
 
     def put_baseline_buckets(self, buckets: Sequence[tuple[HourBucket, list[str]]]) -> None:
         """Write whole buckets at once (imports of history; tests)."""
