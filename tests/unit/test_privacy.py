@@ -100,3 +100,23 @@ def test_the_digest_shows_the_pseudonym():
     shown = {m.author for m in view.most_negative or []}
     assert shown == {stored.author}
     assert "alice" not in view.model_dump_json()
+
+
+def test_pseudonymous_privacy_stores_no_stack_exchange_profile():
+    """Given a Stack Exchange question whose channel carries the author's profile URL (it names
+    the author as much as the handle: user id and name), When it is pseudonymised, Then
+    neither the handle nor the profile is kept, while the site and the licence are."""
+    question = Mention(
+        topic="acme",
+        source="stackexchange",
+        native_id="stackoverflow:1",
+        published=NOW - timedelta(hours=1),
+        text="acme is down",
+        author="Zoë O'Brien",
+        channel="stackoverflow · CC BY-SA 4.0 · https://stackoverflow.com/users/501/zoe-obrien",
+    )
+    pseudonymise = pseudonymiser_for(watchlist("pseudonymous"), StaticSecrets({PSEUDONYM_KEY: KEY}))
+    assert pseudonymise is not None
+    stored = pseudonymise(question)
+    assert "zoe" not in stored.model_dump_json().casefold()
+    assert stored.channel == "stackoverflow · CC BY-SA 4.0"

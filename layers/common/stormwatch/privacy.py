@@ -3,7 +3,8 @@
 With the watchlist's `privacy: pseudonymous`, the collector hands every mention to a
 `Pseudonymiser` before writing it: the author's handle becomes `anon-<12 hex>`, an HMAC-SHA256
 of "<source>:<handle, casefolded>" under a key kept in SSM (`<prefix>/privacy/pseudonym_key`,
-read through `stormwatch.secrets` like the source credentials). The same author keeps one
+read through `stormwatch.secrets` like the source credentials), and a Stack Exchange author's
+profile URL (kept in `Mention.channel` for the attribution) is dropped. The same author keeps one
 pseudonym within a deployment, so distinct-author counts, "new voices" and surge evidence work
 as before; without the key the pseudonym cannot be computed from a handle, nor linked with
 another deployment's. Without a usable key nothing is collected (fail closed). What is stored,
@@ -16,6 +17,7 @@ import hashlib
 import hmac
 from collections.abc import Callable
 
+from stormwatch.attribution import without_profile
 from stormwatch.models import Mention
 from stormwatch.secrets import Secrets
 from stormwatch.watchlist import Watchlist
@@ -47,7 +49,9 @@ class Pseudonymiser:
         return "anon-" + hmac.new(self._key, who, hashlib.sha256).hexdigest()[:PSEUDONYM_HEX]
 
     def __call__(self, mention: Mention) -> Mention:
-        return mention.model_copy(update={"author": self.pseudonym(mention.source, mention.author)})
+        author = self.pseudonym(mention.source, mention.author)
+        channel = without_profile(mention.source, mention.channel)  # a profile names the author
+        return mention.model_copy(update={"author": author, "channel": channel})
 
     def __repr__(self) -> str:  # the key stays out of logs
         return "Pseudonymiser()"

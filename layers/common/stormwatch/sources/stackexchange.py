@@ -39,6 +39,7 @@ from typing import Any, ClassVar
 
 from pydantic import ValidationError
 
+from stormwatch.attribution import stackexchange_channel
 from stormwatch.http import HttpError
 from stormwatch.models import FetchResult, Mention
 from stormwatch.query import search_terms
@@ -90,10 +91,9 @@ def parse_question(item: Any, topic: str, site: str, source: str = "stackexchang
         raise ValueError(f"malformed item question_id={qid}: {problem} creation_date")
     owner = o if isinstance(o := item.get("owner"), dict) else {}
     author = _unescape(owner.get("display_name"))
-    license_ = item.get("content_license")
-    license_ = license_ if isinstance(license_, str) and license_.strip() else DEFAULT_LICENSE
+    license_ = lic if isinstance(lic := item.get("content_license"), str) else ""
     profile = p if isinstance(p := owner.get("link"), str) else ""
-    channel = SEPARATOR.join(part for part in (site, license_, profile) if part)
+    channel = stackexchange_channel(site, license_.strip(), profile)
     score = s if isinstance(s := item.get("score"), int) else 0
     answers = a if isinstance(a := item.get("answer_count"), int) else 0
     try:
