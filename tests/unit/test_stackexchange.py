@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from stormwatch.attribution import credit_of
 from stormwatch.http import HttpError, HttpResponse
 from stormwatch.secrets import StaticSecrets
 from stormwatch.sources import get_source
@@ -15,7 +16,6 @@ from stormwatch.sources.stackexchange import (
     API_URL,
     OVERLAP_SECONDS,
     StackExchangeSource,
-    attribution,
     parse_question,
 )
 from stormwatch.sources.window import WindowCursor
@@ -259,10 +259,9 @@ def test_edge_cases_parse_entities_markup_emoji_long_text_and_skip_broken_items(
     assert first.channel == (
         "stackoverflow · CC BY-SA 4.0 · https://stackoverflow.com/users/501/zoe-obrien"
     )
-    assert attribution(first) == (
-        "by Zoë O'Brien (https://stackoverflow.com/users/501/zoe-obrien) on stackoverflow, "
-        "CC BY-SA 4.0"
-    )
+    credit = credit_of(first.source, first.channel)  # what the e-mails show (CC BY-SA)
+    assert credit is not None and (credit.site, credit.licence) == ("stackoverflow", "CC BY-SA 4.0")
+    assert credit.profile_url == "https://stackoverflow.com/users/501/zoe-obrien"
     assert first.published == datetime.fromtimestamp(1795588200, UTC)
     assert first.engagement == 5
     long = by_id["stackoverflow:80000002"]

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from stormwatch.attribution import Credit, credit_of
 from stormwatch.backfill import BaselineCoverage, baseline_coverage
 from stormwatch.feedback import FeedbackSummary
 from stormwatch.models import (
@@ -112,6 +113,7 @@ class MentionItem(_View):
     score: float | None = None
     why: list[str] = Field(default_factory=list)
     more: int = 0  # copies of the same story in the period, not shown ("and 3 more")
+    credit: Credit | None = None  # what the content's licence asks to show (Stack Exchange)
 
 
 class SentimentSplit(_View):
@@ -880,6 +882,7 @@ def _mention_item(m: ScoredMention, zone: ZoneInfo, *, more: int = 0) -> Mention
         score=sentiment.score if sentiment else None,
         why=why,
         more=max(0, more),
+        credit=credit_of(mention.source, mention.channel),
     )
 
 
@@ -901,6 +904,7 @@ def _sample_item(d: dict[str, Any], zone: ZoneInfo) -> MentionItem:
         published=when.astimezone(zone) if when else None,
         engagement=int(engagement) if engagement and engagement > 0 else 0,
         label=label if label in ("negative", "neutral", "positive") else None,
+        credit=credit_of(_str(d.get("source")), _str(d.get("channel"))),
     )
 
 

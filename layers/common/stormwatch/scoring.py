@@ -230,6 +230,7 @@ def _sample(mention: ScoredMention) -> dict[str, Any]:
         "url": mention.mention.url,
         "author": mention.mention.author,
         "source": mention.mention.source,
+        "channel": mention.mention.channel,  # a Stack Exchange post's attribution is in it
         "published": mention.mention.published.isoformat(),
         "engagement": mention.mention.engagement,
         "sentiment": sentiment.label if sentiment else None,

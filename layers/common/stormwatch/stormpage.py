@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict
 
 from stormwatch import i18n
+from stormwatch.attribution import Credit, credit_of
 from stormwatch.models import ScoredMention, SentimentLabel, Surge, utc
 from stormwatch.render import make_environment
 from stormwatch.sanitize import clean_text, safe_link
@@ -50,6 +51,7 @@ class StormRow(BaseModel):
     snippet: str
     text: str
     url: str | None
+    credit: Credit | None = None  # what the content's licence asks to show (Stack Exchange)
 
 
 class StormPage(BaseModel):
@@ -90,6 +92,7 @@ def storm_row(scored: ScoredMention) -> StormRow:
         # it whole up to TEXT_CHARS without paying for a second pass over 1,000 characters
         text=text[:TEXT_CHARS],
         url=safe_link(mention.url),
+        credit=credit_of(mention.source, mention.channel),
     )
 
 
@@ -140,13 +143,14 @@ def csv_cell(value: object) -> str:
 
 
 CSV_COLUMNS = ("published_utc", "source", "author", "sentiment", "score", "engagement", "text")
+# after "url": site, licence and author profile where the licence asks for them (CC BY-SA)
 
 
 def storm_csv(page: StormPage) -> str:
     """One row per mention of the episode (UTC times, ISO 8601)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow((*CSV_COLUMNS, "url"))
+    writer.writerow((*CSV_COLUMNS, "url", "attribution"))
     for row in page.rows:
         cells = (
             f"{row.published:%Y-%m-%dT%H:%M:%SZ}",
@@ -157,6 +161,7 @@ def storm_csv(page: StormPage) -> str:
             row.engagement,
             row.text,
             row.url or "",
+            row.credit.text() if row.credit else "",
         )
         writer.writerow([csv_cell(cell) for cell in cells])
     return out.getvalue()

@@ -24,7 +24,8 @@ Items
     body is HTML and becomes text. Content is licensed CC BY-SA (``content_license``, e.g.
     "CC BY-SA 4.0"): `Mention.channel` is ``"<site> · <licence> · <author profile URL>"`` and
     `Mention.author` the display name, which with `Mention.url` (the question) is what the
-    attribution needs; `attribution()` formats it for the digest.
+    attribution needs; `stormwatch.attribution.credit_of` reads it back for the digest, the
+    alert and the storm page.
 
 Cursor: see `stormwatch.sources.window` (creation dates, epoch seconds).
 """
@@ -59,8 +60,6 @@ API_URL = "https://api.stackexchange.com/2.3/search/advanced"
 OVERLAP_SECONDS = 600
 MAX_INLINE_BACKOFF = 10.0  # seconds we sleep inside a run for a `backoff`; longer stops it
 PACE_SECONDS = 0.5  # Stack Exchange throttles above 30 requests/s per IP; we stay far below
-DEFAULT_LICENSE = "CC BY-SA"
-SEPARATOR = " · "
 # sites whose content is in one language (the rest are English or mixed: no tag)
 SITE_LANGUAGES = {"es.stackoverflow": "es", "pt.stackoverflow": "pt", "ru.stackoverflow": "ru"}
 SITE_LANGUAGES["ja.stackoverflow"] = "ja"
@@ -113,20 +112,6 @@ def parse_question(item: Any, topic: str, site: str, source: str = "stackexchang
     except (ValidationError, OverflowError, OSError, ValueError) as exc:
         reason = str(exc).splitlines()[0]
         raise ValueError(f"malformed item question_id={qid}: {reason}") from exc
-
-
-def attribution(mention: Mention) -> str:
-    """The CC BY-SA attribution line for a Stack Exchange mention (for digests), e.g.
-    "by Masood Ahmad (https://stackoverflow.com/users/244696/…) on stackoverflow,
-    CC BY-SA 4.0"."""
-    parts = mention.channel.split(SEPARATOR)
-    site = parts[0] if parts else ""
-    license_ = parts[1] if len(parts) > 1 else DEFAULT_LICENSE
-    profile = parts[2] if len(parts) > 2 else ""
-    who = mention.author or "an unknown user"
-    if profile:
-        who = f"{who} ({profile})"
-    return f"by {who} on {site}, {license_}"
 
 
 _MORE_IN = re.compile(r"available in (\d+) seconds")
