@@ -1,6 +1,7 @@
 """Checked by mypy (make typecheck), never run: the Store satisfies every Protocol that a
 consumer declares for it, so a consumer's narrow view cannot drift from the real table."""
 
+from stormwatch.collector import CollectorStore
 from stormwatch.preview import PreviewStore
 from stormwatch.reporting import Audience, ChannelHealthLog, DigestStore
 from stormwatch.source_state import SourceState
@@ -15,4 +16,5 @@ def store_fits_its_consumers(store: Store) -> None:
     audience: Audience = store
     web: WebStore = store
     state: SourceState = store
-    del digest, preview, health, audience, web, state
+    collector: CollectorStore = store
+    del digest, preview, health, audience, web, state, collector

@@ -8,10 +8,10 @@ error, so the next run catches up and the digest can say the source was down.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from stormwatch import backfill
 from stormwatch.dispatch import CollectTask
@@ -29,10 +29,40 @@ from stormwatch.models import (
 )
 from stormwatch.privacy import Pseudonymise
 from stormwatch.query import compile_topic
-from stormwatch.sources.base import HttpGetter, PlansAcrossTopics, Source, published_problem
+from stormwatch.sources.base import PlansAcrossTopics, Source, SourceHttp, published_problem
 from stormwatch.watchlist import Topic
 
 MAX_REPORTED_SKIPS = 20
+
+
+class CollectorStore(Protocol):
+    """What collection reads and writes (stormwatch.store.Store): a source-topic's checkpoint,
+    its new mentions, and the notice when the source is down."""
+
+    def get_checkpoint(self, source: str, topic: str) -> Checkpoint: ...
+
+    def put_mention(self, mention: Mention | ScoredMention) -> bool: ...
+
+    def record_success(
+        self,
+        source: str,
+        topic: str,
+        *,
+        cursor: str | None,
+        count: int,
+        at: datetime,
+        notes: Sequence[str] = (),
+        truncated: bool = False,
+        first: bool = False,
+    ) -> None: ...
+
+    def record_failure(
+        self, source: str, topic: str, *, error: str, at: datetime, kind: ErrorKind = ""
+    ) -> int: ...
+
+    def save_backfill(self, source: str, topic: str, progress: BackfillProgress) -> None: ...
+
+    def put_notice(self, notice: SourceNotice) -> bool: ...
 
 
 @dataclass
@@ -80,8 +110,8 @@ def _language_ok(mention: Mention, topic: Topic) -> bool:
 def collect_topic(
     source: Source,
     topic: Topic,
-    store: Any,
-    http: HttpGetter,
+    store: CollectorStore,
+    http: SourceHttp,
     *,
     now: datetime,
     deadline: float | None = None,
@@ -122,7 +152,7 @@ def collect_topic(
 def _keep(
     result: FetchResult,
     topic: Topic,
-    store: Any,
+    store: CollectorStore,
     report: SourceRunReport,
     now: datetime,
     pseudonymise: Pseudonymise | None = None,
@@ -173,7 +203,7 @@ def scored_for_storage(
 
 
 def start_backfill(
-    source: Source, topic: Topic, store: Any, *, days: int, now: datetime
+    source: Source, topic: Topic, store: CollectorStore, *, days: int, now: datetime
 ) -> BackfillProgress | None:
     """Ask `source` for the `days` before `now` for `topic` (replacing an unfinished request);
     None when the source has no history to read."""
@@ -188,8 +218,8 @@ def start_backfill(
 def backfill_step(
     source: Source,
     topic: Topic,
-    store: Any,
-    http: HttpGetter,
+    store: CollectorStore,
+    http: SourceHttp,
     *,
     now: datetime,
     deadline: float | None,
@@ -232,7 +262,7 @@ def _plausible(mentions: list[Mention], now: datetime) -> tuple[list[Mention], l
 
 
 def _failed(
-    store: Any, checkpoint: Checkpoint, error: str, now: datetime, kind: ErrorKind = ""
+    store: CollectorStore, checkpoint: Checkpoint, error: str, now: datetime, kind: ErrorKind = ""
 ) -> None:
     """Record the failure; the run that records the SOURCE_DOWN_AFTER_FAILURES-th failure in a
     row writes the outage's one notice (the counter is atomic, so exactly one run sees that
@@ -257,8 +287,8 @@ def _failed(
 def collect_live(
     source: Source,
     topic: Topic,
-    store: Any,
-    http: HttpGetter,
+    store: CollectorStore,
+    http: SourceHttp,
     *,
     now: datetime,
     deadline: float | None = None,
@@ -288,8 +318,8 @@ def collect_live(
 def backfill_steps(
     source: Source,
     topics: list[Topic],
-    store: Any,
-    http: HttpGetter,
+    store: CollectorStore,
+    http: SourceHttp,
     *,
     now: datetime,
     deadline: float | None = None,
@@ -330,8 +360,8 @@ def out_of_time(source: Source, topic: Topic) -> SourceRunReport:
 def collect_source(
     source: Source,
     topics: list[Topic],
-    store: Any,
-    http: HttpGetter,
+    store: CollectorStore,
+    http: SourceHttp,
     *,
     now: datetime,
     deadline: float | None = None,
@@ -392,22 +422,22 @@ class CollectBatch:
     the whole batch, so its pacer spaces the requests of every topic in it."""
 
     topics_of: Callable[[str], list[Topic]]  # source -> the watchlist's topics using it
-    build_source: Callable[[str], Any]
-    store: Any
-    http: Any
+    build_source: Callable[[str], Source]
+    store: CollectorStore
+    http: SourceHttp
     now: datetime
     deadline: float | None = None
     pseudonymise: Pseudonymise | None = None
     monotonic: Callable[[], float] = time.monotonic
     reports: list[SourceRunReport] = field(default_factory=list)
-    _sources: dict[str, Any] = field(default_factory=dict)
+    _sources: dict[str, Source] = field(default_factory=dict)
     _done: dict[str, list[Topic]] = field(default_factory=dict)
 
     @property
     def sources_used(self) -> list[str]:
         return list(self._sources)
 
-    def source(self, name: str) -> Any:
+    def source(self, name: str) -> Source:
         """The batch's one object for source `name`; a source with one budget for all topics
         (YouTube's quota) is handed every topic that uses it first, as a whole run would."""
         if name not in self._sources:

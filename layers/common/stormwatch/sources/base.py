@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from html import unescape
 from html.parser import HTMLParser
-from typing import Any, ClassVar, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 from stormwatch.models import FetchResult
 from stormwatch.secrets import NoSecrets, Secrets
@@ -24,6 +24,9 @@ from stormwatch.sources.window import PacerPerClient
 from stormwatch.timeutil import parse_timestamp as parse_timestamp  # the sources' import
 from stormwatch.urls import strip_tracking as strip_tracking  # the sources' import
 from stormwatch.watchlist import Topic
+
+if TYPE_CHECKING:
+    from stormwatch.http import HttpResponse
 
 # Raw HTML beyond this is not worth parsing: the stored text is bounded to a few KB anyway.
 MAX_HTML_CHARS = 200_000
@@ -46,14 +49,29 @@ def published_problem(published: datetime, now: datetime) -> str | None:
 
 
 class HttpGetter(Protocol):
-    """The part of HttpClient/ReplayHttpClient a source uses."""
+    """The part of HttpClient/ReplayHttpClient (stormwatch.http) most sources use."""
 
     def get(
         self,
         url: str,
         params: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
-    ) -> Any: ...
+    ) -> HttpResponse: ...
+
+
+class SourceHttp(HttpGetter, Protocol):
+    """What the collector hands every source: GET, and POST for the sources that log in or
+    ask for a token (Bluesky, Reddit). A source that only reads declares `HttpGetter`."""
+
+    def post(
+        self,
+        url: str,
+        *,
+        data: Mapping[str, Any] | None = None,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
+        auth: tuple[str, str] | None = None,
+    ) -> HttpResponse: ...
 
 
 @runtime_checkable
@@ -72,7 +90,7 @@ class Source(Protocol):
         self,
         topic: Topic,
         cursor: str | None,
-        http: HttpGetter,
+        http: SourceHttp,
         *,
         now: datetime,
         deadline: float | None = None,

@@ -68,7 +68,7 @@ from stormwatch.models import FetchResult, Mention, iso, utc
 from stormwatch.query import search_terms
 from stormwatch.secrets import NoSecrets, Secrets
 from stormwatch.source_state import SourceState
-from stormwatch.sources.base import parse_timestamp
+from stormwatch.sources.base import SourceHttp, parse_timestamp
 from stormwatch.watchlist import BlueskyOptions, Topic
 
 SERVICE = "https://bsky.social"
@@ -190,7 +190,7 @@ class BskyCursor:
 @dataclass
 class _Run:
     topic: Topic
-    http: Any
+    http: SourceHttp
     opts: BlueskyOptions
     now: datetime
     deadline: float | None
@@ -334,7 +334,7 @@ class BlueskySource:
             self._session = value
         return value
 
-    def _access_token(self, http: Any, now_ts: float, *, force_refresh: bool = False) -> str:
+    def _access_token(self, http: SourceHttp, now_ts: float, *, force_refresh: bool = False) -> str:
         handle = self.secrets.get("bluesky/handle")
         password = self.secrets.get("bluesky/app_password")
         if not handle or not password:
@@ -366,7 +366,7 @@ class BlueskySource:
         self,
         topic: Topic,
         cursor: str | None,
-        http: Any,
+        http: SourceHttp,
         *,
         now: datetime,
         deadline: float | None = None,

@@ -60,7 +60,13 @@ from pydantic import ValidationError
 from stormwatch.http import HttpError
 from stormwatch.models import FetchResult, Mention
 from stormwatch.query import search_terms
-from stormwatch.sources.base import html_to_text, parse_timestamp, stable_id, strip_tracking
+from stormwatch.sources.base import (
+    HttpGetter,
+    html_to_text,
+    parse_timestamp,
+    stable_id,
+    strip_tracking,
+)
 from stormwatch.sources.window import WindowCursor, owed_range
 from stormwatch.watchlist import MastodonOptions, Topic
 
@@ -166,7 +172,7 @@ class MastodonSource:
         self,
         topic: Topic,
         cursor: str | None,
-        http: Any,
+        http: HttpGetter,
         *,
         now: datetime,
         deadline: float | None = None,
@@ -299,7 +305,7 @@ class _BackWalk:
 
     topic: Topic
     opts: MastodonOptions
-    http: Any
+    http: HttpGetter
     step: WindowCursor
     deadline: float | None
     clock: Callable[[], float]

@@ -57,7 +57,7 @@ from stormwatch.models import FetchResult, Mention
 from stormwatch.query import search_terms
 from stormwatch.secrets import NoSecrets, Secrets
 from stormwatch.source_state import SourceState
-from stormwatch.sources.base import html_to_text, strip_tracking
+from stormwatch.sources.base import HttpGetter, SourceHttp, html_to_text, strip_tracking
 from stormwatch.sources.rss import FeedError, FeedSpec, parse_feed
 from stormwatch.sources.window import Pacer, PacerPerClient, json_error
 from stormwatch.timeutil import parse_timestamp
@@ -232,7 +232,7 @@ class _Stop(Exception):
 @dataclass
 class _Run:
     topic: Topic
-    http: Any
+    http: SourceHttp
     opts: RedditOptions
     headers: dict[str, str]
     deadline: float | None
@@ -312,7 +312,7 @@ class RedditSource:
             return cached["access_token"]
         return None
 
-    def _new_token(self, http: Any, creds: tuple[str, str], ua: str, now_ts: float) -> str:
+    def _new_token(self, http: SourceHttp, creds: tuple[str, str], ua: str, now_ts: float) -> str:
         try:
             resp = http.post(
                 OAUTH_URL,
@@ -351,7 +351,7 @@ class RedditSource:
         self,
         topic: Topic,
         cursor: str | None,
-        http: Any,
+        http: SourceHttp,
         *,
         now: datetime,
         deadline: float | None = None,
@@ -543,7 +543,7 @@ class RedditSource:
             raise AccessRefused(KEYLESS_REFUSED, status=403)
         return _keyless_result(run, state, since, now.timestamp(), truncated=bool(refused))
 
-    def _pacer_for(self, http: Any) -> Pacer:
+    def _pacer_for(self, http: HttpGetter) -> Pacer:
         return self._pacers.for_client(http, RSS_PACE_SECONDS, sleep=self.sleep, clock=self.clock)
 
     def _read_feed(

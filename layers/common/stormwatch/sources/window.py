@@ -135,7 +135,7 @@ class Pacer:
     last: float | None = None
 
     @classmethod
-    def for_client(cls, http: Any, interval: float, **kwargs: Any) -> Pacer:
+    def for_client(cls, http: object, interval: float, **kwargs: Any) -> Pacer:
         """A pacer for requests through `http`; recorded responses (the replay client says
         `paced = False`) have no server to be polite to, so they are not spaced out."""
         return cls(interval if getattr(http, "paced", True) else 0.0, **kwargs)
@@ -157,11 +157,11 @@ class PacerPerClient:
     """One Pacer per HTTP client for the life of a source object (one invocation, every topic):
     an API's rate limit is per client, so the next topic's first request waits too."""
 
-    _current: tuple[Any, Pacer] | None = None
+    _current: tuple[object, Pacer] | None = None  # (client, its pacer): by identity
 
     def for_client(
         self,
-        http: Any,
+        http: object,
         interval: float,
         *,
         sleep: Callable[[float], None],
