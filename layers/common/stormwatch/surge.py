@@ -36,7 +36,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import Literal, TypedDict
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -120,7 +120,16 @@ class DetectorSettings:
     copies_per_story: int = 4
 
 
-_SENSITIVITY: dict[str, dict[str, float]] = {
+class _Preset(TypedDict, total=False):
+    """The settings an alert sensitivity moves (typed, so `replace` is checked by mypy)."""
+
+    threshold_z: float
+    calibration_margin: float
+    min_ratio: float
+    negative_alpha: float
+
+
+_SENSITIVITY: dict[str, _Preset] = {
     "fewer": {
         "threshold_z": 6.0,
         "calibration_margin": 1.3,

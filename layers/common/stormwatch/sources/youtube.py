@@ -128,20 +128,20 @@ def parse_video(item: Any, topic: str, source: str = "youtube") -> Mention:
     video_id = raw_id.get("videoId") if isinstance(raw_id, dict) else raw_id
     if not isinstance(video_id, str) or not video_id.strip():
         raise ValueError("malformed video: no videoId")
-    snippet = item.get("snippet") if isinstance(item.get("snippet"), dict) else {}
+    snippet = sn if isinstance(sn := item.get("snippet"), dict) else {}
     try:
         published = parse_timestamp(
             snippet.get("publishedAt") or snippet.get("publishTime"), "publishedAt"
         )
     except ValueError as exc:
         raise ValueError(f"malformed video {video_id}: publishedAt: {exc}") from exc
-    stats = item.get("statistics") if isinstance(item.get("statistics"), dict) else {}
+    stats = st if isinstance(st := item.get("statistics"), dict) else {}
     engagement = 0
     for key in ("likeCount", "commentCount"):
         value = stats.get(key)
         if isinstance(value, str | int) and str(value).isdigit():
             engagement += int(value)
-    title = snippet.get("title") if isinstance(snippet.get("title"), str) else ""
+    title = t if isinstance(t := snippet.get("title"), str) else ""
     description = snippet.get("description")
     try:
         return Mention(
@@ -169,9 +169,9 @@ def parse_comment_thread(
     """A `commentThreads.list` item (its top-level comment) as a Mention; ValueError else."""
     if not isinstance(item, dict):
         raise ValueError(f"malformed comment: expected an object, got {type(item).__name__}")
-    outer = item.get("snippet") if isinstance(item.get("snippet"), dict) else {}
-    top = outer.get("topLevelComment") if isinstance(outer.get("topLevelComment"), dict) else {}
-    snippet = top.get("snippet") if isinstance(top.get("snippet"), dict) else {}
+    outer = o if isinstance(o := item.get("snippet"), dict) else {}
+    top = t if isinstance(t := outer.get("topLevelComment"), dict) else {}
+    snippet = sn if isinstance(sn := top.get("snippet"), dict) else {}
     comment_id = top.get("id") or item.get("id")
     if not isinstance(comment_id, str) or not comment_id.strip():
         raise ValueError("malformed comment: no id")
@@ -582,8 +582,9 @@ class _Backfill:
                 if not pacer.wait(self.deadline):
                     break
                 pool["units"] += SEARCH_UNITS  # a rejected call costs quota too
-                data = self.search(lo, owed_hi if token is None else hi, token)
-                oldest = self.keep(data.get("items"))
+                # a page token belongs to its query: every page asks for the same [lo, hi]
+                data = self.search(lo, hi, token)
+                oldest = self.keep(data["items"])
                 token = data.get("nextPageToken") or None
                 if token is None or oldest is None:
                     owed_hi = None
