@@ -33,11 +33,11 @@ import subprocess
 import sys
 import sysconfig
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from measuring import cpu_seconds, write_region
 from sentiment_accuracy import machine
 
 REPO = Path(__file__).resolve().parents[1]
@@ -151,10 +151,12 @@ def compile_seconds(files: list[str]) -> tuple[float, int]:
         and not any(f"{os.sep}{name}{os.sep}" in f for name in RUNTIME_PROVIDED)
     ]
     texts = [(p.read_bytes(), str(p)) for p in sources]
-    start = time.process_time()
-    for text, name in texts:
-        compile(text, name, "exec", dont_inherit=True)
-    return time.process_time() - start, len(texts)
+
+    def compile_all() -> None:
+        for text, name in texts:
+            compile(text, name, "exec", dont_inherit=True)
+
+    return cpu_seconds(compile_all)[1], len(texts)
 
 
 def measure(runs: int) -> dict:
@@ -244,15 +246,6 @@ def render(result: dict, before: dict | None, before_label: str) -> str:
     return "\n".join(lines)
 
 
-def write_region(body: str) -> None:
-    text = DOC.read_text(encoding="utf-8")
-    if START not in text:
-        text = text.rstrip("\n") + f"\n\n{START}\n{END}\n"
-    head, rest = text.split(START, 1)
-    _, tail = rest.split(END, 1)
-    DOC.write_text(f"{head}{START}\n{body}\n{END}{tail}", encoding="utf-8")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=7, help="fresh interpreters per import")
@@ -272,7 +265,7 @@ def main(argv: list[str] | None = None) -> int:
     body = render(result, before, args.before_label)
     print(body)
     if not args.no_write:
-        write_region(body)
+        write_region(DOC, START, END, body)
     return 0
 
 

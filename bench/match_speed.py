@@ -15,12 +15,12 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import sentiment_data as data
+from measuring import cpu_seconds, write_region
 from sentiment_accuracy import machine
 from stormwatch.config import load_watchlist
 from stormwatch.query import TopicMatcher, compile_topic
@@ -34,9 +34,8 @@ def exact(matcher: TopicMatcher) -> TopicMatcher:
 
 
 def per_check_us(matchers: list[TopicMatcher], texts: list[str]) -> tuple[float, int]:
-    start = time.process_time()
-    hits = sum(m.matches(t) for t in texts for m in matchers)
-    return (time.process_time() - start) / (len(texts) * len(matchers)) * 1e6, hits
+    hits, seconds = cpu_seconds(lambda: sum(m.matches(t) for t in texts for m in matchers))
+    return seconds / (len(texts) * len(matchers)) * 1e6, hits
 
 
 def measure() -> list[tuple[str, float, float, int]]:
@@ -67,15 +66,6 @@ def render(rows, n_texts: int, n_topics: int) -> str:
     return "\n".join(lines)
 
 
-def write_region(body: str) -> None:
-    text = DOC.read_text(encoding="utf-8")
-    if START not in text:
-        text = text.rstrip("\n") + f"\n\n{START}\n{END}\n"
-    head, rest = text.split(START, 1)
-    _, tail = rest.split(END, 1)
-    DOC.write_text(f"{head}{START}\n{body}\n{END}{tail}", encoding="utf-8")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--no-write", action="store_true", help="print only")
@@ -86,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     body = render(*measure())
     print(body)
     if not args.no_write:
-        write_region(body)
+        write_region(DOC, START, END, body)
     return 0
 
 
