@@ -18,11 +18,10 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from stormwatch import __version__
 from stormwatch.collector import CollectBatch, totals
 from stormwatch.dispatch import PACES, CollectTask
 from stormwatch.handler_metrics import HandlerMetrics
-from stormwatch.http import HttpClient
+from stormwatch.http import HttpClient, default_user_agent
 from stormwatch.models import now_utc
 from stormwatch.privacy import pseudonymiser_for
 from stormwatch.runtime import aws_client
@@ -67,7 +66,7 @@ def _default_deps() -> Deps:
     store = Store(
         aws_client("dynamodb"), settings.table_name, retention_days=settings.retention_days
     )
-    http = HttpClient(f"stormwatch/{__version__} (+{settings.contact})")
+    http = HttpClient(default_user_agent(settings.contact))
     secrets = SsmSecrets(settings.ssm_prefix)
     return Deps(settings=settings, store=store, http=http, secrets=secrets)
 

@@ -149,7 +149,7 @@ def wire_handlers(
     """Import the three handlers and give them local collaborators; chat channels post to
     `receiver_url` (the demo's local receiver) through `poster` (tests pass a recording one)."""
     from stormwatch.channels.base import JsonPoster
-    from stormwatch.http import HttpClient, ReplayHttpClient
+    from stormwatch.http import HttpClient, ReplayHttpClient, default_user_agent
     from stormwatch.mailer import Mailer
     from stormwatch.runtime import aws_client
     from stormwatch.settings import CollectSettings, DispatchSettings, ReportSettings, Settings
@@ -170,10 +170,10 @@ def wire_handlers(
     if config.replay_dir is not None:
         http: Any = ReplayHttpClient(config.replay_dir)
     else:
-        from stormwatch import __version__, netguard
+        from stormwatch import netguard
 
         http = HttpClient(
-            f"stormwatch/{__version__} (+{collect_settings.contact})",
+            default_user_agent(collect_settings.contact),
             # feeds on this machine only with the explicit override (never in Lambda)
             allow_private_targets=netguard.private_targets_allowed(),
         )

@@ -32,7 +32,6 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
@@ -41,7 +40,7 @@ import requests
 import urllib3
 from requests.structures import CaseInsensitiveDict
 
-from stormwatch import netguard
+from stormwatch import __version__, netguard
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 DEFAULT_TIMEOUT = (5.0, 20.0)
@@ -56,11 +55,7 @@ _SENSITIVE_PARAMS = ("key", "token", "secret", "password", "passwd", "auth", "si
 
 def default_user_agent(contact: str = "https://github.com/stormwatch/stormwatch") -> str:
     """`stormwatch/<version> (+<contact>)`: lets API operators see who we are and reach us."""
-    try:
-        version = metadata.version("stormwatch")
-    except metadata.PackageNotFoundError:  # pragma: no cover - running from a bare checkout
-        version = "0"
-    return f"stormwatch/{version} (+{contact})"
+    return f"stormwatch/{__version__} (+{contact})"
 
 
 def redact_url(url: str) -> str:
