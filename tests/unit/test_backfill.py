@@ -174,9 +174,8 @@ def test_the_baseline_is_complete_from_where_every_source_that_can_look_back_has
     coverage = backfill.baseline_coverage(checkpoints, history, NOW)
     # Then the baseline is complete from the shorter backfill on, and says where it came from
     assert coverage.complete_from == NOW - 21 * DAY
-    assert coverage.describe(NOW) == (
-        "baseline: 21 days from backfill: gdelt, hackernews (no history: rss)"
-    )
+    assert coverage.backfilled_days(NOW) == 21
+    assert (coverage.backfilled, coverage.no_history) == (("gdelt", "hackernews"), ("rss",))
 
 
 def test_a_backfill_in_progress_holds_the_baseline_back_to_what_it_has_read():
@@ -202,7 +201,7 @@ def test_a_topic_without_backfill_has_no_history_before_its_first_run_not_zeros(
     # Then the hours before that run are incomplete (left out of the baseline), later ones not
     complete = {p.time: p.complete for p in points}
     assert not complete[NOW - 4 * DAY] and complete[NOW - 3 * DAY] and complete[NOW]
-    assert coverage.describe(NOW) is None
+    assert coverage.backfilled_days(NOW) == 0 and not coverage.backfilled
 
 
 class SurgeStore:

@@ -55,10 +55,10 @@ def test_phrases_match_consecutive_words_across_punctuation_and_spacing():
     assert not matcher.matches("acme cloudy bay wine")
 
 
-def test_exclusions_veto_a_match_and_matched_terms_reports_what_was_found():
+def test_exclusions_veto_a_match_and_each_term_or_phrase_matches_alone():
     """Given a topic with an exclusion
     When a text contains a term and the exclusion
-    Then it does not match; otherwise the matched terms are reported as written."""
+    Then it does not match; otherwise any one term or phrase is enough."""
     matcher = compile_topic(
         topic(
             phrases=["deutsche bahn", "db navigator"],
@@ -68,13 +68,9 @@ def test_exclusions_veto_a_match_and_matched_terms_reports_what_was_found():
     )
 
     assert not matcher.matches("Heute Abend im Bahnhofskino: Deutsche Bahn Doku")
-    assert matcher.matched_terms("Heute Abend im Bahnhofskino: Deutsche Bahn Doku") == []
-    assert matcher.matched_terms("#Bahnstreik: Deutsche Bahn und DB Navigator down") == [
-        "deutsche bahn",
-        "db navigator",
-        "bahnstreik",
-    ]
-    assert matcher.matched_terms("Die Bahn kommt") == []
+    assert matcher.matches("#Bahnstreik: Deutsche Bahn und DB Navigator down")
+    assert matcher.matches("Neue Version des DB Navigator")
+    assert not matcher.matches("Die Bahn kommt")
 
 
 def test_prefix_terms_match_word_starts():
@@ -107,7 +103,6 @@ def test_a_query_decides_instead_of_terms_with_and_or_not_and_parentheses():
     assert not matcher.matches("acmecloud outage test")
     assert not matcher.matches("acmecloud down on staging")
     assert not matcher.matches("acme anvil down, acme cloud outage")  # exclude still vetoes
-    assert matcher.matched_terms("AcmeCloud down") == ["acmecloud", "down"]
 
 
 def test_and_binds_tighter_than_or_and_lower_case_operators_are_words():
@@ -181,11 +176,10 @@ def german(**fields) -> Topic:
 def test_a_german_phrase_matches_its_inflected_forms():
     """Given the phrase "deutsche bahn" in a German topic
     When a text declines it ("der Deutschen Bahn")
-    Then it matches, and matched_terms names the phrase as written."""
+    Then it matches."""
     matcher = compile_topic(german(phrases=["deutsche bahn"]))
 
     assert matcher.matches("Ärger mit der Deutschen Bahn")
-    assert matcher.matched_terms("Ärger mit der Deutschen Bahn") == ["deutsche bahn"]
     assert matcher.matches("DEUTSCHE BAHN")
     assert not matcher.matches("Die deutsche Post und die Bahn")  # not in a row
 

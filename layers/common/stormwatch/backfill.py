@@ -97,16 +97,6 @@ class BaselineCoverage:
             return 0
         return max(0, (utc(now) - self.complete_from) // timedelta(days=1))
 
-    def describe(self, now: datetime) -> str | None:
-        """ "baseline: 21 days from backfill: hackernews, gdelt" (None without a backfill)."""
-        days = self.backfilled_days(now)
-        if not days:
-            return None
-        text = f"baseline: {days} days from backfill: {', '.join(self.backfilled)}"
-        if self.no_history:
-            text += f" (no history: {', '.join(self.no_history)})"
-        return text
-
     def evidence(self, now: datetime) -> CoverageEvidence:
         return CoverageEvidence(
             complete_from=self.complete_from,

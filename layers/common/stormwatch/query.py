@@ -335,7 +335,7 @@ def _dedupe(leaves: list[Leaf]) -> list[Leaf]:
 
 
 class TopicMatcher:
-    """A compiled topic: `matches(text)` and `matched_terms(text)`.
+    """A compiled topic: `matches(text)`, and `search_terms()` for the sources.
 
     `langs` are the languages whose inflected forms match (a subset of INFLECTED_LANGUAGES);
     empty: word forms match exactly as written."""
@@ -349,20 +349,12 @@ class TopicMatcher:
         self.positive = _dedupe([leaf for leaf, pos in _leaves(include) if pos])
         if not self.positive:
             raise QueryError("the query needs at least one word or phrase that is not negated")
-        self._positive = tuple((leaf.raw, _leaf_test(leaf, langs)) for leaf in self.positive)
 
     def _text_matches(self, text: _Text) -> bool:
         return self._include(text) and not any(test(text) for test in self._excluded)
 
     def matches(self, text: str) -> bool:
         return self._text_matches(_Text(text or ""))
-
-    def matched_terms(self, text: str) -> list[str]:
-        """The terms/phrases (as written in the topic) found in a matching text; [] otherwise."""
-        hay = _Text(text or "")
-        if not self._text_matches(hay):
-            return []
-        return [raw for raw, test in self._positive if test(hay)]
 
     def search_terms(self) -> list[str]:
         """What to ask a source's search for: the positive words/phrases, as written.
