@@ -5,13 +5,18 @@ text, and the link to the question itself. Other sources ask for no such credit.
 from __future__ import annotations
 
 import html as html_lib
+import json
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import jsonschema
 from hypothesis import given
 from hypothesis import strategies as st
 from stormwatch.attribution import credit_of, stackexchange_channel
+from stormwatch.channels.slack import slack_payload
+from stormwatch.channels.teams import teams_payload
+from stormwatch.channels.webhook import webhook_payload
 from stormwatch.digest import build_alert, build_digest
 from stormwatch.models import Mention, ScoredMention, Sentiment, Surge
 from stormwatch.render import render_alert, render_digest
@@ -19,11 +24,14 @@ from stormwatch.scoring import _sample
 from stormwatch.stormpage import build_storm_page, render_storm_page, storm_csv
 from stormwatch.watchlist import Topic
 
+from tests.support.channels import notification_for
+
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 NOW = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 QUESTION = "https://stackoverflow.com/questions/123/acme-sdk-crashes"
 PROFILE = "https://stackoverflow.com/users/501/zoe-obrien"
 LICENCE = "https://creativecommons.org/licenses/by-sa/4.0/"
+SCHEMA = json.loads((TEMPLATES.parent / "docs/webhook-v1.schema.json").read_text(encoding="utf-8"))
 
 
 def topic() -> Topic:
@@ -168,4 +176,86 @@ def test_any_stored_channel_gives_a_bounded_credit_with_safe_links(channel):
     assert credit is not None and credit.site and credit.licence
     assert len(credit.site) <= 80 and len(credit.licence) <= 40
     for url in (credit.profile_url, credit.licence_url):
-        assert url is None or url.startswith(("http://", "https://"))
+        assert url is None or (url.startswith(("http://", "https://")) and len(url) <= 200)
+
+
+def stack_exchange_alert():
+    """The alert notification (as reporting.notify builds it) of a surge whose sample is a
+    Stack Exchange question."""
+    surge = Surge(
+        topic="acme-cloud",
+        detected_at=NOW,
+        tier="warning",
+        observed=40,
+        expected=8,
+        score=5.5,
+        threshold=3.0,
+        negative_share=0.7,
+        usual_negative_share=0.2,
+        authors=31,
+        sample_mentions=[_sample(question())],
+    )
+    return notification_for(surge)
+
+
+def test_slack_and_teams_credit_a_stack_exchange_question():
+    # Given an alert whose sample is Stack Exchange content
+    notification = stack_exchange_alert()
+    # When it is posted to Slack, Then the line links the licence and the author's profile
+    slack = json.dumps(slack_payload(notification), ensure_ascii=False)
+    assert f"<{LICENCE}|CC BY-SA 4.0>" in slack
+    assert f"<{PROFILE}|by Zoë O'Brien>" in slack and "stackoverflow" in slack
+    # and Teams gets the same as text runs that open the licence and the profile
+    runs = [
+        inline
+        for block in teams_payload(notification)["attachments"][0]["content"]["body"]
+        for inline in block.get("inlines", [])
+    ]
+    opens = {r["text"].strip(" ·"): r.get("selectAction", {}).get("url") for r in runs}
+    assert opens["CC BY-SA 4.0"] == LICENCE and opens["by Zoë O'Brien"] == PROFILE
+
+
+def test_the_webhook_carries_the_attribution_of_a_stack_exchange_question():
+    # Given the same alert, When it goes to the generic webhook
+    payload = webhook_payload(stack_exchange_alert(), "delivery-1")
+    # Then the mention carries site, licence and profile for the receiver to show
+    [mention] = payload["alert"]["mentions"]
+    assert mention["attribution"] == {
+        "site": "stackoverflow",
+        "licence": "CC BY-SA 4.0",
+        "licence_url": LICENCE,
+        "profile_url": PROFILE,
+    }
+    jsonschema.validate(payload, SCHEMA)
+
+
+def test_credits_keep_chat_messages_within_the_services_limits():
+    # Given five Stack Exchange samples with the longest title, author, site, licence and
+    # links a stored item can hold
+    long_url = "https://stackoverflow.com/questions/1/" + "a" * 1900
+    profile = "https://stackoverflow.com/users/1/" + "z" * 160
+    huge = "W" * 100_000
+    channel = stackexchange_channel(huge, huge, profile)
+    samples = [
+        {"title": huge, "url": long_url, "author": huge, "source": "stackexchange", "channel": c}
+        for c in [channel] * 5
+    ]
+    surge = Surge(
+        topic="acme-cloud",
+        detected_at=NOW,
+        tier="warning",
+        observed=40,
+        expected=8,
+        score=5.5,
+        threshold=3.0,
+        negative_share=0.7,
+        usual_negative_share=0.2,
+        authors=31,
+        sample_mentions=samples,
+    )
+    notification = notification_for(surge)
+    # When it goes to Slack, Teams and the webhook, Then every message stays small enough
+    assert len(json.dumps(slack_payload(notification))) < 40_000
+    assert len(json.dumps(teams_payload(notification))) < 28_000
+    assert len(json.dumps(webhook_payload(notification, "x"))) < 64_000
+    assert profile in json.dumps(teams_payload(notification))

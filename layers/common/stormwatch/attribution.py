@@ -23,6 +23,9 @@ SEPARATOR = " · "
 DEFAULT_LICENCE = "CC BY-SA"  # Stack Exchange's, when an item does not name its version
 SITE_CHARS = 80
 LICENCE_CHARS = 40
+# a profile is https://<site>/users/<id>/<name slug>: a longer one is not a real profile, and
+# chat messages (three links per mention) must stay within the services' size limits
+PROFILE_URL_CHARS = 200
 # the licence versions Stack Exchange content is under, by publication date
 _CC_BY_SA = re.compile(r"CC BY-SA (2\.5|3\.0|4\.0)")
 
@@ -64,13 +67,14 @@ def credit_of(source: str, channel: str) -> Credit | None:
     site, licence, profile = _parts(channel)
     licence = clean_text(licence, LICENCE_CHARS) or DEFAULT_LICENCE
     version = _CC_BY_SA.fullmatch(licence)
+    profile_url = safe_link(profile)
     return Credit(
         site=clean_text(site, SITE_CHARS) or "Stack Exchange",
         licence=licence,
         licence_url=(
             f"https://creativecommons.org/licenses/by-sa/{version.group(1)}/" if version else None
         ),
-        profile_url=safe_link(profile),
+        profile_url=profile_url if profile_url and len(profile_url) <= PROFILE_URL_CHARS else None,
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from stormwatch.attribution import Credit
 from stormwatch.digest import AlertView, DigestView, MentionItem, NoticeView
 from stormwatch.i18n import (
     count_noun,
@@ -35,6 +36,10 @@ class ChatMention(BaseModel):
     text: str
     url: str | None = None
     source: str = ""
+    # content whose licence asks for credit (Stack Exchange, CC BY-SA): site, licence, profile,
+    # and the author it names ("by Zoë O'Brien", in the message's language)
+    credit: Credit | None = None
+    byline: str = ""
 
 
 class ChatLink(BaseModel):
@@ -108,7 +113,7 @@ def _alert_message(
         intro=s["alert_escalation"] if g.escalation else s["alert_intro"],
         facts=facts,
         mentions_title=s["chat_mentions"],
-        mentions=[_chat_mention(m) for m in view.samples[:MENTIONS_CAP]],
+        mentions=[_chat_mention(m, s) for m in view.samples[:MENTIONS_CAP]],
         steps_title=steps_title if playbook.first_steps else "",
         steps=playbook.first_steps[:STEPS_CAP],
         statement_title=s["holding_statement"] if playbook.holding_statement else "",
@@ -118,8 +123,14 @@ def _alert_message(
     )
 
 
-def _chat_mention(m: MentionItem) -> ChatMention:
-    return ChatMention(text=m.title or m.text or m.url or "–", url=m.url, source=m.source)
+def _chat_mention(m: MentionItem, s: dict[str, str]) -> ChatMention:
+    return ChatMention(
+        text=m.title or m.text or m.url or "–",
+        url=m.url,
+        source=m.source,
+        credit=m.credit,
+        byline=f"{s['by']} {m.author}" if m.credit and m.author else "",
+    )
 
 
 def _notice_message(
@@ -171,7 +182,7 @@ def _digest_message(
         headline=f"{s['digest']}: {view.topic_title}",
         intro=digest_summary(view),
         mentions_title=s["most_negative"],
-        mentions=[_chat_mention(m) for m in view.most_negative[:DIGEST_MENTIONS_CAP]],
+        mentions=[_chat_mention(m, s) for m in view.most_negative[:DIGEST_MENTIONS_CAP]],
         links=links,
         footer=footer,
     )

@@ -13,7 +13,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from stormwatch.channels.base import JsonPoster, Target, delivery_id, secret_value
-from stormwatch.channels.message import ChatMessage, chat_message
+from stormwatch.channels.message import ChatMention, ChatMessage, chat_message
 from stormwatch.channels.text import clip, slack_link, slack_plain, slack_text
 
 if TYPE_CHECKING:
@@ -76,6 +76,7 @@ def slack_blocks(message: ChatMessage) -> list[dict[str, Any]]:
             "• "
             + (slack_link(m.url, m.text, MENTION_CHARS) if m.url else slack_text(m.text, 200))
             + (f" — {slack_text(m.source, 40)}" if m.source else "")
+            + _credit(m)
             for m in message.mentions
         ]
         blocks.append({"type": "divider"})
@@ -123,3 +124,19 @@ def _mrkdwn(text: str) -> dict[str, Any]:
 
 def _plain(text: str, limit: int) -> dict[str, Any]:
     return {"type": "plain_text", "text": slack_plain(text, limit), "emoji": False}
+
+
+def _credit(m: ChatMention) -> str:
+    """ " · site · <licence> · <by author>": what CC BY-SA content needs, links to the licence
+    and the author's profile where known; "" for content that needs no credit."""
+    if m.credit is None:
+        return ""
+    parts = [slack_text(m.credit.site, 80)]
+    licence = m.credit.licence_url
+    parts.append(
+        slack_link(licence, m.credit.licence, 40) if licence else slack_text(m.credit.licence, 40)
+    )
+    if m.byline:
+        profile = m.credit.profile_url
+        parts.append(slack_link(profile, m.byline, 100) if profile else slack_text(m.byline, 100))
+    return " · " + " · ".join(parts)

@@ -13,7 +13,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from stormwatch.channels.base import JsonPoster, Target, delivery_id, secret_value
-from stormwatch.channels.message import ChatMessage, chat_message
+from stormwatch.channels.message import ChatMention, ChatMessage, chat_message
 from stormwatch.channels.text import teams_text
 
 if TYPE_CHECKING:
@@ -69,7 +69,7 @@ def adaptive_card(message: ChatMessage) -> dict[str, Any]:
             if m.url:
                 text["selectAction"] = {"type": "Action.OpenUrl", "url": m.url}
             runs = [text] + ([_run(" — " + m.source, 60, subtle=True)] if m.source else [])
-            body.append(_rich(*runs))
+            body.append(_rich(*runs, *_credit(m)))
     if message.steps:
         body.append(_rich(_run(message.steps_title, 100, weight="Bolder"), separator=True))
         body += [_rich(_run(f"{i}. {step}", LINE_CHARS)) for i, step in enumerate(message.steps, 1)]
@@ -117,3 +117,27 @@ def _rich(*runs: dict[str, Any], separator: bool = False) -> dict[str, Any]:
     if separator:
         block["separator"] = True
     return block
+
+
+def _credit(m: ChatMention) -> list[dict[str, Any]]:
+    """ " · site · licence · by author" runs for CC BY-SA content: the licence and the author
+    open their pages (checked links only); [] for content that needs no credit."""
+    if m.credit is None:
+        return []
+    runs = [_separator(), _run(m.credit.site, 80, subtle=True), _separator()]
+    runs.append(_link_run(m.credit.licence, m.credit.licence_url))
+    if m.byline:
+        runs += [_separator(), _link_run(m.byline, m.credit.profile_url)]
+    return runs
+
+
+def _separator() -> dict[str, Any]:
+    # a run's text is cleaned and trimmed (teams_text), so the spaces need a run of their own
+    return {"type": "TextRun", "text": " · ", "isSubtle": True}
+
+
+def _link_run(text: str, url: str | None) -> dict[str, Any]:
+    run = _run(text, 100, subtle=True)
+    if url:
+        run["selectAction"] = {"type": "Action.OpenUrl", "url": url}
+    return run

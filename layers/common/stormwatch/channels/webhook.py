@@ -200,6 +200,8 @@ def _mention(m: MentionItem) -> dict[str, Any]:
         "published": _when(m.published),
         "engagement": m.engagement,
         "sentiment": m.label,
+        # site, licence and the author's profile where the content's licence asks for credit
+        "attribution": m.credit.model_dump() if m.credit else None,
     }
 
 
