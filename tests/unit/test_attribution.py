@@ -58,6 +58,23 @@ def question(*, channel: str | None = None, source: str = "stackexchange") -> Sc
     return ScoredMention(mention=mention, sentiment=Sentiment(label="negative", score=-0.8))
 
 
+def warning(topic: str, samples: list[dict] | None = None) -> Surge:
+    """A warning-tier surge of `topic` with `samples` as the scorer stores them."""
+    return Surge(
+        topic=topic,
+        detected_at=NOW,
+        tier="warning",
+        observed=40,
+        expected=8,
+        score=5.5,
+        threshold=3.0,
+        negative_share=0.7,
+        usual_negative_share=0.2,
+        authors=31,
+        sample_mentions=samples or [],
+    )
+
+
 def digest_email(mention: ScoredMention):
     view = build_digest(
         topic(),
@@ -96,19 +113,7 @@ def test_the_digest_credits_a_stack_exchange_question_as_its_licence_asks():
 
 def test_the_alert_credits_its_stack_exchange_samples():
     # Given a surge whose sample is a Stack Exchange question, as the scorer stores samples
-    surge = Surge(
-        topic="acme",
-        detected_at=NOW,
-        tier="warning",
-        observed=40,
-        expected=8,
-        score=5.5,
-        threshold=3.0,
-        negative_share=0.7,
-        usual_negative_share=0.2,
-        authors=31,
-        sample_mentions=[_sample(question())],
-    )
+    surge = warning("acme", [_sample(question())])
     # When the alert e-mail is rendered
     email = render_alert(build_alert(topic(), surge, watchlist_name="Brand team"), TEMPLATES)
     # Then author and licence are linked as in the digest
@@ -119,18 +124,7 @@ def test_the_alert_credits_its_stack_exchange_samples():
 
 def test_the_storm_page_and_its_csv_credit_stack_exchange_questions():
     # Given a storm with a Stack Exchange question in it
-    surge = Surge(
-        topic="acme",
-        detected_at=NOW,
-        tier="warning",
-        observed=40,
-        expected=8,
-        score=5.5,
-        threshold=3.0,
-        negative_share=0.7,
-        usual_negative_share=0.2,
-        authors=31,
-    )
+    surge = warning("acme")
     page = build_storm_page(topic(), surge, [question()], now=NOW, language="en")
     # When the page and the CSV are made
     html = render_storm_page(page, TEMPLATES, csv_url="/csv", script="")
@@ -182,19 +176,7 @@ def test_any_stored_channel_gives_a_bounded_credit_with_safe_links(channel):
 def stack_exchange_alert():
     """The alert notification (as reporting.notify builds it) of a surge whose sample is a
     Stack Exchange question."""
-    surge = Surge(
-        topic="acme-cloud",
-        detected_at=NOW,
-        tier="warning",
-        observed=40,
-        expected=8,
-        score=5.5,
-        threshold=3.0,
-        negative_share=0.7,
-        usual_negative_share=0.2,
-        authors=31,
-        sample_mentions=[_sample(question())],
-    )
+    surge = warning("acme-cloud", [_sample(question())])
     return notification_for(surge)
 
 
@@ -240,19 +222,7 @@ def test_credits_keep_chat_messages_within_the_services_limits():
         {"title": huge, "url": long_url, "author": huge, "source": "stackexchange", "channel": c}
         for c in [channel] * 5
     ]
-    surge = Surge(
-        topic="acme-cloud",
-        detected_at=NOW,
-        tier="warning",
-        observed=40,
-        expected=8,
-        score=5.5,
-        threshold=3.0,
-        negative_share=0.7,
-        usual_negative_share=0.2,
-        authors=31,
-        sample_mentions=samples,
-    )
+    surge = warning("acme-cloud", samples)
     notification = notification_for(surge)
     # When it goes to Slack, Teams and the webhook, Then every message stays small enough
     assert len(json.dumps(slack_payload(notification))) < 40_000
