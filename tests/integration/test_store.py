@@ -191,10 +191,10 @@ def test_copies_of_one_story_count_once_in_the_bucket(dynamodb, table):
     # When counted in two batches
     store.apply_scores("acme", HOUR, records[:2])
     store.apply_scores("acme", HOUR, records[2:])
-    # Then the bucket counts three mentions but two stories, and gives the keys back
+    # Then the bucket counts three mentions but two stories, also across hours
     bucket = store.buckets_between("acme", HOUR, HOUR)[0]
     assert (bucket.count, bucket.stories) == (3, 2)
-    assert "t:aaa" in store.stories_between("acme", HOUR, HOUR)
+    assert store.story_count_between("acme", HOUR, HOUR + timedelta(hours=1)) == 2
 
 
 def test_failures_are_counted_atomically_and_a_notice_is_stored_once(dynamodb, table):
@@ -213,14 +213,75 @@ def test_failures_are_counted_atomically_and_a_notice_is_stored_once(dynamodb, t
 
 
 def test_the_authors_a_digest_knows_are_the_keys_mentions_carry(dynamodb, table):
-    # Given a scored mention by "ann" in an hourly bucket
+    # Given a stored mention by "ann", and nothing summarised yet
     store = make_store(dynamodb, table)
-    by_ann = mention(1, "ann")
-    store.apply_scores("acme", HOUR, in_stream_order([scored(by_ann)]))
+    store.put_mention(scored(mention(1, "ann")))
     # When the digest asks who has been heard in that hour
-    heard = store.authors_between("acme", HOUR, HOUR + timedelta(hours=1))
-    # Then it gets exactly the key by which a later mention of ann is recognised
-    assert heard == {mention(2, "ann").short_author_key}
+    heard = store.known_authors("acme", HOUR, HOUR + timedelta(hours=1))
+    # Then a later mention of ann is recognised, and bob is not
+    assert mention(2, "ann").short_author_key in heard
+    assert mention(3, "bob").short_author_key not in heard
+
+
+def test_who_was_heard_is_read_from_mentions_once_then_from_one_small_item(dynamodb, table):
+    # Given a month of mentions by 300 authors, a few an hour, and a clock a day later
+    start = HOUR - timedelta(days=30)
+    authors = [f"writer{i}" for i in range(300)]
+    store = Store(dynamodb, table, clock=lambda: HOUR + timedelta(days=1))
+    for i in range(30 * 24):
+        published = start + timedelta(hours=i, minutes=10)
+        by = Mention(
+            **{**mention(i).model_dump(), "published": published, "author": authors[i % 300]}
+        )
+        store.put_mention(scored(by))
+    # When the digest asks twice who was heard in the month
+    with counting(dynamodb) as first:
+        heard = store.known_authors("acme", start, HOUR)
+    with counting(dynamodb) as second:
+        again = store.known_authors("acme", start, HOUR)
+    # Then every author is known both times, and a stranger is not
+    for who in authors:
+        key = mention(0, who).short_author_key
+        assert key in heard and key in again
+    assert mention(0, "stranger").short_author_key not in again
+    # And the first read the month's mentions and kept them as one voice item; the second read
+    # that item alone
+    assert first.items_read == 30 * 24 and first.items_written == 1
+    assert (second.items_read, second.items_written) == (1, 0)
+
+
+def test_a_digest_keeps_its_periods_authors_but_not_the_unsettled_last_hours(dynamodb, table):
+    # Given a day of mentions, the last two in the final hour before the digest
+    day = HOUR - timedelta(days=1)
+    store = make_store(dynamodb, table)  # the clock: half an hour after HOUR
+    early = Mention(**{**mention(1, "early").model_dump(), "published": day + timedelta(hours=2)})
+    late = Mention(**{**mention(2, "late").model_dump(), "published": HOUR - timedelta(minutes=9)})
+    for m in (early, late):
+        store.put_mention(scored(m))
+    mentions = store.mentions_between("acme", day, HOUR)
+    # When the digest of [day, HOUR) keeps its authors
+    assert store.remember_authors("acme", day, HOUR, mentions) is True
+    # Then the settled part is summarised; the final hours are read from mentions next time,
+    # so a mention of them collected after the digest still counts
+    with counting(dynamodb) as units:
+        heard = store.known_authors("acme", day, HOUR)
+    assert early.short_author_key in heard and late.short_author_key in heard
+    assert units.items_read == 1 + 1  # the voice item, and the late mention
+
+
+def test_a_voice_item_that_reaches_into_the_period_is_not_used(dynamodb, table):
+    # Given the authors of [HOUR - 2h, HOUR + 2h) kept as one voice item (a digest whose
+    # hour moved), ann among them only after HOUR
+    store = Store(dynamodb, table, clock=lambda: HOUR + timedelta(days=1))
+    ann = Mention(**{**mention(1, "ann").model_dump(), "published": HOUR + timedelta(hours=1)})
+    store.put_mention(scored(ann))
+    store.remember_authors(
+        "acme", HOUR - timedelta(hours=2), HOUR + timedelta(hours=2), [scored(ann)]
+    )
+    # When the digest of a period starting at HOUR asks who was heard before it
+    heard = store.known_authors("acme", HOUR - timedelta(days=30), HOUR)
+    # Then ann is not: she was first heard in the period itself
+    assert ann.short_author_key not in heard
 
 
 def test_a_topics_checkpoints_come_back_in_the_order_asked_with_blanks_for_new_sources(

@@ -351,8 +351,11 @@ def digest_notification(lang: str = "en"):
         def buckets_between(self, *a):
             return []
 
-        def authors_between(self, *a):
+        def known_authors(self, *a):
             return set()
+
+        def remember_authors(self, *a):
+            return False
 
         def count_between(self, *a):
             return 0

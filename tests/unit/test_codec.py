@@ -33,6 +33,8 @@ from stormwatch.models import (
 from stormwatch.scoring import hourly_points
 from stormwatch.store import _to_ddb
 
+from tests.support.ddb_units import item_size
+
 START = datetime(2026, 1, 1, tzinfo=UTC)
 words = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=60)
 hours = st.integers(0, 24 * 400).map(lambda h: START + timedelta(hours=h))
@@ -86,16 +88,17 @@ keys = st.frozensets(st.text("0123456789abcdef", min_size=AUTHOR_KEY_CHARS, max_
     hours,
     st.integers(0, 10**6),
     st.integers(0, 10**6),
-    keys,
+    st.lists(keys, max_size=3),
     keys,
     st.dictionaries(st.sampled_from(["rss", "hackernews"]), st.integers(1, 1000)),
     st.integers(0, 10**40 - 1),
     st.dictionaries(st.text("0123456789abcdef", min_size=10, max_size=10), st.integers(1, 99)),
 )
 def test_a_bucket_item_reads_back_as_the_bucket_it_was(
-    hour, count, engagement, authors, stories, by_source, applied_through, top
+    hour, count, engagement, author_batches, stories, by_source, applied_through, top
 ):
-    # Given a bucket as the scorer keeps it
+    # Given a bucket as the scorer keeps it, its authors counted in a few batches (a batch
+    # of 60 keys and more turns the sketch dense)
     bucket = HourBucket(
         topic="acme",
         hour=hour,
@@ -103,20 +106,75 @@ def test_a_bucket_item_reads_back_as_the_bucket_it_was(
         negative=count // 2,
         neutral=count - count // 2,
         engagement=engagement,
-        authors=len(authors),
-        stories=len(stories),
         by_source=by_source,
         top_author=max(top.values(), default=0),
     )
-    tally = BucketTally(
-        bucket=bucket,
-        author_keys=authors,
-        story_keys=stories,
-        applied_through=applied_through,
-        top_authors=top,
+    tally = BucketTally.of(
+        bucket, stories=stories, applied_through=applied_through, top_authors=top
     )
+    for batch in author_batches:
+        tally = tally.with_keys(sorted(batch), [])
     # When it is written as an item and read back, Then it is the same
     assert tally_from_item(through_dynamodb(tally_item(tally, expires_at=1))) == tally
+
+
+@given(keys, keys)
+def test_a_bucket_written_before_the_sketches_reads_with_its_exact_counts_and_converts(
+    authors, stories
+):
+    # Given a bucket item as deployed tables hold it: exact author and story sets
+    legacy = {
+        "pk": "T#acme",
+        "sk": "H#2026-01-01T05",
+        "topic": "acme",
+        "count": 7,
+        "applied_through": "0" * 39 + "9",
+    }
+    if authors:
+        legacy["author_set"] = set(authors)
+    if stories:
+        legacy["story_set"] = set(stories)
+    # When it is read
+    tally = tally_from_item(through_dynamodb(legacy))
+    # Then its distinct counts are the sets' sizes (exact below the sketches' sparse limits)
+    if len(authors) <= 48:
+        assert tally.bucket.authors == len(authors)
+    if len(stories) <= 24:
+        assert tally.bucket.stories == len(stories)
+    # And written back, it holds sketches instead of the sets, with the same counts
+    item = tally_item(tally, expires_at=1)
+    assert "author_set" not in item and "story_set" not in item
+    assert tally_from_item(through_dynamodb(item)) == tally
+
+
+def test_a_storm_hours_bucket_item_is_no_bigger_than_a_quiet_ones_write_unit():
+    # Given a quiet hour (3 authors) and a storm hour (4,000 authors, 900 stories), every
+    # source counting and the top-author summary full
+    def item_bytes(n_authors: int, n_stories: int) -> int:
+        bucket = HourBucket(
+            topic="deutsche-bahn",
+            hour=START,
+            count=5000,
+            negative=2500,
+            neutral=2000,
+            positive=500,
+            engagement=123456,
+            by_source={s: 555 for s in ("reddit", "hackernews", "bluesky", "mastodon", "rss")},
+        )
+        tally = BucketTally.of(
+            bucket,
+            authors=[f"{i:010x}" for i in range(n_authors)],
+            stories=[f"t:{i}" for i in range(n_stories)],
+            applied_through=10**39,
+            top_authors={f"{i:010x}": 99 for i in range(TOP_AUTHORS)},
+        )
+        item = {k: _to_ddb(v) for k, v in tally_item(tally, expires_at=1_900_000_000).items()}
+        return item_size(item)
+
+    # Then both fit one write unit (1 KB): the sketches do not grow with the hour
+    assert item_bytes(3, 2) <= 1024
+    assert item_bytes(4000, 900) <= 1024
+    assert item_bytes(40_000, 9_000) == item_bytes(4000, 900)
 
 
 @given(st.lists(st.sampled_from([f"a{i}" for i in range(40)]), max_size=300), st.integers(1, 30))

@@ -15,8 +15,17 @@ from stormwatch.digest import (
     build_alert,
     build_digest,
 )
-from stormwatch.models import Checkpoint, HourBucket, Mention, ScoredMention, Sentiment, Surge
+from stormwatch.models import (
+    Checkpoint,
+    HeardAuthors,
+    HourBucket,
+    Mention,
+    ScoredMention,
+    Sentiment,
+    Surge,
+)
 from stormwatch.render import render_digest
+from stormwatch.sketch import KnownKeys
 from stormwatch.watchlist import Topic
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
@@ -532,6 +541,28 @@ def test_new_voices_are_authors_not_heard_in_the_30_days_before():
         ("author2", 300),
         ("author3", 40),
     ]
+
+
+def test_new_voices_from_a_months_bloom_filters_miss_at_most_the_stated_share():
+    # Given 3,000 authors heard in the 30 days before, kept as 30 daily Bloom filters, and a
+    # day with 1,000 of them back and 1,000 newcomers
+    heard = [f"author{n}" for n in range(3000)]
+    days = [heard[i::30] for i in range(30)]
+    filters = tuple(
+        KnownKeys.of(
+            scored(0).mention.model_copy(update={"author": a}).short_author_key for a in day
+        )
+        for day in days
+    )
+    known = HeardAuthors(filters=filters)
+    today = many(1000, "neutral", start=2000) + many(1000, "neutral", start=5000)
+
+    view = digest(mentions=today, known_authors=known)
+
+    # Then no author heard before is called new, and of the 1,000 newcomers at most
+    # 30 filters x BLOOM_FALSE_POSITIVE (0.3 %) are taken for known: here at most 10
+    assert {m.author for m in view.new_voices} <= {f"author{n}" for n in range(5000, 6000)}
+    assert 990 <= view.new_voices_total <= 1000
 
 
 def test_new_voices_are_left_out_when_the_history_is_not_known():

@@ -85,8 +85,11 @@ class MemoryReportStore:
     def buckets_between(self, topic, start, end):
         return [b for b in self.buckets.get(topic, []) if start <= b.hour <= end]
 
-    def authors_between(self, topic, start, end):
+    def known_authors(self, *a):
         return set()
+
+    def remember_authors(self, *a):
+        return False
 
     def count_between(self, topic, start, end):
         return sum(b.count for b in self.buckets.get(topic, []) if start <= b.hour < end)

@@ -107,8 +107,11 @@ class MemoryStoreForDigest:
     def checkpoints(self, topic, sources):
         return []
 
-    def authors_between(self, *a):
+    def known_authors(self, *a):
         return set()
+
+    def remember_authors(self, *a):
+        return False
 
     def channel_health(self, topic):
         return []

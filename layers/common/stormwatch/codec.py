@@ -15,20 +15,30 @@ from typing import Any
 
 from stormwatch.models import (
     AUTHOR_KEY_CHARS,
+    AUTHOR_SKETCH_PRECISION,
+    STORY_SKETCH_PRECISION,
     BucketTally,
     DetectorState,
     HourBucket,
     Mention,
     ScoredMention,
     Sentiment,
+    VoiceRange,
     hour_key,
     iso,
 )
+from stormwatch.sketch import DistinctSketch, KnownKeys
 
 MENTION_KIND = "mention"
 BUCKET_KIND = "bucket"
 STATE_KIND = "detector_state"
+VOICES_KIND = "voices"
 STATE_SK = "DSTATE"
+# an hourly bucket's sketches (binary attributes), and the exact sets items held before them
+AUTHOR_SKETCH = "author_sketch"
+STORY_SKETCH = "story_sketch"
+LEGACY_AUTHOR_SET = "author_set"
+LEGACY_STORY_SET = "story_set"
 # a stream SequenceNumber is up to 40 digits (more than a DynamoDB number holds): stored as a
 # zero-padded string, so DynamoDB's string order is the numeric order
 SEQUENCE_DIGITS = 40
@@ -121,7 +131,8 @@ def scored_from_item(item: dict[str, Any]) -> ScoredMention:
 
 
 def tally_item(tally: BucketTally, *, expires_at: int) -> dict[str, Any]:
-    """A bucket as the scorer keeps it -> its item (plain values; sets as DynamoDB sets)."""
+    """A bucket as the scorer keeps it -> its item (plain values; sketches as binary). The
+    distinct counts are not stored: they are the sketches' estimates."""
     bucket = tally.bucket
     item: dict[str, Any] = {
         "pk": topic_pk(bucket.topic),
@@ -137,10 +148,9 @@ def tally_item(tally: BucketTally, *, expires_at: int) -> dict[str, Any]:
         "expires_at": expires_at,
     }
     item.update({f"src_{source}": count for source, count in bucket.by_source.items()})
-    if tally.author_keys:  # DynamoDB refuses empty sets
-        item["author_set"] = set(tally.author_keys)
-    if tally.story_keys:
-        item["story_set"] = set(tally.story_keys)
+    for name, sketch in ((AUTHOR_SKETCH, tally.authors), (STORY_SKETCH, tally.stories)):
+        if sketch.estimate():  # an empty sketch is left out, as DynamoDB's sets were
+            item[name] = sketch.to_bytes()
     if tally.applied_through:
         item["applied_through"] = sequence_text(tally.applied_through)
     if tally.top_authors:
@@ -149,9 +159,9 @@ def tally_item(tally: BucketTally, *, expires_at: int) -> dict[str, Any]:
 
 
 def tally_from_item(item: dict[str, Any]) -> BucketTally:
-    """A bucket item (plain values) -> the bucket with its keys and stream position."""
-    authors = frozenset(str(a)[:AUTHOR_KEY_CHARS] for a in item.get("author_set", ()))
-    stories = frozenset(str(s) for s in item.get("story_set", ()))
+    """A bucket item (plain values) -> the bucket with its sketches and stream position. An
+    item written before the sketches (exact `author_set` / `story_set`) reads as the sketches
+    of those sets; the scorer's next write of it converts it."""
     top = {str(k): int(v) for k, v in item.get("top_authors", {}).items()}
     bucket = HourBucket(
         topic=item["topic"] if "topic" in item else str(item["pk"]).removeprefix("T#"),
@@ -161,8 +171,6 @@ def tally_from_item(item: dict[str, Any]) -> BucketTally:
         neutral=int(item.get("neutral", 0)),
         positive=int(item.get("positive", 0)),
         engagement=int(item.get("engagement", 0)),
-        authors=len(authors),
-        stories=len(stories),
         by_source={
             key.removeprefix("src_"): int(value)
             for key, value in item.items()
@@ -170,13 +178,20 @@ def tally_from_item(item: dict[str, Any]) -> BucketTally:
         },
         top_author=max(top.values(), default=0),
     )
-    return BucketTally(
+    tally = BucketTally(
         bucket=bucket,
-        author_keys=authors,
-        story_keys=stories,
+        authors=_sketch(item, AUTHOR_SKETCH, AUTHOR_SKETCH_PRECISION),
+        stories=_sketch(item, STORY_SKETCH, STORY_SKETCH_PRECISION),
         applied_through=int(item.get("applied_through", 0)),
         top_authors=top,
     )
+    legacy_authors = [str(a)[:AUTHOR_KEY_CHARS] for a in item.get(LEGACY_AUTHOR_SET, ())]
+    return tally.with_keys(legacy_authors, [str(s) for s in item.get(LEGACY_STORY_SET, ())])
+
+
+def _sketch(item: dict[str, Any], name: str, precision: int) -> DistinctSketch:
+    raw = item.get(name)
+    return DistinctSketch.from_bytes(bytes(raw)) if raw else DistinctSketch(precision)
 
 
 def bucket_from_item(item: dict[str, Any]) -> HourBucket:
@@ -206,4 +221,26 @@ def state_from_item(item: dict[str, Any]) -> DetectorState:
         topic=item["topic"],
         hours={hour: tuple(values) for hour, values in hours.items()},
         version=int(item.get("version", 0)),
+    )
+
+
+# ---- who has been heard (the digest's "new voices") ----------------------------------------
+
+
+def voices_item(topic: str, voices: VoiceRange, *, expires_at: int) -> dict[str, Any]:
+    return {
+        "pk": topic_pk(topic),
+        "sk": f"V#{iso(voices.start)}",
+        "kind": VOICES_KIND,
+        "until": iso(voices.until),
+        "known": voices.known.to_bytes(),
+        "expires_at": expires_at,
+    }
+
+
+def voices_from_item(item: dict[str, Any]) -> VoiceRange:
+    return VoiceRange(
+        start=datetime.fromisoformat(str(item["sk"]).removeprefix("V#")),
+        until=datetime.fromisoformat(str(item["until"])),
+        known=KnownKeys.from_bytes(bytes(item["known"])),
     )

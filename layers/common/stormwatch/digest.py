@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Container
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal
@@ -433,7 +434,7 @@ def build_digest(
     watchlist_name: str,
     settings_url: str = "",
     buckets: list[HourBucket] | None = None,
-    known_authors: set[str] | frozenset[str] | None = None,
+    known_authors: Container[str] | None = None,
     competitors: list[tuple[str, str, int]] | None = None,
     language: str | None = None,
     news_tone: NewsTone | None = None,
@@ -443,7 +444,7 @@ def build_digest(
 
     Optional, each section left out when not given:
     `buckets` — the topic's hourly buckets of at least the 8 days up to `now` (the 7-day chart
-    and the 7-day average); `known_authors` — author keys heard in the NEW_VOICE_DAYS before
+    and the 7-day average); `known_authors` — short author keys heard in the NEW_VOICE_DAYS before
     the period (new voices); `competitors` — (name, title, mentions in the period) of the
     topics the watchlist marks as competitors (share of voice); `language` — the recipient's;
     `news_tone` — GDELT's tone of the period's news (shown beside our sentiment).
@@ -748,9 +749,7 @@ def _chart_days(bars: list[ChartBar]) -> list[ChartDay]:
     ]
 
 
-def _new_voices(
-    mentions: list[ScoredMention], known: set[str] | frozenset[str]
-) -> list[ScoredMention]:
+def _new_voices(mentions: list[ScoredMention], known: Container[str]) -> list[ScoredMention]:
     """One mention per author not in `known` (their most engaged), most engaged first."""
     best: dict[str, ScoredMention] = {}
     for m in mentions:

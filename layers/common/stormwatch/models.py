@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from stormwatch.sanitize import clean_text, safe_link
+from stormwatch.sketch import DistinctSketch, KnownKeys
 from stormwatch.surge import SurgeEvidence
 from stormwatch.surge import Tier as SurgeTier
 from stormwatch.timeutil import floor_hour, iso, utc
@@ -22,8 +24,14 @@ from stormwatch.timeutil import floor_hour, iso, utc
 MAX_TEXT_CHARS = 4000
 MAX_TITLE_CHARS = 500
 MAX_AUTHOR_CHARS = 200
-# an hourly bucket keeps authors as this many characters of Mention.author_key
+# an hourly bucket counts authors (and the digest knows them) by this many characters of
+# Mention.author_key
 AUTHOR_KEY_CHARS = 10
+# the precision of an hourly bucket's distinct-count sketches (stormwatch.sketch): authors at
+# 2^8 registers (exact up to 48 authors an hour, then about 6 % standard error), stories at
+# 2^7 (exact up to 24: what "one story, many copies" needs); both together stay under 300 bytes
+AUTHOR_SKETCH_PRECISION = 8
+STORY_SKETCH_PRECISION = 7
 
 SentimentLabel = Literal["negative", "neutral", "positive"]
 
@@ -272,14 +280,15 @@ class HourBucket(BaseModel):
 
 
 class BucketTally(BaseModel):
-    """An hourly bucket as the scorer keeps it: the counts, the keys behind its distinct
-    counts, and the sequence number of the last stream record counted into it (0: none)."""
+    """An hourly bucket as the scorer keeps it: the counts, sketches of its distinct authors
+    and stories (fixed size however busy the hour: stormwatch.sketch), and the sequence number
+    of the last stream record counted into it (0: none)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
 
     bucket: HourBucket
-    author_keys: frozenset[str] = frozenset()
-    story_keys: frozenset[str] = frozenset()
+    authors: DistinctSketch = DistinctSketch(AUTHOR_SKETCH_PRECISION)
+    stories: DistinctSketch = DistinctSketch(STORY_SKETCH_PRECISION)
     applied_through: int = 0
     # the hour's most active authors: a space-saving summary of at most TOP_AUTHORS entries
     # (author key -> mentions; a count is exact while the author never left the summary,
@@ -289,6 +298,27 @@ class BucketTally(BaseModel):
     @classmethod
     def empty(cls, topic: str, hour: datetime) -> BucketTally:
         return cls(bucket=HourBucket(topic=topic, hour=hour))
+
+    @classmethod
+    def of(
+        cls, bucket: HourBucket, authors: Iterable[str] = (), stories: Iterable[str] = (), **kw
+    ) -> BucketTally:
+        """A tally from its keys (author keys cut to AUTHOR_KEY_CHARS); the bucket's distinct
+        counts are the sketches' estimates."""
+        tally = cls(bucket=bucket, **kw)
+        return tally.with_keys([a[:AUTHOR_KEY_CHARS] for a in authors], list(stories))
+
+    def with_keys(self, authors: list[str], stories: list[str]) -> BucketTally:
+        """The tally with these keys merged into its sketches, and the bucket's distinct
+        counts following them."""
+        author_sketch = self.authors.with_keys(authors)
+        story_sketch = self.stories.with_keys(stories)
+        bucket = self.bucket.model_copy(
+            update={"authors": author_sketch.estimate(), "stories": story_sketch.estimate()}
+        )
+        return self.model_copy(
+            update={"bucket": bucket, "authors": author_sketch, "stories": story_sketch}
+        )
 
     def counted(self, records: list[StreamedMention]) -> BucketTally:
         """This tally with `records` added, in stream order; records at or before
@@ -306,27 +336,21 @@ class BucketTally(BaseModel):
             assert sentiment is not None, "a record is scored before it is counted"
             labels[sentiment.label] += 1
             by_source[record.mention.source] = by_source.get(record.mention.source, 0) + 1
-        authors = self.author_keys | {r.mention.short_author_key for r in new}
-        top = space_saving(self.top_authors, [r.mention.short_author_key for r in new])
-        stories = self.story_keys | {r.scored.story for r in new}
+        authors = [r.mention.short_author_key for r in new]
+        top = space_saving(self.top_authors, authors)
         bucket = b.model_copy(
             update={
                 **labels,
                 "count": b.count + len(new),
                 "engagement": b.engagement + sum(r.mention.engagement for r in new),
-                "authors": len(authors),
-                "stories": len(stories),
                 "by_source": by_source,
                 "top_author": max(top.values(), default=0),
             }
         )
-        return BucketTally(
-            bucket=bucket,
-            author_keys=authors,
-            story_keys=stories,
-            applied_through=new[-1].sequence,
-            top_authors=top,
+        counted = self.model_copy(
+            update={"bucket": bucket, "applied_through": new[-1].sequence, "top_authors": top}
         )
+        return counted.with_keys(authors, [r.scored.story for r in new])
 
 
 TOP_AUTHORS = 16
@@ -344,6 +368,60 @@ def space_saving(summary: dict[str, int], keys: list[str], k: int = TOP_AUTHORS)
         smallest = min(out, key=lambda name: (out[name], name))
         out[key] = out.pop(smallest) + 1
     return out
+
+
+def author_keys(mentions: Iterable[ScoredMention]) -> set[str]:
+    """The keys (Mention.short_author_key) of the mentions that name an author."""
+    return {m.mention.short_author_key for m in mentions if m.mention.author}
+
+
+class VoiceRange(BaseModel):
+    """The authors heard in the hours [start, until) of a topic, as a Bloom filter (short
+    author keys). Stored at T#<topic> / V#<start ISO>; written once, when the range is over."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    start: datetime
+    until: datetime
+    known: KnownKeys
+
+    @field_validator("start", "until")
+    @classmethod
+    def _hours_utc(cls, value: datetime) -> datetime:
+        return floor_hour(value)
+
+
+@dataclass(frozen=True)
+class HeardAuthors:
+    """Who has been heard in a window: `key in heard` for a short author key. Bloom filters
+    (VoiceRange) for the summarised ranges, exact keys for the hours read from mentions; a key
+    never heard is reported heard with odds of at most BLOOM_FALSE_POSITIVE per filter."""
+
+    filters: tuple[KnownKeys, ...] = ()
+    exact: frozenset[str] = frozenset()
+
+    def with_keys(self, keys: Iterable[str]) -> HeardAuthors:
+        return HeardAuthors(filters=self.filters, exact=self.exact | frozenset(keys))
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.exact or any(key in known for known in self.filters)
+
+
+def uncovered(
+    start: datetime, end: datetime, ranges: Iterable[tuple[datetime, datetime]]
+) -> list[tuple[datetime, datetime]]:
+    """The hour ranges of [start, end) that none of `ranges` ([from, until)) covers, in order."""
+    gaps: list[tuple[datetime, datetime]] = []
+    at = floor_hour(start)
+    for low, high in sorted(ranges):
+        if low > at:
+            gaps.append((at, min(low, end)))
+        at = max(at, high)
+        if at >= end:
+            break
+    if at < end:
+        gaps.append((at, end))
+    return [(a, b) for a, b in gaps if a < b]
 
 
 # what the surge detector reads of an hourly bucket (surge.Point), in the state's packed order

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Container, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -61,7 +61,11 @@ class DigestStore(Protocol):
 
     def surges_between(self, topic: str, start: datetime, end: datetime) -> list[Surge]: ...
 
-    def authors_between(self, topic: str, start: datetime, end: datetime) -> set[str]: ...
+    def known_authors(self, topic: str, start: datetime, end: datetime) -> Container[str]: ...
+
+    def remember_authors(
+        self, topic: str, start: datetime, end: datetime, mentions: Sequence[ScoredMention]
+    ) -> bool: ...
 
     def checkpoints(self, topic: str, sources: Iterable[str]) -> list[Checkpoint]: ...
 
@@ -223,10 +227,10 @@ def send_digest(
 
     Reads, all bounded Queries on the topic's partition (and its competitors'): the period's
     mentions, the period's surges, the hourly buckets of the chart, the previous day and the
-    7-day average (8 days), the author sets of the 30 days before (new voices), and the
-    competitors' bucket counts, and the health of its delivery channels (coverage). `watchlist`
-    gives the competitors' display names; with `responses`, recipients who unsubscribed from
-    the topic are left out."""
+    7-day average (8 days), who was heard in the 30 days before (new voices; the period's
+    authors are kept for later digests), the competitors' bucket counts, and the health of its
+    delivery channels (coverage). `watchlist` gives the competitors' display names; with
+    `responses`, recipients who unsubscribed from the topic are left out."""
     outcome = outcome or ReportOutcome()
     end = floor_hour(now)
     start = end - DAY
@@ -308,17 +312,20 @@ def _digest_inputs(
                 continue
             title = competitor.title
         competitors.append((name, title, store.count_between(name, start, end)))
+    mentions = store.mentions_between(topic.name, start, end)
+    # who was heard in the 30 days before (new voices); the period's own authors are kept for
+    # the digests after it (one small item a day instead of an author set on every bucket)
+    known_authors = store.known_authors(topic.name, start - timedelta(days=NEW_VOICE_DAYS), start)
+    store.remember_authors(topic.name, start, end, mentions)
     return {
-        "mentions": store.mentions_between(topic.name, start, end),
+        "mentions": mentions,
         # the previous day from its hourly buckets (24 items, not a day of mentions); the same
         # counting as the 7-day average next to it
         "previous_count": sum(b.count for b in buckets if start - DAY <= utc(b.hour) < start),
         "surges": store.surges_between(topic.name, start, end),
         "sources": store.checkpoints(topic.name, topic.sources.enabled()),
         "buckets": buckets,
-        "known_authors": store.authors_between(
-            topic.name, start - timedelta(days=NEW_VOICE_DAYS), start
-        ),
+        "known_authors": known_authors,
         "competitors": competitors,
         "channels": store.channel_health(topic.name),  # how its delivery channels fared
         "news_tone": _news_tone(store, topic, start, end),

@@ -3,7 +3,8 @@
 One table, keys `pk`/`sk` (see docs/architecture in the README):
 
     T#<topic>    M#<published>#<source>#<id>   mention (+ sentiment once scored)
-    T#<topic>    H#<yyyy-mm-ddThh>             hourly bucket (counts, author set, top authors)
+    T#<topic>    H#<yyyy-mm-ddThh>             hourly bucket (counts, distinct-count sketches)
+    T#<topic>    V#<from ISO>                  authors heard in [from, until): a Bloom filter
     T#<topic>    DSTATE                        detector state: the last four weeks, packed
     T#<topic>    S#<detected ISO>              surge episode / escalation
     T#<topic>    N#<detected ISO>#<source>     notice: a source went down (one per outage)
@@ -44,11 +45,12 @@ from stormwatch.codec import (
     tally_from_item,
     tally_item,
     topic_pk,
+    voices_from_item,
+    voices_item,
 )
 from stormwatch.events import deserialize_image as from_ddb
 from stormwatch.links import LinkClaims
 from stormwatch.models import (
-    AUTHOR_KEY_CHARS,
     BackfillProgress,
     BucketTally,
     ChannelHealth,
@@ -56,17 +58,23 @@ from stormwatch.models import (
     DetectorState,
     ErrorKind,
     Feedback,
+    HeardAuthors,
     HourBucket,
     Mention,
     ScoredMention,
     SourceNotice,
     StreamedMention,
     Surge,
+    VoiceRange,
+    author_keys,
     hour_key,
     iso,
     now_utc,
+    uncovered,
     utc,
 )
+from stormwatch.sketch import KnownKeys
+from stormwatch.timeutil import floor_hour
 
 _serializer = TypeSerializer()
 
@@ -76,6 +84,9 @@ MAX_BUCKET_ATTEMPTS = 3
 MAX_ERROR_CHARS = 500
 MAX_NOTES = 5  # a checkpoint keeps this many of the last run's notes
 MAX_NOTE_CHARS = 200
+# a range of hours is summarised for "new voices" this long after it ended: mentions that are
+# collected later than that (a slow feed) are not in its summary
+VOICE_SETTLE = timedelta(hours=2)
 
 
 def _to_ddb(value: Any) -> Any:
@@ -315,30 +326,54 @@ class Store:
                 )
 
     def _bucket_item(self, bucket: HourBucket, authors: list[str]) -> dict[str, Any]:
-        keys = frozenset(a[:AUTHOR_KEY_CHARS] for a in authors)
-        tally = BucketTally(bucket=bucket, author_keys=keys)
+        tally = BucketTally.of(bucket, authors)
         item = tally_item(tally, expires_at=self._expires_at(bucket.hour))
         return {k: _to_ddb(v) for k, v in item.items()}
 
-    def authors_between(self, topic: str, start: datetime, end: datetime) -> set[str]:
-        """The author keys (short hashes, see AUTHOR_KEY_CHARS) in the hourly buckets of
-        [start, end): who has been heard, for the digest's "new voices". One bounded Query
-        of at most one item per hour (31 days: 744 items)."""
-        last_hour = end - timedelta(hours=1)
-        items = self._query(topic_pk(topic), f"H#{hour_key(start)}", f"H#{hour_key(last_hour)}")
-        authors: set[str] = set()
-        for item in items:
-            authors.update(str(a)[:AUTHOR_KEY_CHARS] for a in item.get("author_set", ()))
-        return authors
-
-    def stories_between(self, topic: str, start: datetime, end: datetime) -> set[str]:
-        """The story keys (`syndication.story_keys`) in the hourly buckets whose hour lies in
-        [start, end]: how many distinct stories a window holds, copies counted once."""
+    def story_count_between(self, topic: str, start: datetime, end: datetime) -> int:
+        """Distinct stories (`syndication.story_keys`) in the hourly buckets whose hour lies
+        in [start, end], copies counted once across hours too: the union of the buckets'
+        story sketches (exact up to 24, then an estimate, see models.STORY_SKETCH_PRECISION)."""
         items = self._query(topic_pk(topic), f"H#{hour_key(start)}", f"H#{hour_key(end)}")
-        stories: set[str] = set()
+        union = BucketTally.empty(topic, start).stories
         for item in items:
-            stories.update(str(s) for s in item.get("story_set", ()))
-        return stories
+            union = union.merged(tally_from_item(item).stories)
+        return union.estimate()
+
+    # ---- who has been heard: the digest's "new voices" -------------------------------------
+
+    def known_authors(self, topic: str, start: datetime, end: datetime) -> HeardAuthors:
+        """The authors heard in [start, end) (whole hours), for the digest's "new voices": the
+        topic's voice items (one Bloom filter per summarised range, `V#<from>`) that lie
+        inside it, and the mentions of the hours none covers, read once and kept as a voice
+        item of their own when settled (VOICE_SETTLE). A Query of about one item per day."""
+        start, end = floor_hour(start), floor_hour(end)
+        lookback = start - timedelta(days=1)  # a range that began before `start`
+        items = self._query(topic_pk(topic), f"V#{iso(lookback)}", f"V#{iso(end)}")
+        ranges = [voices_from_item(item) for item in items]
+        used = [r for r in ranges if start < r.until <= end]
+        heard = HeardAuthors(filters=tuple(r.known for r in used))
+        for gap_start, gap_end in uncovered(start, end, [(r.start, r.until) for r in used]):
+            mentions = self.mentions_between(topic, gap_start, gap_end)
+            heard = heard.with_keys(author_keys(mentions))
+            self.remember_authors(topic, gap_start, gap_end, mentions)
+        return heard
+
+    def remember_authors(
+        self, topic: str, start: datetime, end: datetime, mentions: Sequence[ScoredMention]
+    ) -> bool:
+        """Keep the authors of `mentions` (those published in [start, end), whole hours) as the
+        voice item of that range, when the range has settled (ended VOICE_SETTLE ago: a later
+        mention of it is rare). One put, sized by the range's distinct authors; False when
+        not kept (not settled, or empty)."""
+        start, end = floor_hour(start), floor_hour(min(end, self._clock() - VOICE_SETTLE))
+        if end <= start:
+            return False
+        inside = [m for m in mentions if start <= m.mention.published < end]
+        voices = VoiceRange(start=start, until=end, known=KnownKeys.of(author_keys(inside)))
+        item = voices_item(topic, voices, expires_at=self._expires_at(end))
+        self._db.put_item(TableName=self.table_name, Item={k: _to_ddb(v) for k, v in item.items()})
+        return True
 
     def count_between(self, topic: str, start: datetime, end: datetime) -> int:
         """Scored mentions in the hourly buckets of [start, end)."""
