@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/datapath_units.py [--json]
     .venv/bin/python bench/datapath_units.py --steady --topics 5 --mentions-per-day 2000
+    .venv/bin/python bench/datapath_units.py --storm
 
 Default: runs the demo cycle (`make demo`: embedded moto server, recorded responses, the real
 handlers) with a request-unit counter (tests/support/ddb_units.py) on every DynamoDB client
@@ -10,13 +11,16 @@ moto: four weeks of history imported and one warm-up batch per topic (not counte
 stream batch every 15 minutes with each topic's share of the day's mentions, each mention
 stored scored (Store.put_mention), counted (scoring.write_scores) and the topics checked
 (scoring.check_surges), as the collect and score handlers do. Prints items written/read and
-write/read units per mention. Counts, not timings: the machine's load does not change them.
+write/read units per mention. `--storm`: the write units of each hourly-bucket update through
+a storm hour (5,000 mentions by 4,000 distinct authors, in the stream's batches of 100) and a
+quiet hour (20 mentions, 15 authors). Counts, not timings: the machine's load does not change them.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -30,7 +34,7 @@ from datetime import timedelta  # noqa: E402
 from stormwatch import local, runtime  # noqa: E402
 from stormwatch.cycle import DEMO_NOW, CycleConfig, run_cycle  # noqa: E402
 
-from tests.support.ddb_units import Units, attach  # noqa: E402
+from tests.support.ddb_units import Units, attach, detach  # noqa: E402
 
 
 def measure() -> dict[str, Any]:
@@ -146,14 +150,98 @@ def measure_steady(topics: int, mentions_per_day: int) -> dict[str, Any]:
     }
 
 
+STREAM_BATCH = 100  # the score function's BatchSize (template.yaml)
+
+
+def _hour_of_mentions(topic: str, hour: Any, mentions: int, authors: int) -> list[Any]:
+    """`mentions` scored mentions spread over one hour by `authors` distinct authors (the
+    first ones posting more), each of its own story but for copies in fives."""
+    from datetime import timedelta
+
+    from stormwatch.models import Mention, ScoredMention, Sentiment
+
+    label = ("negative", "neutral", "positive")
+    return [
+        ScoredMention(
+            mention=Mention(
+                topic=topic,
+                source=("hackernews", "reddit", "bluesky", "mastodon", "rss")[i % 5],
+                native_id=f"{topic}-{i}",
+                published=hour + timedelta(seconds=i * 3600 // mentions),
+                text=f"{topic} storm {i}",
+                author=f"voice{i % authors}",
+                engagement=i % 40,
+            ),
+            sentiment=Sentiment(label=label[i % 3], score=0.0, lang="en"),
+            story=f"t:{i // 5}",
+        )
+        for i in range(mentions)
+    ]
+
+
+def measure_bucket_updates(mentions: int, authors: int) -> dict[str, Any]:
+    """Write units of each bucket update (Store.apply_scores: one read, one conditional put)
+    through one hour of `mentions` by `authors` distinct authors, in stream batches of
+    STREAM_BATCH. The same calls on any version of the store, so before and after compare."""
+    import boto3
+    from moto import mock_aws
+    from stormwatch.store import Store
+    from stormwatch.timeutil import floor_hour
+
+    from tests.support.fakes import in_stream_order
+
+    hour = floor_hour(DEMO_NOW)
+    records = in_stream_order(_hour_of_mentions("storm", hour, mentions, authors))
+    per_update: list[float] = []
+    os.environ.setdefault("AWS_DEFAULT_REGION", "eu-central-1")
+    with mock_aws():
+        local.ensure_table("bench")
+        client = boto3.client("dynamodb", region_name="eu-central-1")
+        store = Store(client, "bench", clock=lambda: hour + timedelta(hours=1))
+        for start in range(0, len(records), STREAM_BATCH):
+            units = Units()
+            attach(client, units)
+            store.apply_scores("storm", hour, records[start : start + STREAM_BATCH])
+            detach(client)
+            per_update.append(units.wru)
+        bucket = store.buckets_between("storm", hour, hour)[0]
+    return {
+        "mentions": mentions,
+        "distinct_authors": authors,
+        "bucket_updates": len(per_update),
+        "wru_first_update": per_update[0],
+        "wru_last_update": per_update[-1],
+        "wru_max_update": max(per_update),
+        "wru_all_updates": sum(per_update),
+        "authors_counted": bucket.authors,
+        "stories_counted": bucket.stories,
+        "stories_true": len({r.scored.story for r in records}),
+    }
+
+
+def measure_storm() -> dict[str, Any]:
+    """A storm hour (5,000 mentions, 4,000 distinct authors) against a quiet one (20 mentions,
+    15 authors): write units per bucket update."""
+    return {
+        "quiet_hour": measure_bucket_updates(20, 15),
+        "storm_hour": measure_bucket_updates(5000, 4000),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--steady", action="store_true")
+    parser.add_argument("--storm", action="store_true", help="bucket updates: storm vs quiet hour")
     parser.add_argument("--topics", type=int, default=5)
     parser.add_argument("--mentions-per-day", type=int, default=2000)
     args = parser.parse_args()
-    numbers = measure_steady(args.topics, args.mentions_per_day) if args.steady else measure()
+    if args.storm:
+        numbers = measure_storm()
+    elif args.steady:
+        numbers = measure_steady(args.topics, args.mentions_per_day)
+    else:
+        numbers = measure()
     print(json.dumps(numbers, indent=None if args.json else 2))
 
 

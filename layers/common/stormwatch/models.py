@@ -103,7 +103,7 @@ class Mention(BaseModel):
 
     @property
     def short_author_key(self) -> str:
-        """The author key as an hourly bucket's author set keeps it."""
+        """The author key as an hourly bucket counts it and the digest knows it."""
         return self.author_key[:AUTHOR_KEY_CHARS]
 
 

@@ -314,7 +314,7 @@ def _digest_inputs(
         competitors.append((name, title, store.count_between(name, start, end)))
     mentions = store.mentions_between(topic.name, start, end)
     # who was heard in the 30 days before (new voices); the period's own authors are kept for
-    # the digests after it (one small item a day instead of an author set on every bucket)
+    # the digests after it (one small item a day, off the hot bucket writes)
     known_authors = store.known_authors(topic.name, start - timedelta(days=NEW_VOICE_DAYS), start)
     store.remember_authors(topic.name, start, end, mentions)
     return {
