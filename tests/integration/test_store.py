@@ -269,6 +269,24 @@ def test_a_digest_keeps_its_periods_authors_but_not_the_unsettled_last_hours(dyn
     assert units.items_read == 1 + 1  # the voice item, and the late mention
 
 
+def test_while_a_backfill_runs_the_hours_read_from_mentions_are_read_again_later(dynamodb, table):
+    # Given last week's mention by ann, and a digest asking while a backfill still runs
+    store = Store(dynamodb, table, clock=lambda: HOUR + timedelta(days=1))
+    week_ago = HOUR - timedelta(days=7)
+    ann = Mention(**{**mention(1, "ann").model_dump(), "published": week_ago})
+    store.put_mention(scored(ann))
+    with counting(dynamodb) as units:
+        first = store.known_authors("acme", HOUR - timedelta(days=30), HOUR, keep=False)
+    # When the backfill then stores bob's mention of the week before
+    bob = Mention(**{**mention(2, "bob").model_dump(), "published": week_ago - timedelta(days=1)})
+    store.put_mention(scored(bob))
+    later = store.known_authors("acme", HOUR - timedelta(days=30), HOUR)
+    # Then nothing was summarised the first time, and the next digest knows both
+    assert units.items_written == 0
+    assert ann.short_author_key in first and bob.short_author_key not in first
+    assert ann.short_author_key in later and bob.short_author_key in later
+
+
 def test_a_voice_item_that_reaches_into_the_period_is_not_used(dynamodb, table):
     # Given the authors of [HOUR - 2h, HOUR + 2h) kept as one voice item (a digest whose
     # hour moved), ann among them only after HOUR

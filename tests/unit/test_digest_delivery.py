@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from stormwatch.models import (
+    BackfillProgress,
     Checkpoint,
     HourBucket,
     Mention,
@@ -85,7 +86,7 @@ class MemoryReportStore:
     def buckets_between(self, topic, start, end):
         return [b for b in self.buckets.get(topic, []) if start <= b.hour <= end]
 
-    def known_authors(self, *a):
+    def known_authors(self, *a, **kw):
         return set()
 
     def remember_authors(self, *a):
@@ -267,3 +268,45 @@ def test_an_alert_is_written_in_the_recipients_language(recipients, expected):
 
     ((email, _),) = deliver.sent.values()
     assert expected in email.text
+
+
+class VoiceRecordingStore(MemoryReportStore):
+    """The store, noting what the digest asks of its "new voices" summaries."""
+
+    def __init__(self, backfill: BackfillProgress | None):
+        super().__init__()
+        self.backfill = backfill
+        self.kept: list[str] = []
+
+    def checkpoints(self, topic, sources):
+        return [
+            c.model_copy(update={"backfill": self.backfill})
+            for c in super().checkpoints(topic, sources)
+        ]
+
+    def known_authors(self, topic, start, end, *, keep=True):
+        self.kept.append(f"known keep={keep}")
+        return set()
+
+    def remember_authors(self, topic, start, end, mentions):
+        self.kept.append("remember")
+        return True
+
+
+@pytest.mark.parametrize(
+    ("owed", "kept"),
+    [
+        ((1, 2), ["known keep=False"]),  # still reading the past: nothing is summarised
+        (None, ["known keep=True", "remember"]),  # done and scored: the day is kept
+    ],
+)
+def test_a_digest_keeps_no_summary_of_who_was_heard_while_a_backfill_may_add_to_it(owed, kept):
+    # Given a source whose backfill of the last month is running, or finished and scored
+    backfill = BackfillProgress(
+        since=NOW - timedelta(days=30), until=NOW - timedelta(days=1), owed=owed, done_at=None
+    )
+    store = VoiceRecordingStore(backfill)
+    # When the digest goes out
+    digest_run(watchlist(), OnceOnly(), store=store)
+    # Then who was heard is summarised for later digests only once the backfill is over
+    assert store.kept == kept

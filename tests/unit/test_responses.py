@@ -107,7 +107,7 @@ class MemoryStoreForDigest:
     def checkpoints(self, topic, sources):
         return []
 
-    def known_authors(self, *a):
+    def known_authors(self, *a, **kw):
         return set()
 
     def remember_authors(self, *a):

@@ -236,6 +236,14 @@ class Checkpoint(BaseModel):
         )
         return b.covered_from if settled else None
 
+    def backfilling(self, now: datetime) -> bool:
+        """A backfill is reading the past, or what it stored is not all scored yet (for at
+        most BACKFILL_SETTLE after it finished): summaries of past hours may still change."""
+        b = self.backfill
+        if b is None or (b.done and self.backfill_scored >= b.expected_scored):
+            return False
+        return not b.done or (b.done_at is not None and utc(now) - b.done_at < BACKFILL_SETTLE)
+
     def health(self, since: datetime | None = None) -> SourceHealth:
         """never-run / refused (failing because the platform refuses the client) / down
         (SOURCE_DOWN_AFTER_FAILURES failed runs in a row, or no run at all since `since`) /

@@ -61,7 +61,9 @@ class DigestStore(Protocol):
 
     def surges_between(self, topic: str, start: datetime, end: datetime) -> list[Surge]: ...
 
-    def known_authors(self, topic: str, start: datetime, end: datetime) -> Container[str]: ...
+    def known_authors(
+        self, topic: str, start: datetime, end: datetime, *, keep: bool = True
+    ) -> Container[str]: ...
 
     def remember_authors(
         self, topic: str, start: datetime, end: datetime, mentions: Sequence[ScoredMention]
@@ -313,23 +315,40 @@ def _digest_inputs(
             title = competitor.title
         competitors.append((name, title, store.count_between(name, start, end)))
     mentions = store.mentions_between(topic.name, start, end)
-    # who was heard in the 30 days before (new voices); the period's own authors are kept for
-    # the digests after it (one small item a day, off the hot bucket writes)
-    known_authors = store.known_authors(topic.name, start - timedelta(days=NEW_VOICE_DAYS), start)
-    store.remember_authors(topic.name, start, end, mentions)
+    sources = store.checkpoints(topic.name, topic.sources.enabled())
     return {
         "mentions": mentions,
         # the previous day from its hourly buckets (24 items, not a day of mentions); the same
         # counting as the 7-day average next to it
         "previous_count": sum(b.count for b in buckets if start - DAY <= utc(b.hour) < start),
         "surges": store.surges_between(topic.name, start, end),
-        "sources": store.checkpoints(topic.name, topic.sources.enabled()),
+        "sources": sources,
         "buckets": buckets,
-        "known_authors": known_authors,
+        "known_authors": _known_authors(store, topic, start, end, mentions, sources),
         "competitors": competitors,
         "channels": store.channel_health(topic.name),  # how its delivery channels fared
         "news_tone": _news_tone(store, topic, start, end),
     }
+
+
+def _known_authors(
+    store: DigestStore,
+    topic: Topic,
+    start: datetime,
+    end: datetime,
+    mentions: list[ScoredMention],
+    sources: list[Checkpoint],
+) -> Container[str]:
+    """Who was heard in the NEW_VOICE_DAYS before the period (new voices). The period's own
+    authors are kept for the digests after it (one small item a day, off the hot bucket
+    writes), and so are hours read from mentions, unless a backfill may still add to them."""
+    settled = not any(c.backfilling(end) for c in sources)
+    heard = store.known_authors(
+        topic.name, start - timedelta(days=NEW_VOICE_DAYS), start, keep=settled
+    )
+    if settled:
+        store.remember_authors(topic.name, start, end, mentions)
+    return heard
 
 
 def notify(

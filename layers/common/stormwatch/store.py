@@ -342,11 +342,14 @@ class Store:
 
     # ---- who has been heard: the digest's "new voices" -------------------------------------
 
-    def known_authors(self, topic: str, start: datetime, end: datetime) -> HeardAuthors:
+    def known_authors(
+        self, topic: str, start: datetime, end: datetime, *, keep: bool = True
+    ) -> HeardAuthors:
         """The authors heard in [start, end) (whole hours), for the digest's "new voices": the
         topic's voice items (one Bloom filter per summarised range, `V#<from>`) that lie
         inside it, and the mentions of the hours none covers, read once and kept as a voice
-        item of their own when settled (VOICE_SETTLE). A Query of about one item per day."""
+        item of their own when settled (VOICE_SETTLE) and `keep` (False: a backfill may still
+        add to them). A Query of about one item per day."""
         start, end = floor_hour(start), floor_hour(end)
         lookback = start - timedelta(days=1)  # a range that began before `start`
         items = self._query(topic_pk(topic), f"V#{iso(lookback)}", f"V#{iso(end)}")
@@ -356,7 +359,8 @@ class Store:
         for gap_start, gap_end in uncovered(start, end, [(r.start, r.until) for r in used]):
             mentions = self.mentions_between(topic, gap_start, gap_end)
             heard = heard.with_keys(author_keys(mentions))
-            self.remember_authors(topic, gap_start, gap_end, mentions)
+            if keep:
+                self.remember_authors(topic, gap_start, gap_end, mentions)
         return heard
 
     def remember_authors(
