@@ -244,10 +244,10 @@ def test_who_was_heard_is_read_from_mentions_once_then_from_one_small_item(dynam
         key = mention(0, who).short_author_key
         assert key in heard and key in again
     assert mention(0, "stranger").short_author_key not in again
-    # And the first read the month's mentions and kept them as one voice item; the second read
-    # that item alone
-    assert first.items_read == 30 * 24 and first.items_written == 1
-    assert (second.items_read, second.items_written) == (1, 0)
+    # And the first read the month's mentions and kept them a day per voice item; the second
+    # read those 30 items alone
+    assert first.items_read == 30 * 24 and first.items_written == 30
+    assert (second.items_read, second.items_written) == (30, 0)
 
 
 def test_a_digest_keeps_its_periods_authors_but_not_the_unsettled_last_hours(dynamodb, table):

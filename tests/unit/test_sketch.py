@@ -4,9 +4,12 @@ error the docs state."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from stormwatch.models import uncovered
 from stormwatch.sketch import BLOOM_FALSE_POSITIVE, DistinctSketch, KnownKeys
 
 key_sets = st.frozensets(st.text("0123456789abcdef", min_size=10, max_size=10), max_size=120)
@@ -100,3 +103,24 @@ def test_a_bloom_filter_mistakes_few_strangers_for_known(n):
 def test_a_bloom_filter_without_bits_is_refused():
     with pytest.raises(ValueError):
         KnownKeys.from_bytes(b"\x07")
+
+
+hour_offsets = st.integers(0, 24 * 40)
+
+
+@given(st.lists(st.tuples(hour_offsets, st.integers(1, 24 * 3)), max_size=8), hour_offsets)
+def test_the_hours_no_summary_covers_are_exactly_the_rest_a_day_at_most_each(ranges, length):
+    # Given summarised ranges of hours and a window of `length` hours
+    origin = datetime(2026, 1, 1, tzinfo=UTC)
+    at = [origin + timedelta(hours=h) for h in range(24 * 45)]
+    summaries = [(at[a], at[a] + timedelta(hours=n)) for a, n in ranges]
+    start, end = at[24], at[24] + timedelta(hours=length)
+    # When the gaps are found
+    gaps = uncovered(start, end, summaries)
+    # Then every hour of the window is in a summary or in exactly one gap, never both, and no
+    # gap is longer than a day
+    for hour in (start + timedelta(hours=i) for i in range(length)):
+        summarised = any(a <= hour < b for a, b in summaries)
+        in_gaps = sum(a <= hour < b for a, b in gaps)
+        assert in_gaps == (0 if summarised else 1)
+    assert all(start <= a < b <= end and b - a <= timedelta(days=1) for a, b in gaps)

@@ -416,9 +416,13 @@ class HeardAuthors:
 
 
 def uncovered(
-    start: datetime, end: datetime, ranges: Iterable[tuple[datetime, datetime]]
+    start: datetime,
+    end: datetime,
+    ranges: Iterable[tuple[datetime, datetime]],
+    longest: timedelta = timedelta(days=1),
 ) -> list[tuple[datetime, datetime]]:
-    """The hour ranges of [start, end) that none of `ranges` ([from, until)) covers, in order."""
+    """The hour ranges of [start, end) that none of `ranges` ([from, until)) covers, in order,
+    each at most `longest` (a month's gap is read and kept a day at a time)."""
     gaps: list[tuple[datetime, datetime]] = []
     at = floor_hour(start)
     for low, high in sorted(ranges):
@@ -429,7 +433,14 @@ def uncovered(
             break
     if at < end:
         gaps.append((at, end))
-    return [(a, b) for a, b in gaps if a < b]
+    return [(low, min(low + longest, b)) for a, b in gaps for low in _steps(a, b, longest)]
+
+
+def _steps(start: datetime, end: datetime, step: timedelta) -> Iterable[datetime]:
+    at = start
+    while at < end:
+        yield at
+        at += step
 
 
 # what the surge detector reads of an hourly bucket (surge.Point), in the state's packed order
