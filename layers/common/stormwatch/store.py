@@ -349,7 +349,7 @@ class Store:
         topic's voice items (one Bloom filter per summarised range, `V#<from>`) that lie
         inside it, and the mentions of the hours none covers, read once and kept as a voice
         item of their own when settled (VOICE_SETTLE) and `keep` (False: a backfill may still
-        add to them). A Query of about one item per day."""
+        add to them). A Query of about two items a day."""
         start, end = floor_hour(start), floor_hour(end)
         lookback = start - timedelta(days=1)  # a range that began before `start`
         items = self._query(topic_pk(topic), f"V#{iso(lookback)}", f"V#{iso(end)}")
