@@ -84,6 +84,47 @@ def test_report_and_web_load_no_other_source_adapter_and_no_xray():
     assert among(report, XRAY) == among(web, XRAY) == []
 
 
+# a cold start that switches to the live watchlist (moto stands in for S3), then lists modules
+LIVE_WATCHLIST_CHILD = """
+import json, sys
+from pathlib import Path
+sys.path.insert(0, "functions/" + sys.argv[1])
+import app
+import boto3
+from moto import mock_aws
+from stormwatch.watchlist_store import live_watchlist
+with mock_aws():
+    boto3.client("s3").create_bucket(
+        Bucket="live", CreateBucketConfiguration={"LocationConstraint": "eu-central-1"}
+    )
+    text = Path("watchlist.yaml").read_text(encoding="utf-8")
+    boto3.client("s3").put_object(Bucket="live", Key="watchlist.yaml", Body=text.encode())
+    live = live_watchlist(Path("/nonexistent/packaged.yaml"), "s3://live/watchlist.yaml")
+    assert live.version != "packaged" and live.get().topics
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+@pytest.mark.parametrize("handler", ["collect", "score", "report", "web"])
+def test_a_cold_start_on_a_live_watchlist_decodes_no_german_dictionary(handler):
+    # Given the shipped watchlist (a German topic with match examples) live in the bucket
+    # When a cold handler switches to it
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("POWERTOOLS_", "AWS_"))}
+    env |= {"AWS_DEFAULT_REGION": "eu-central-1", "AWS_ACCESS_KEY_ID": "testing"}
+    env |= {"AWS_SECRET_ACCESS_KEY": "testing", "POWERTOOLS_TRACE_DISABLED": "true"}
+    done = subprocess.run(
+        [sys.executable, "-c", LIVE_WATCHLIST_CHILD, handler],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    # Then its match examples were not run (`watchlist push` did): simplemma's dictionary,
+    # ~1.8 s of CPU to decode, stays unloaded until a German text is matched
+    assert among(frozenset(json.loads(done.stdout)), ("simplemma",)) == []
+
+
 def test_with_tracing_on_the_handlers_load_xray():
     # Given tracing switched on (TracingMode: Active) in Lambda
     # Then the X-Ray SDK is loaded, so the handler's invocations are traced

@@ -1,4 +1,4 @@
-"""The live watchlist: versions in a versioned S3 object (moto), validated before they go live,
+"""The live watchlist: versions in a versioned S3 object (moto), checked before they go live,
 picked up by the functions after the cache period, the packaged file as first version and
 fallback."""
 
@@ -41,6 +41,7 @@ GOOD = watchlist_text("acme")
 WITH_HASHTAG = watchlist_text("acme", "acmedown")
 # valid YAML and model, but its own match example does not match: `check` fails it
 EXAMPLE_FAILS = watchlist_text("acme", example="globex is down")
+WITH_HASHTAG_EXAMPLE_FAILS = watchlist_text("acme", "acmedown", example="globex is down")
 BROKEN = GOOD.replace("      hackernews: {}\n", "      hackernews: {max_pages: 99}\n")
 
 
@@ -211,14 +212,30 @@ def test_a_bad_version_in_the_store_is_refused_and_the_running_one_keeps_working
     clock = FakeClock()
     live = LiveWatchlist(packaged, store, clock=clock)
     assert live.version == good.version_id
-    # When a bad version lands in the bucket past the CLI (a plain `aws s3 cp`)
-    boto3.client("s3").put_object(Bucket=LOCATION.bucket, Key=LOCATION.key, Body=EXAMPLE_FAILS)
+    # When a version the model refuses lands in the bucket past the CLI (a plain `aws s3 cp`)
+    boto3.client("s3").put_object(Bucket=LOCATION.bucket, Key=LOCATION.key, Body=BROKEN)
     clock.now += MAX_AGE_SECONDS
     with caplog.at_level(logging.ERROR, logger="stormwatch.watchlist_store"):
         # Then the function keeps running the good version and logs the refusal
         assert terms(live) == ["acme", "acmedown"]
     assert live.version == good.version_id
-    assert "refused" in caplog.text and "globex is down" in caplog.text
+    assert "refused" in caplog.text and "sources.hackernews.max_pages" in caplog.text
+
+
+def test_a_function_leaves_the_match_examples_to_push(store, packaged):
+    """The examples are the publisher's check (`push`, `rollback`, `check`): run at every cold
+    start they would decode the German dictionary in functions that never match text."""
+    # Given a function running a good version
+    store.push(GOOD, file="w.yaml")
+    clock = FakeClock()
+    live = LiveWatchlist(packaged, store, clock=clock)
+    # When a version whose model and query are valid but whose example fails lands past the CLI
+    put = boto3.client("s3").put_object(
+        Bucket=LOCATION.bucket, Key=LOCATION.key, Body=WITH_HASHTAG_EXAMPLE_FAILS
+    )
+    clock.now += MAX_AGE_SECONDS
+    # Then the function runs it (push would have refused it; see above)
+    assert terms(live) == ["acme", "acmedown"] and live.version == put["VersionId"]
 
 
 def test_an_empty_store_runs_the_packaged_file_and_says_so(store, packaged, caplog):

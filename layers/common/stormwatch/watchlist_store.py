@@ -256,7 +256,7 @@ class _Running:
 class LiveWatchlist:
     """What a function runs: the store's live version, looked up at most every `max_age`
     seconds; the packaged file when the store is empty (or unreachable before any version
-    ran). A version that fails validation is refused: the running one stays."""
+    ran). A version whose model or queries fail is refused: the running one stays."""
 
     def __init__(
         self,
@@ -312,9 +312,12 @@ class LiveWatchlist:
         return self._validate(stored)
 
     def _validate(self, stored: StoredVersion) -> _Running:
+        """The model and every query, as at load time; not the match examples: `push` ran
+        them, and running them here would decode the German dictionary (~1.8 s of CPU) at every
+        cold start, in functions that never match text."""
         assert self._store is not None
         try:
-            watchlist = validated_watchlist(
+            watchlist = parse_watchlist(
                 stored.text, f"{self._store.location} version {stored.version_id}"
             )
         except WatchlistError as exc:
