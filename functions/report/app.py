@@ -5,13 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
-from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import (
-    DynamoDBRecord,
-)
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from stormwatch.channels.base import Channel, JsonPoster
 from stormwatch.channels.registry import ChannelParts, build_channels
@@ -35,6 +31,11 @@ from stormwatch.settings import ReportSettings
 from stormwatch.store import Store, notice_from_item, surge_from_item
 from stormwatch.tracing import handler_tracer
 from stormwatch.watchlist_store import LiveWatchlist, running_watchlist
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import (
+        DynamoDBRecord,
+    )
 
 logger = Logger()
 # metrics through HandlerMetrics: silent when CustomMetrics is Disabled (Powertools is not)
@@ -144,6 +145,10 @@ def _digests(event: dict[str, Any], deps: Deps, context: Any) -> ReportOutcome:
 
 
 def _alerts(event: dict[str, Any], deps: Deps, context: Any) -> tuple[ReportOutcome, dict]:
+    # the stream's path alone takes a batch: the hourly digests do not load Powertools' batch
+    # utility (with asyncio behind it) at their cold start
+    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
+
     watchlist = running_watchlist(deps.settings, deps.watchlist)
     outcome = ReportOutcome()
     options: dict[str, Any] = {

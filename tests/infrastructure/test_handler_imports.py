@@ -19,6 +19,7 @@ from tests.infrastructure.cfn_template import REPO
 RENDERING = ("jinja2", "css_inline", "stormwatch.render")
 ADAPTERS = tuple(f"stormwatch.sources.{e.path.partition(':')[0]}" for e in REGISTRY.values())
 XRAY = ("aws_xray_sdk",)
+BATCH = ("aws_lambda_powertools.utilities.batch",)
 # the adapters' common base (html parsing, HTTP pacing): neither the store nor scoring needs it
 NOT_SCORING = ("requests", "feedparser", "simplemma", "stormwatch.http", "stormwatch.sources.base")
 
@@ -82,6 +83,12 @@ def test_report_and_web_load_no_other_source_adapter_and_no_xray():
     assert among(report, ADAPTERS) == ["stormwatch.sources.gdelt"]
     assert among(web, ADAPTERS) == []
     assert among(report, XRAY) == among(web, XRAY) == []
+
+
+def test_report_loads_the_batch_utility_only_for_stream_records():
+    # Given the report handler, whose hourly digests (most of its cold starts) take no batch
+    # Then importing it leaves Powertools' batch utility to the stream's alert path
+    assert among(loaded_by("report", tracing=False), BATCH) == []
 
 
 # a cold start that switches to the live watchlist (moto stands in for S3), then lists modules
