@@ -91,6 +91,16 @@ def test_report_loads_the_batch_utility_only_for_stream_records():
     assert among(loaded_by("report", tracing=False), BATCH) == []
 
 
+@pytest.mark.parametrize("handler", ["collect", "score", "report", "web", "dispatch"])
+def test_settings_load_no_settings_framework_and_asyncio_only_with_the_batch(handler):
+    # Given a handler, which reads a few environment variables into its settings
+    modules = loaded_by(handler, tracing=False)
+    # Then pydantic-settings and what it imports (python-dotenv, argparse) stay unloaded, and
+    # asyncio comes only with Powertools' batch utility (collect and score take batches)
+    assert among(modules, ("pydantic_settings", "dotenv", "argparse")) == []
+    assert bool(among(modules, ("asyncio",))) == (handler in ("collect", "score"))
+
+
 # a cold start that switches to the live watchlist (moto stands in for S3), then lists modules
 LIVE_WATCHLIST_CHILD = """
 import json, sys

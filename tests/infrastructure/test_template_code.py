@@ -185,7 +185,7 @@ def test_layer_requirements_leave_out_what_the_runtime_provides():
     }
     # Then boto3/botocore are not bundled, and what the handlers import is
     assert not names & {"boto3", "botocore"}
-    assert {"aws-lambda-powertools", "pydantic", "pydantic-settings", "jinja2"} <= names
+    assert {"aws-lambda-powertools", "pydantic", "jinja2"} <= names
 
 
 def test_table_keys_are_pk_and_sk_strings_with_expires_at_ttl():

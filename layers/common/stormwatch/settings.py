@@ -2,18 +2,30 @@
 
 Every variable here must be defined for the function in template.yaml; the infrastructure tests
 hold the two against each other.
+
+Plain pydantic models validated from `os.environ`, not pydantic-settings: reading a handful of
+variables by name is all we need, and pydantic-settings cost every cold start ~40 ms of CPU
+(it imports asyncio, python-dotenv, argparse and its YAML/TOML providers; bench/coldstart.py).
 """
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
+from typing import Any
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+class Settings(BaseModel):
+    """`Settings()` reads the environment: each field from the variable its alias names (in
+    any case); other variables are ignored."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    def __init__(self) -> None:
+        super().__init__(**{name.upper(): value for name, value in os.environ.items()})
 
     table_name: str = Field(validation_alias="TABLE_NAME")
     watchlist_path: Path = Field(
@@ -55,3 +67,8 @@ class WebSettings(Settings):
 class DispatchSettings(Settings):
     # source -> URL of its collect task queue, a JSON object (template.yaml: COLLECT_QUEUES)
     collect_queues: dict[str, str] = Field(validation_alias="COLLECT_QUEUES")
+
+    @field_validator("collect_queues", mode="before")
+    @classmethod
+    def _json_object(cls, value: Any) -> Any:
+        return json.loads(value) if isinstance(value, str) else value
