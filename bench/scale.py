@@ -159,13 +159,13 @@ class World:
         store = Store(boto3.client("dynamodb"), TABLE, clock=self.clock)
         self.handlers = {n: local.load_handler(n) for n in ("dispatch", "collect", "score")}
         dispatch = self.handlers["dispatch"].Deps(
-            settings=DispatchSettings(),
+            settings=DispatchSettings.from_environment(),
             queues=SqsTaskQueues(self.sqs, self.urls),
             clock=self.clock,
             watchlist=live,
         )
         collect = self.handlers["collect"].Deps(
-            settings=CollectSettings(),
+            settings=CollectSettings.from_environment(),
             store=store,
             http=OfflineHttp(),
             clock=self.clock,
@@ -173,7 +173,7 @@ class World:
             build_source=lambda name: FakeSource(name, mention_every),
         )
         score = self.handlers["score"].Deps(
-            settings=Settings(), store=store, clock=self.clock, watchlist=live
+            settings=Settings.from_environment(), store=store, clock=self.clock, watchlist=live
         )
         self.handlers["dispatch"].deps_factory = lambda: dispatch
         self.handlers["collect"].deps_factory = lambda: collect

@@ -62,7 +62,7 @@ class Deps:
 
 @cache
 def _default_deps() -> Deps:
-    settings = CollectSettings()
+    settings = CollectSettings.from_environment()
     store = Store(
         aws_client("dynamodb"), settings.table_name, retention_days=settings.retention_days
     )

@@ -41,7 +41,7 @@ class Deps:
 
 @cache
 def _default_deps() -> Deps:
-    settings = DispatchSettings()
+    settings = DispatchSettings.from_environment()
     return Deps(settings=settings, queues=SqsTaskQueues(aws_client("sqs"), settings.collect_queues))
 
 

@@ -77,7 +77,7 @@ class Deps:
 
 @cache
 def _default_deps() -> Deps:
-    settings = ReportSettings()
+    settings = ReportSettings.from_environment()
     dynamodb = aws_client("dynamodb")
     store = Store(dynamodb, settings.table_name, retention_days=settings.retention_days)
     mailer = Mailer(

@@ -28,7 +28,7 @@ logger = Logger()
 
 @cache
 def _default_app() -> WebApp:
-    settings = WebSettings()
+    settings = WebSettings.from_environment()
     key = SsmSecrets(settings.ssm_prefix).get(LINK_KEY_PARAMETER)
     if not key:
         raise RuntimeError(f"SSM parameter {settings.ssm_prefix}/{LINK_KEY_PARAMETER} is not set")

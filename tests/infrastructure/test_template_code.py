@@ -111,7 +111,8 @@ def test_each_handler_builds_the_settings_model_these_tests_check(logical_id):
     # When the handler's source is read
     source = path.read_text(encoding="utf-8")
     # Then it really builds that model (so the env check below checks the right one)
-    assert re.search(rf"\b{model.__name__}\(", source), f"{path.name} does not use {model}"
+    built = rf"\b{model.__name__}\.from_environment\("
+    assert re.search(built, source), f"{path.name} does not use {model}"
 
 
 @pytest.mark.parametrize("logical_id", sorted(SETTINGS_OF))

@@ -23,7 +23,7 @@ def test_each_field_comes_from_its_variable_and_the_rest_keep_their_defaults(env
     environment.setenv("CONTACT", "ops@example.com")
     environment.setenv("UNRELATED", "ignored")
     # When the settings are read
-    settings = CollectSettings()
+    settings = CollectSettings.from_environment()
     # Then each field holds its variable's value, typed, and the others their defaults
     assert settings.table_name == "stormwatch" and settings.retention_days == 30
     assert settings.contact == "ops@example.com"
@@ -35,7 +35,9 @@ def test_the_collect_queues_are_a_json_object(environment):
     environment.setenv("TABLE_NAME", "stormwatch")
     environment.setenv("COLLECT_QUEUES", '{"rss": "https://sqs.example/rss.fifo"}')
     # Then they are read as a mapping from source to URL
-    assert DispatchSettings().collect_queues == {"rss": "https://sqs.example/rss.fifo"}
+    assert DispatchSettings.from_environment().collect_queues == {
+        "rss": "https://sqs.example/rss.fifo"
+    }
 
 
 @pytest.mark.parametrize(
@@ -50,4 +52,4 @@ def test_a_missing_or_bad_variable_is_a_clear_error_naming_it(environment, name,
         environment.setenv(name, value)
     # Then reading the settings fails and says which variable
     with pytest.raises(ValidationError, match=name):
-        Settings()
+        Settings.from_environment()

@@ -166,7 +166,7 @@ def wire_handlers(
     store = Store(dynamodb, config.table_name, clock=config.clock)
     live = LiveWatchlist(config.watchlist_path, watchlist_store(config.watchlist_location))
 
-    collect_settings = CollectSettings()
+    collect_settings = CollectSettings.from_environment()
     if config.replay_dir is not None:
         http: Any = ReplayHttpClient(config.replay_dir)
     else:
@@ -187,9 +187,9 @@ def wire_handlers(
         watchlist=live,
     )
     score = handlers["score"].Deps(
-        settings=Settings(), store=store, clock=config.clock, watchlist=live
+        settings=Settings.from_environment(), store=store, clock=config.clock, watchlist=live
     )
-    report_settings = ReportSettings()
+    report_settings = ReportSettings.from_environment()
     rendered: list = []
     report = handlers["report"].Deps(
         settings=report_settings,
@@ -206,7 +206,10 @@ def wire_handlers(
     )
     queues = InlineTaskQueues()
     dispatch = handlers["dispatch"].Deps(
-        settings=DispatchSettings(), queues=queues, clock=config.clock, watchlist=live
+        settings=DispatchSettings.from_environment(),
+        queues=queues,
+        clock=config.clock,
+        watchlist=live,
     )
     handlers["dispatch"].deps_factory = lambda: dispatch
     handlers["collect"].deps_factory = lambda: collect

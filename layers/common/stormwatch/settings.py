@@ -13,19 +13,18 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class Settings(BaseModel):
-    """`Settings()` reads the environment: each field from the variable its alias names (in
-    any case); other variables are ignored."""
-
     model_config = ConfigDict(extra="ignore")
 
-    def __init__(self) -> None:
-        super().__init__(**{name.upper(): value for name, value in os.environ.items()})
+    @classmethod
+    def from_environment(cls) -> Self:
+        """Each field from the variable its alias names (in any case); others are ignored."""
+        return cls.model_validate({name.upper(): value for name, value in os.environ.items()})
 
     table_name: str = Field(validation_alias="TABLE_NAME")
     watchlist_path: Path = Field(
