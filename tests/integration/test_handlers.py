@@ -477,3 +477,28 @@ def test_a_serial_sources_batch_holds_its_group_one_pace_gap_before_the_next(wir
     # Then, before the next batch of the group may start, the worker waits out GDELT's pace
     assert response["batchItemFailures"] == []
     assert waits == [PACES["gdelt"].gap_seconds]
+
+
+def test_a_collect_batch_lists_its_sources_topics_once_not_once_per_task(wired, monkeypatch):
+    # Given a batch of three tasks of one source (the list of a source's topics walks the
+    # whole watchlist: about 5 ms per call at 1,000 topics)
+    from stormwatch.dispatch import CollectTask
+    from stormwatch.taskqueue import sqs_record
+    from stormwatch.watchlist import Watchlist
+
+    listed: list[str] = []
+    original = Watchlist.topics_for_source
+
+    def counted(self, source):
+        listed.append(source)
+        return original(self, source)
+
+    monkeypatch.setattr(Watchlist, "topics_for_source", counted)
+    tasks = [CollectTask(source="hackernews", topic="acme-cloud", period=p) for p in (1, 2, 3)]
+    # When the collect handler gets the batch
+    response = invoke(
+        wired, "collect", {"Records": [sqs_record(t, n) for n, t in enumerate(tasks)]}
+    )
+    # Then every task was run, and the source's topics were listed once for the whole batch
+    assert response["batchItemFailures"] == [] and len(response["topics"]) >= 3
+    assert listed == ["hackernews"]
