@@ -667,6 +667,13 @@ source may run in: GitHub without a token (two searches 6.5 s apart), keyless Re
 elsewhere."""
 
 
+MOTO_NOTE = """moto's CPU is emulation, not what AWS or a Lambda spends: its largest parts are its
+expression validator on every checkpoint UpdateItem (about half of moto's collect CPU in a
+profile at 150 topics) and its Query, which sorts the whole table on every call (so the
+scorer's moto CPU per mention grows with the table). The handler CPU is what the handlers spend
+around it: botocore building and parsing requests included, no TLS and no network."""
+
+
 def model_close(n: int) -> str:
     every = sum(1 for pace in PACES.values() if pace.capacity >= n)
     return (
@@ -703,6 +710,8 @@ def markdown(args: argparse.Namespace, run: Run) -> str:
         *coverage_table(run, planned),
         "",
         *findings(run),
+        "",
+        MOTO_NOTE,
         "",
         f"### Modelled: {n:,} topics",
         "",
