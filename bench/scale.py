@@ -598,7 +598,7 @@ def coverage_finding(run: Run) -> str:
         else f"NOT every topic was collected by {', '.join(starved)} within the run"
     )
     return (
-        f"{opening}: {len(every_period)} concurrent sources every topic in every period, the "
+        f"{opening}: {len(every_period)} concurrent sources all of them in every period, the "
         f"serial ones {serial}. Tasks that failed and were handed back: "
         f"{sum(r.failed_tasks for r in run.rounds)}."
     )
