@@ -3,6 +3,10 @@
 Fetch → re-check every item against the topic locally (source search is fuzzy) → conditional
 writes → only then move the checkpoint. A failing source keeps its checkpoint and records the
 error, so the next run catches up and the digest can say the source was down.
+
+Checkpoint IO per (source, topic) run: one read at the start (the live run and the backfill
+step share it), and one write only when the run changed something a later reader needs
+(models.Checkpoint.needs_recording); a failed run always writes (its failure count is atomic).
 """
 
 from __future__ import annotations
@@ -79,6 +83,9 @@ class SourceRunReport:
     error: str | None = None
     backfill: bool = False  # a step of a backfill, not the live run
     backfill_done: bool = False  # the step finished the backfill
+    # the live run's topic has a backfill still open: the steps after the live runs take it
+    # from here instead of reading the checkpoint again
+    open_backfill: BackfillProgress | None = None
 
     @property
     def ok(self) -> bool:
@@ -117,11 +124,14 @@ def collect_topic(
     deadline: float | None = None,
     pseudonymise: Pseudonymise | None = None,
     analyze: AnalyzeText | None = None,
+    checkpoint: Checkpoint | None = None,
 ) -> SourceRunReport:
     """`pseudonymise` (privacy: pseudonymous) replaces each author before anything is stored;
-    `analyze` scores each kept mention before it is stored (scored_for_storage)."""
+    `analyze` scores each kept mention before it is stored (scored_for_storage); `checkpoint`:
+    the one already read for this run (else it is read here)."""
     report = SourceRunReport(source=source.name, topic=topic.name)
-    checkpoint = store.get_checkpoint(source.name, topic.name)
+    if checkpoint is None:
+        checkpoint = store.get_checkpoint(source.name, topic.name)
     try:
         result = source.fetch(topic, checkpoint.cursor, http, now=now, deadline=deadline)
     except Exception as exc:  # any failure of a source is a health state, not a crash
@@ -136,16 +146,23 @@ def collect_topic(
         _failed(store, checkpoint, report.error, now)
         return report
 
-    store.record_success(
-        source.name,
-        topic.name,
+    if checkpoint.needs_recording(
         cursor=result.cursor,
         count=report.new,
-        at=now,
         notes=report.skipped,
         truncated=result.truncated,
-        first=checkpoint.last_success is None,
-    )
+        at=now,
+    ):
+        store.record_success(
+            source.name,
+            topic.name,
+            cursor=result.cursor,
+            count=report.new,
+            at=now,
+            notes=report.skipped,
+            truncated=result.truncated,
+            first=checkpoint.last_success is None,
+        )
     return report
 
 
@@ -203,14 +220,21 @@ def scored_for_storage(
 
 
 def start_backfill(
-    source: Source, topic: Topic, store: CollectorStore, *, days: int, now: datetime
+    source: Source,
+    topic: Topic,
+    store: CollectorStore,
+    *,
+    days: int,
+    now: datetime,
+    checkpoint: Checkpoint | None = None,
 ) -> BackfillProgress | None:
     """Ask `source` for the `days` before `now` for `topic` (replacing an unfinished request);
-    None when the source has no history to read."""
+    None when the source has no history to read. `checkpoint`: the one already read."""
     progress = backfill.plan(source.history, days=days, now=now)
     if progress is not None:
-        scored = store.get_checkpoint(source.name, topic.name).backfill_scored
-        progress = progress.model_copy(update={"expected_scored": scored})
+        if checkpoint is None:
+            checkpoint = store.get_checkpoint(source.name, topic.name)
+        progress = progress.model_copy(update={"expected_scored": checkpoint.backfill_scored})
         store.save_backfill(source.name, topic.name, progress)
     return progress
 
@@ -221,15 +245,16 @@ def backfill_step(
     store: CollectorStore,
     http: SourceHttp,
     *,
+    progress: BackfillProgress,
     now: datetime,
     deadline: float | None,
     pseudonymise: Pseudonymise | None = None,
     analyze: AnalyzeText | None = None,
 ) -> SourceRunReport | None:
-    """One step of the topic's open backfill, if it has one (see stormwatch.backfill). A
-    failed step keeps its progress and the live health; the next invocation tries again."""
-    progress = store.get_checkpoint(source.name, topic.name).backfill
-    if progress is None or progress.done:
+    """One step of the topic's open backfill `progress` (see stormwatch.backfill); None when
+    it is done. A failed step keeps its progress and the live health; the next invocation
+    tries again."""
+    if progress.done:
         return None
     report = SourceRunReport(source=source.name, topic=topic.name, backfill=True)
     cursor = backfill.step_cursor(progress, now)
@@ -297,13 +322,17 @@ def collect_live(
     analyze: AnalyzeText | None = None,
 ) -> SourceRunReport:
     """The live run of one (source, topic): a topic the source has never run for first gets a
-    backfill of backfill.MAX_DAYS planned, `backfill_days` asks for one anyway."""
+    backfill of backfill.MAX_DAYS planned, `backfill_days` asks for one anyway. The report
+    carries the backfill still open (`open_backfill`) for the steps after the live runs."""
+    checkpoint = store.get_checkpoint(source.name, topic.name)  # the run's one read
     days = backfill_days
-    if days is None and store.get_checkpoint(source.name, topic.name).last_run is None:
+    if days is None and checkpoint.last_run is None:
         days = backfill.MAX_DAYS  # a new topic: its baseline comes from the past
+    progress = checkpoint.backfill
     if days:
-        start_backfill(source, topic, store, days=days, now=now)
-    return collect_topic(
+        started = start_backfill(source, topic, store, days=days, now=now, checkpoint=checkpoint)
+        progress = started or progress
+    report = collect_topic(
         source,
         topic,
         store,
@@ -312,12 +341,16 @@ def collect_live(
         deadline=deadline,
         pseudonymise=pseudonymise,
         analyze=analyze,
+        checkpoint=checkpoint,
     )
+    if progress is not None and not progress.done:
+        report.open_backfill = progress
+    return report
 
 
 def backfill_steps(
     source: Source,
-    topics: list[Topic],
+    pending: list[tuple[Topic, BackfillProgress]],
     store: CollectorStore,
     http: SourceHttp,
     *,
@@ -327,10 +360,10 @@ def backfill_steps(
     pseudonymise: Pseudonymise | None = None,
     analyze: AnalyzeText | None = None,
 ) -> list[SourceRunReport]:
-    """One step of each topic's open backfill while time is left; the rest continues in the
-    next invocation."""
+    """One step of each open backfill in `pending` (the topic's, as its live run read it) while
+    time is left; the rest continues in the next invocation."""
     reports = []
-    for topic in topics:
+    for topic, progress in pending:
         if deadline is not None and monotonic() >= deadline:
             break
         step = backfill_step(
@@ -338,6 +371,7 @@ def backfill_steps(
             topic,
             store,
             http,
+            progress=progress,
             now=now,
             deadline=deadline,
             pseudonymise=pseudonymise,
@@ -391,9 +425,14 @@ def collect_source(
                 analyze=analyze,
             )
         )
+    pending = [
+        (topic, report.open_backfill)
+        for topic, report in zip(topics, reports, strict=True)
+        if report.open_backfill is not None
+    ]
     return reports + backfill_steps(
         source,
-        topics,
+        pending,
         store,
         http,
         now=now,
@@ -431,7 +470,8 @@ class CollectBatch:
     monotonic: Callable[[], float] = time.monotonic
     reports: list[SourceRunReport] = field(default_factory=list)
     _sources: dict[str, Source] = field(default_factory=dict)
-    _done: dict[str, list[Topic]] = field(default_factory=dict)
+    # per source: the collected topics with a backfill still open, and its progress
+    _open: dict[str, list[tuple[Topic, BackfillProgress]]] = field(default_factory=dict)
 
     @property
     def sources_used(self) -> list[str]:
@@ -466,16 +506,17 @@ class CollectBatch:
                 pseudonymise=self.pseudonymise,
                 backfill_days=task.backfill_days,
             )
-            self._done.setdefault(task.source, []).append(topic)
+            if report.open_backfill is not None:
+                self._open.setdefault(task.source, []).append((topic, report.open_backfill))
         self.reports.append(report)
         return report
 
     def finish(self) -> list[SourceRunReport]:
         """Backfill steps for the batch's collected topics while time is left; every report."""
-        for name, topics in self._done.items():
+        for name, pending in self._open.items():
             self.reports += backfill_steps(
                 self.source(name),
-                topics,
+                pending,
                 self.store,
                 self.http,
                 now=self.now,

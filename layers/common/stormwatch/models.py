@@ -158,6 +158,21 @@ SOURCE_DOWN_AFTER_FAILURES = 3
 BACKFILL_SETTLE = timedelta(hours=1)
 SourceHealth = Literal["ok", "degraded", "down", "refused", "never-run"]
 ErrorKind = Literal["", "refused"]
+# A successful run that changes nothing a later reader needs (no new mentions, the same cursor,
+# notes and truncation, no failure streak to end) is not written unless the recorded success is
+# this old: a quiet source costs one write an hour instead of one a run. So `last_run` and
+# `last_success` of a working source are at most this far behind its latest run; their readers
+# look at hours (scoring.incomplete_from: a source that then fails marks at most one more hour
+# incomplete, never one fewer) and days (the digest's period in Checkpoint.health), and "is this
+# source working" comes from `consecutive_failures`, which every failed run writes.
+SUCCESS_REFRESH = timedelta(hours=1)
+MAX_NOTES = 5  # a checkpoint keeps this many of the last run's notes
+MAX_NOTE_CHARS = 200
+
+
+def bounded_notes(notes: Iterable[str]) -> list[str]:
+    """A run's notes as its checkpoint keeps them."""
+    return [str(note)[:MAX_NOTE_CHARS] for note in list(notes)[:MAX_NOTES]]
 
 
 class BackfillProgress(BaseModel):
@@ -202,6 +217,8 @@ class Checkpoint(BaseModel):
     last_error_at: datetime | None = None
     consecutive_failures: int = 0
     last_error_kind: ErrorKind = ""  # of the last failure; "refused": stormwatch.http.AccessRefused
+    # the last recorded run's new mentions (a quiet run is recorded at most every
+    # SUCCESS_REFRESH: last_run may be that much older than the latest run)
     last_count: int = 0
     total_count: int = 0
     # the last successful run's own notes (e.g. "daily quota budget reached"), bounded, and
@@ -213,6 +230,20 @@ class Checkpoint(BaseModel):
     first_success: datetime | None = None
     backfill: BackfillProgress | None = None
     backfill_scored: int = 0  # backfilled mentions the scorer has counted, ever
+
+    def needs_recording(
+        self, *, cursor: str | None, count: int, notes: Iterable[str], truncated: bool, at: datetime
+    ) -> bool:
+        """Whether a successful run at `at` changes something a later reader needs: the
+        cursor, new mentions (the counts), its notes or truncation, a failure streak it ends,
+        the first success, or a recorded success SUCCESS_REFRESH old."""
+        if self.last_success is None or self.consecutive_failures:
+            return True
+        if count or (cursor is not None and cursor != self.cursor):
+            return True
+        if bounded_notes(notes) != self.last_notes or truncated != self.last_truncated:
+            return True
+        return utc(at) - utc(self.last_success) >= SUCCESS_REFRESH
 
     def covered_from(self, now: datetime) -> datetime | None:
         """The earliest time this source has read (and the scorer counted) everything from,

@@ -67,6 +67,7 @@ from stormwatch.models import (
     Surge,
     VoiceRange,
     author_keys,
+    bounded_notes,
     hour_key,
     iso,
     now_utc,
@@ -82,8 +83,6 @@ _serializer = TypeSerializer()
 # rules out in normal operation) is retried this many times
 MAX_BUCKET_ATTEMPTS = 3
 MAX_ERROR_CHARS = 500
-MAX_NOTES = 5  # a checkpoint keeps this many of the last run's notes
-MAX_NOTE_CHARS = 200
 # a range of hours is summarised for "new voices" this long after it ended: mentions that are
 # collected later than that (a slow feed) are not in its summary
 VOICE_SETTLE = timedelta(hours=2)
@@ -418,13 +417,15 @@ class Store:
         return _checkpoint(source, topic, response.get("Item"))
 
     def checkpoints(self, topic: str, sources: Iterable[str]) -> list[Checkpoint]:
-        """Every source's checkpoint for a topic in one BatchGetItem (a topic has < 100)."""
+        """Every source's checkpoint for a topic in one BatchGetItem (a topic has < 100).
+        Eventually consistent (half the read units): the surge check and the digest read
+        health, which a second's lag does not change; the collector's own read is consistent."""
         names = list(dict.fromkeys(sources))
         found: dict[str, dict[str, Any]] = {}
         pending = {
             self.table_name: {
                 "Keys": [_checkpoint_key(source, topic) for source in names],
-                "ConsistentRead": True,
+                "ConsistentRead": False,
             }
         }
         while names and pending:
@@ -446,17 +447,18 @@ class Store:
         truncated: bool = False,
         first: bool = False,
     ) -> None:
-        """Move the checkpoint. Call only after the run's mentions are durably written.
+        """Move the checkpoint. Call only after the run's mentions are durably written, and
+        only for a run that changes something (models.Checkpoint.needs_recording).
 
         `notes` (the source's own remarks, e.g. a quota reached) and `truncated` replace the
-        previous run's, bounded to MAX_NOTES of MAX_NOTE_CHARS. `first`: the source's first
-        success for the topic, kept as `first_success` (live coverage starts there; a
-        checkpoint older than this rule has none, and its coverage is not known)."""
+        previous run's (models.bounded_notes). `first`: the source's first success for the
+        topic, kept as `first_success` (live coverage starts there; a checkpoint older than
+        this rule has none, and its coverage is not known)."""
         values = {
             ":at": _to_ddb(iso(at)),
             ":n": _to_ddb(count),
             ":zero": _to_ddb(0),
-            ":notes": _to_ddb([str(n)[:MAX_NOTE_CHARS] for n in list(notes)[:MAX_NOTES]]),
+            ":notes": _to_ddb(bounded_notes(notes)),
             ":trunc": _to_ddb(bool(truncated)),
         }
         expression = (
