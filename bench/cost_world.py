@@ -34,6 +34,7 @@ SENTENCES = (
 )
 AUTHORS = 20_000  # distinct authors the fakes draw from
 FIRST_WINDOW = timedelta(minutes=15)  # what a source returns on its very first run
+ROUNDING = 1e-6  # of k / rate * rate: a float a hair below k must still count as k
 
 
 def term_for(index: int) -> str:
@@ -55,7 +56,9 @@ class Traffic:
 class FakeSource:
     """Returns the mentions published since its cursor (a UNIX time) at the traffic's rate:
     mention k of a (source, topic) is published at k / rate seconds, so every run gets the
-    ones that fell into its window, and none twice."""
+    ones that fell into its window, and none twice. The cursor is the newest mention read, as
+    the real sources keep theirs (Hacker News, Bluesky, Reddit, the windowed searches): a run
+    that finds nothing leaves it as it was."""
 
     name: ClassVar[str] = "fake"
     secret_names: ClassVar[tuple[str, ...]] = ()
@@ -70,9 +73,11 @@ class FakeSource:
         rate = self.traffic.per_second()
         until = now.timestamp()
         since = float(cursor) if cursor else until - FIRST_WINDOW.total_seconds()
-        first, last = math.floor(since * rate) + 1, math.floor(until * rate)
+        # the cursor is k / rate of the newest one read: that k, not one before it
+        first, last = math.floor(since * rate + ROUNDING) + 1, math.floor(until * rate)
         mentions = [self._mention(topic, k, rate) for k in range(first, last + 1)]
-        return FetchResult(mentions=mentions, cursor=repr(until), pages=1)
+        newest = last / rate if mentions else since
+        return FetchResult(mentions=mentions, cursor=repr(newest), pages=1)
 
     def _mention(self, topic: Any, k: int, rate: float) -> Mention:
         sentence = SENTENCES[(k * 7 + len(topic.name)) % len(SENTENCES)]
