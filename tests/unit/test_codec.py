@@ -3,12 +3,14 @@ item comes back (GetItem/Query or a stream image: both decode through events).""
 
 from __future__ import annotations
 
+import base64
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 from hypothesis import given
 from hypothesis import strategies as st
 from stormwatch.codec import (
+    PACK_TEXT_BYTES,
     mention_item,
     scored_from_item,
     state_from_item,
@@ -20,6 +22,7 @@ from stormwatch.events import deserialize_image
 from stormwatch.models import (
     AUTHOR_KEY_CHARS,
     DETECTOR_FIELDS,
+    MAX_TEXT_CHARS,
     TOP_AUTHORS,
     BucketTally,
     DetectorState,
@@ -28,6 +31,7 @@ from stormwatch.models import (
     ScoredMention,
     Sentiment,
     hour_key,
+    iso,
     space_saving,
 )
 from stormwatch.scoring import hourly_points
@@ -76,8 +80,61 @@ def test_a_mention_item_reads_back_as_the_mention_it_was(mention, sentiment, sto
     # Given a mention as the collector stores it (scored, or not)
     scored = ScoredMention(mention=mention, sentiment=sentiment, story=story)
     # When it is written as an item and read back (or arrives as a stream image)
-    item = mention_item(scored, collected=START, expires_at=1_900_000_000)
+    item = mention_item(scored, expires_at=1_900_000_000)
     # Then it is the same scored mention
+    assert scored_from_item(through_dynamodb(item)) == scored
+
+
+long_texts = st.text(
+    alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=80
+).map(lambda words: (words + " ") * (PACK_TEXT_BYTES // max(len(words.encode()), 1) + 1))
+
+
+@given(mentions, long_texts, st.booleans())
+def test_a_long_text_is_stored_compressed_and_reads_back_from_any_image(mention, text, stream):
+    # Given a mention with a text longer than PACK_TEXT_BYTES
+    long = Mention.model_validate({**mention.model_dump(), "text": text[:MAX_TEXT_CHARS]})
+    scored = ScoredMention(mention=long)
+    # When it is written and read back through boto3 (bytes) or a Lambda stream event (base64)
+    item = mention_item(scored, expires_at=1_900_000_000)
+    image = {k: _to_ddb(v) for k, v in item.items()}
+    if stream and "text_z" in image:
+        image["text_z"] = {"B": base64.b64encode(image["text_z"]["B"]).decode()}
+    # Then it is the same mention, and its text was stored plain only where packing saves nothing
+    assert scored_from_item(deserialize_image(image)) == scored
+    packed = "text_z" in item
+    assert packed != ("text" in item)
+    assert not packed or len(item["text_z"]) < len(scored.mention.text.encode())
+
+
+def test_a_long_post_costs_fewer_write_units_than_stored_plain():
+    # Given a 3,000-character post (a GitHub issue body, a Reddit self-post)
+    text = " ".join(f"step {i}: the deploy failed again with error E{i % 7}" for i in range(70))
+    post = Mention(topic="acme", source="github", native_id="1", published=START, text=text)
+    # When it is stored
+    item = mention_item(ScoredMention(mention=post), expires_at=1_900_000_000)
+    # Then it fits one write unit (1 KB) where its text alone was about three
+    assert len(text.encode()) > 3000
+    assert item_size({k: _to_ddb(v) for k, v in item.items()}) <= 1024
+
+
+@given(mentions, st.none() | sentiments, st.sampled_from(["", "t:abc", "u:123"]))
+def test_an_item_written_before_the_key_left_the_attributes_still_reads(mention, sentiment, story):
+    # Given a mention item in the earlier layout: the key's parts, `kind`, `author_key` and
+    # `collected_at` stored as attributes too, the text plain
+    scored = ScoredMention(mention=mention, sentiment=sentiment, story=story)
+    item = {k: v for k, v in mention_item(scored, expires_at=1).items() if k != "text_z"}
+    item |= {
+        "kind": "mention",
+        "topic": mention.topic,
+        "source": mention.source,
+        "native_id": mention.native_id,
+        "published": iso(mention.published),
+        "text": mention.text,
+        "author_key": mention.author_key,
+        "collected_at": iso(START),
+    }
+    # When it is read, Then it is the mention it was
     assert scored_from_item(through_dynamodb(item)) == scored
 
 

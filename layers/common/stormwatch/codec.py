@@ -29,7 +29,6 @@ from stormwatch.models import (
 )
 from stormwatch.sketch import DistinctSketch, KnownKeys
 
-MENTION_KIND = "mention"
 BUCKET_KIND = "bucket"
 STATE_KIND = "detector_state"
 VOICES_KIND = "voices"
@@ -59,26 +58,30 @@ def sequence_text(sequence: int) -> str:
 # ---- mentions ------------------------------------------------------------------------------
 
 
-def mention_item(scored: ScoredMention, *, collected: datetime, expires_at: int) -> dict[str, Any]:
-    """A mention (scored or not) -> its item, plain values; None values left out."""
+# A text at least this long (UTF-8 bytes) is stored zlib-compressed as the binary `text_z`
+# when that is smaller: DynamoDB bills a write unit per started KB, and the long posts (GitHub
+# issues, Reddit self-posts, Stack Exchange questions, HN comments; up to MAX_TEXT_CHARS)
+# compress to about half (bench/mention_items.py). Shorter texts stay readable in the table.
+PACK_TEXT_BYTES = 512
+
+
+def mention_item(scored: ScoredMention, *, expires_at: int) -> dict[str, Any]:
+    """A mention (scored or not) -> its item, plain values; None values left out.
+
+    The keys already say the topic, publication time, source and native id
+    (`T#<topic>` / Mention.sort_key): they are not stored again (scored_from_item reads them
+    from the keys, and still reads the attributes of items written before)."""
     mention = scored.mention
     item: dict[str, Any] = {
         "pk": topic_pk(mention.topic),
         "sk": mention.sort_key,
-        "kind": MENTION_KIND,
-        "topic": mention.topic,
-        "source": mention.source,
-        "native_id": mention.native_id,
-        "published": iso(mention.published),
         "url": mention.url,
         "title": mention.title,
-        "text": mention.text,
+        **_text_fields(mention.text),
         "author": mention.author,
-        "author_key": mention.author_key,
         "lang": mention.lang,
         "engagement": mention.engagement,
         "channel": mention.channel,
-        "collected_at": iso(collected),
         "expires_at": expires_at,
         "backfill": True if mention.backfill else None,
         "story_key": scored.story or None,
@@ -86,6 +89,34 @@ def mention_item(scored: ScoredMention, *, collected: datetime, expires_at: int)
     if scored.sentiment is not None:
         item.update(_sentiment_fields(scored.sentiment))
     return {k: v for k, v in item.items() if v is not None}
+
+
+def _text_fields(text: str) -> dict[str, Any]:
+    raw = text.encode("utf-8")
+    if len(raw) >= PACK_TEXT_BYTES:
+        packed = zlib.compress(raw, 9)
+        if len(packed) < len(raw):
+            return {"text_z": packed}
+    return {"text": text}
+
+
+def _text(item: dict[str, Any]) -> str:
+    if "text_z" in item:
+        return zlib.decompress(bytes(item["text_z"])).decode("utf-8")
+    return str(item.get("text", ""))
+
+
+def _key_parts(item: dict[str, Any]) -> dict[str, str]:
+    """topic, published, source and native_id from the keys (`M#<published>#<source>#<id>`);
+    an item written before they left the attributes has them there too."""
+    _, published, source, native_id = str(item["sk"]).split("#", 3)
+    from_keys = {
+        "topic": str(item["pk"]).removeprefix("T#"),
+        "published": published,
+        "source": source,
+        "native_id": native_id,
+    }
+    return {name: str(item.get(name, value)) for name, value in from_keys.items()}
 
 
 def _sentiment_fields(sentiment: Sentiment) -> dict[str, Any]:
@@ -102,13 +133,10 @@ def scored_from_item(item: dict[str, Any]) -> ScoredMention:
     """A mention item or stream image (plain values) -> ScoredMention (validated); sentiment
     None when the item was stored unscored."""
     mention = Mention(
-        topic=item["topic"],
-        source=item["source"],
-        native_id=item["native_id"],
-        published=item["published"],
+        **_key_parts(item),
         url=item.get("url"),
         title=item.get("title", ""),
-        text=item.get("text", ""),
+        text=_text(item),
         author=item.get("author", ""),
         lang=item.get("lang"),
         engagement=int(item.get("engagement", 0)),

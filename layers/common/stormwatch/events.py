@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
@@ -60,7 +61,18 @@ def _plain(value: Any) -> Any:
 def deserialize_image(image: dict[str, Any]) -> dict[str, Any]:
     """An item in DynamoDB JSON (a stream image, a GetItem/Query result) -> plain Python values,
     numbers as int/float. The one decoder for items, whichever way they arrive."""
-    return {key: _plain(_deserializer.deserialize(value)) for key, value in image.items()}
+    return {
+        key: _plain(_deserializer.deserialize(_binary_as_bytes(value)))
+        for key, value in image.items()
+    }
+
+
+def _binary_as_bytes(value: dict[str, Any]) -> dict[str, Any]:
+    """A binary value arrives as bytes from boto3 but as base64 text in the JSON of a Lambda
+    stream event: both decode to the same bytes."""
+    if isinstance(value.get("B"), str):
+        return {"B": base64.b64decode(value["B"])}
+    return value
 
 
 class StreamRecord(BaseModel):

@@ -177,7 +177,7 @@ class Store:
         # kept RetentionDays from collection at most (a mis-dated item must not live for
         # ever), and no longer than that from publication
         expires_at = self._expires_at(min(utc(published), utc(collected)))
-        return self._put_new(mention_item(scored, collected=collected, expires_at=expires_at))
+        return self._put_new(mention_item(scored, expires_at=expires_at))
 
     def _put_new(self, item: dict[str, Any]) -> bool:
         """Put `item` unless its key is stored already (repeats are no-ops, so retries and
