@@ -122,7 +122,7 @@ def test_a_malformed_stream_record_fails_alone(wired, table):
     stream_event = event("score_mention_insert.json")
     local.put_stream_images(stream_event, table)
     broken = copy.deepcopy(stream_event["Records"][0])
-    broken["dynamodb"]["NewImage"].pop("published")
+    broken["dynamodb"]["NewImage"].pop("sk")  # its key, which names publication and source
     broken["dynamodb"]["SequenceNumber"] = "4421584700000000017450439999"
     stream_event["Records"].append(broken)
     # When scored
@@ -137,7 +137,7 @@ def test_records_after_a_failed_one_are_handed_back_and_the_retry_counts_each_on
     stream_event = event("score_mention_insert.json")
     local.put_stream_images(stream_event, table)
     good = copy.deepcopy(stream_event["Records"])
-    stream_event["Records"][0]["dynamodb"]["NewImage"].pop("published")
+    stream_event["Records"][0]["dynamodb"]["NewImage"].pop("sk")
     # When scored
     response = invoke(wired, "score", stream_event)
     # Then the failed record and every record after it are handed back, none counted

@@ -14,6 +14,7 @@ from stormwatch.models import (
     ScoredMention,
     SourceNotice,
     StreamedMention,
+    bounded_notes,
 )
 
 
@@ -50,7 +51,7 @@ class MemoryStore:
         old = self.get_checkpoint(source, topic)
         self.checkpoint_rows[(source, topic)] = old.model_copy(
             update={
-                "last_notes": list(notes)[:5],
+                "last_notes": bounded_notes(notes),
                 "last_truncated": truncated,
                 "cursor": cursor if cursor is not None else old.cursor,
                 "last_run": at,
