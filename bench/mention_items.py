@@ -76,12 +76,13 @@ def shared_mentions() -> Iterator[Any]:
                 yield parse(entry)
             except ValueError:
                 continue
-    for name, kind in (
-        ("google_news_rss_search.xml", "rss"),
-        ("google_alerts_atom_excerpt.xml", "rss"),
-    ):  # noqa: E501
-        content = (PAYLOADS / name).read_bytes()
-        mentions, _, _ = parse_feed(content, FeedSpec(url=name, kind=kind), "t", now=NOW)  # type: ignore[arg-type]
+    feeds = [
+        FeedSpec(url="google_news_rss_search.xml", kind="google_news"),
+        FeedSpec(url="google_alerts_atom_excerpt.xml", kind="google_alerts"),
+    ]
+    for spec in feeds:
+        content = (PAYLOADS / spec.url).read_bytes()
+        mentions, _, _ = parse_feed(content, spec, "t", now=NOW)
         yield from mentions
 
 

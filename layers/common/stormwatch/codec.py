@@ -66,7 +66,8 @@ PACK_TEXT_BYTES = 512
 
 
 def mention_item(scored: ScoredMention, *, expires_at: int) -> dict[str, Any]:
-    """A mention (scored or not) -> its item, plain values; None values left out.
+    """A mention (scored or not) -> its item, plain values; None values left out; a long
+    text packed (PACK_TEXT_BYTES).
 
     The keys already say the topic, publication time, source and native id
     (`T#<topic>` / Mention.sort_key): they are not stored again (scored_from_item reads them
