@@ -15,7 +15,7 @@ from stormwatch.store import Store
 from stormwatch.timeutil import floor_hour
 from stormwatch.watchlist import Topic
 
-from tests.support.ddb_units import counting
+from tests.support.ddb_units import Units, counting
 from tests.support.fakes import ScriptedSource
 
 START = datetime(2026, 11, 25, 8, 5, tzinfo=UTC)
@@ -44,9 +44,13 @@ def found(*mentions: Mention, cursor: str = "100") -> FetchResult:
 
 def run(store: Store, source: ScriptedSource, at: datetime, dynamodb) -> dict[str, int]:
     """One live run of `source` for acme at `at`; the DynamoDB calls it made, by operation."""
+    return run_units(store, source, at, dynamodb).calls
+
+
+def run_units(store: Store, source: ScriptedSource, at: datetime, dynamodb) -> Units:
     with counting(dynamodb) as units:
         collect_source(source, [acme()], store, None, now=at, analyze=None)
-    return units.calls
+    return units
 
 
 def test_a_quiet_run_reads_the_checkpoint_once_and_writes_nothing(dynamodb, table):
@@ -55,9 +59,11 @@ def test_a_quiet_run_reads_the_checkpoint_once_and_writes_nothing(dynamodb, tabl
     source = ScriptedSource(results=[found(mention(START)), found()])
     run(store, source, START, dynamodb)
     # When the next run, a period later, finds nothing new and keeps the cursor
-    calls = run(store, source, START + RUN, dynamodb)
-    # Then it read the checkpoint once and wrote nothing
-    assert calls == {"GetItem": 1}
+    units = run_units(store, source, START + RUN, dynamodb)
+    # Then it read the checkpoint once, eventually consistent (half a read unit), and wrote
+    # nothing
+    assert units.calls == {"GetItem": 1}
+    assert (units.rru, units.wru) == (0.5, 0)
     # And the source still reads as working since the digest's period start
     checkpoint = store.get_checkpoint("fake", "acme")
     assert checkpoint.health(since=START + RUN - DAY) == "ok"

@@ -411,15 +411,19 @@ class Store:
     # ---- checkpoints and source health ----------------------------------------------------
 
     def get_checkpoint(self, source: str, topic: str) -> Checkpoint:
+        """A run's one read of its checkpoint, eventually consistent (half the read units): the
+        run before it (same FIFO message group) wrote a period ago, and a stale read is safe
+        anyway: an older cursor re-reads items whose conditional writes are no-ops, the failure
+        count is an atomic ADD, and a skipped write is made by the next run, which reads again."""
         response = self._db.get_item(
-            TableName=self.table_name, Key=_checkpoint_key(source, topic), ConsistentRead=True
+            TableName=self.table_name, Key=_checkpoint_key(source, topic), ConsistentRead=False
         )
         return _checkpoint(source, topic, response.get("Item"))
 
     def checkpoints(self, topic: str, sources: Iterable[str]) -> list[Checkpoint]:
         """Every source's checkpoint for a topic in one BatchGetItem (a topic has < 100).
         Eventually consistent (half the read units): the surge check and the digest read
-        health, which a second's lag does not change; the collector's own read is consistent."""
+        health, which a second's lag does not change."""
         names = list(dict.fromkeys(sources))
         found: dict[str, dict[str, Any]] = {}
         pending = {
