@@ -97,7 +97,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         {"itemIdentifier": str(r.sequence)}
         for r in [*held_back, *(by_key[key] for key in outcome.failed_keys)]
     )
-    surges = check_surges(deps.store, watchlist, outcome.topics, now=now)
+    surges = check_surges(deps.store, watchlist, outcome.topics, now=now, states=outcome.states)
 
     metrics.count("MentionsScored", outcome.written)
     metrics.count("SurgeDetected", len(surges))

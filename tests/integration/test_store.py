@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
+from stormwatch.codec import STATE_SK
 from stormwatch.models import (
     DETECTOR_FIELDS,
     HourBucket,
@@ -14,8 +15,9 @@ from stormwatch.models import (
     SourceNotice,
     Surge,
 )
-from stormwatch.scoring import write_scores
+from stormwatch.scoring import check_surges, write_scores
 from stormwatch.store import Store, from_ddb, notice_from_item
+from stormwatch.watchlist import Watchlist
 
 from tests.support.ddb_units import counting
 from tests.support.fakes import in_stream_order
@@ -367,6 +369,32 @@ def test_the_surge_check_reads_one_state_item_that_matches_the_buckets(dynamodb,
         b.model_dump(include=set(fields)) for b in buckets
     ]
     assert seen[-1].count == 9 and seen[-1].top_author == 4  # ann: 1, 3, 5, 7
+
+
+def test_a_scored_batchs_surge_check_reuses_the_state_its_write_left(dynamodb, table):
+    # Given a topic with a detector state and a batch of its mentions
+    store = make_store(dynamodb, table)
+    store.put_baseline_buckets([(HourBucket(topic="acme", hour=HOUR, count=3), ["a"])])
+    write_scores(store, in_stream_order([scored(mention(1))]), now=NOW)
+    records = in_stream_order([scored(mention(i)) for i in range(2, 8)])
+    watchlist = Watchlist.model_validate(
+        {"topics": [{"name": "acme", "terms": ["acme"], "sources": {"hackernews": {}}}]}
+    )
+    state_reads: list[str] = []
+
+    def note_state_read(params, **_):
+        if params["Key"]["sk"]["S"] == STATE_SK:
+            state_reads.append(params["Key"]["pk"]["S"])
+
+    dynamodb.meta.events.register("provide-client-params.dynamodb.GetItem", note_state_read)
+    # When the batch is scored and its topic checked for a surge, as the score handler does
+    outcome = write_scores(store, records, now=NOW)
+    check_surges(store, watchlist, outcome.topics, now=NOW, states=outcome.states)
+    # Then the state item was read once (by the write), not again by the check
+    assert state_reads == ["T#acme"]
+    # And what it checked is what the table holds
+    (checked,) = outcome.states["acme"].buckets(HOUR, NOW)
+    assert checked.count == store.buckets_between("acme", HOUR, NOW)[0].count
 
 
 def test_imported_history_reaches_a_topics_existing_state(dynamodb, table):

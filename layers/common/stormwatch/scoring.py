@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -16,6 +16,7 @@ from stormwatch.backfill import BaselineCoverage, baseline_coverage
 from stormwatch.models import (
     AnalyzeText,
     Checkpoint,
+    DetectorState,
     HourBucket,
     Mention,
     ScoredMention,
@@ -73,6 +74,9 @@ class BatchWrite:
     topics: set[str] = field(default_factory=set)
     # newly scored backfilled mentions per (source, topic): the backfill's coverage counts them
     backfilled: Counter[tuple[str, str]] = field(default_factory=Counter)
+    # the detector state each topic's write left: the batch's surge check reads it from here,
+    # not from the table again
+    states: dict[str, DetectorState] = field(default_factory=dict)
 
 
 def write_scores(
@@ -138,9 +142,11 @@ def _update_states(
     keep_from = utc(now or datetime.now(UTC)) - HISTORY - timedelta(hours=1)
     for topic, buckets in standing.items():
         try:
-            store.update_detector_state(
+            state = store.update_detector_state(
                 topic, [b for b in buckets if b.hour >= keep_from], keep_from
             )
+            if state is not None:
+                outcome.states[topic] = state
         except Exception:
             logger.warning("detector state not written", extra={"topic": topic})
             outcome.failed_keys.extend(
@@ -270,11 +276,17 @@ class TopicSeries:
     coverage: BaselineCoverage  # from when every source that can look back has read it all
 
 
-def topic_series(store: Any, topic: Topic, now: datetime) -> TopicSeries:
+def topic_series(
+    store: Any, topic: Topic, now: datetime, state: DetectorState | None = None
+) -> TopicSeries:
     """The topic's hourly points over HISTORY up to `now` (the current hour partial), exactly as
-    the live check judges them (bench/first_alarm.py asks the same)."""
+    the live check judges them (bench/first_alarm.py asks the same). `state`: the topic's
+    detector state as just written, if the caller has it (saves reading it again)."""
     start = now - HISTORY
-    buckets = store.detector_history(topic.name, start, now)
+    if state is not None:
+        buckets = state.buckets(start, now)
+    else:
+        buckets = store.detector_history(topic.name, start, now)
     checkpoints = store.checkpoints(topic.name, topic.sources.enabled())
     # a source that is failing right now leaves the hours since its last success incomplete
     failing = behind(checkpoints)
@@ -292,8 +304,11 @@ def topic_series(store: Any, topic: Topic, now: datetime) -> TopicSeries:
     return TopicSeries(points=points, failing=failing, coverage=coverage)
 
 
-def check_topic(store: Any, topic: Topic, *, now: datetime) -> Surge | None:
-    """Evaluate the detector on this topic's hourly history (current hour partial)."""
+def check_topic(
+    store: Any, topic: Topic, *, now: datetime, detector_state: DetectorState | None = None
+) -> Surge | None:
+    """Evaluate the detector on this topic's hourly history (current hour partial), from
+    `detector_state` when the caller has just written it."""
     if not topic.alerts.enabled:
         return None
     now = utc(now)
@@ -302,7 +317,7 @@ def check_topic(store: Any, topic: Topic, *, now: datetime) -> Surge | None:
         min_count=topic.alerts.min_count,
         cooldown_hours=topic.alerts.cooldown_hours,
     )
-    series = topic_series(store, topic, now)
+    series = topic_series(store, topic, now, detector_state)
     failing, coverage = series.failing, series.coverage
     state = _episode_state(store.latest_surge(topic.name, since=now - timedelta(days=7)))
     alarm = evaluate(series.points, now, settings, state)
@@ -360,16 +375,23 @@ def incomplete_from(failing: Iterable[Checkpoint], now: datetime) -> datetime | 
 
 
 def check_surges(
-    store: Any, watchlist: Watchlist, topics: Iterable[str], *, now: datetime
+    store: Any,
+    watchlist: Watchlist,
+    topics: Iterable[str],
+    *,
+    now: datetime,
+    states: Mapping[str, DetectorState] | None = None,
 ) -> list[Surge]:
     """Run the surge check for the topics of a batch and store new episodes. Safe to repeat:
-    a stored episode is the check's state, and storing one is conditional on its key."""
+    a stored episode is the check's state, and storing one is conditional on its key. `states`:
+    the detector states the batch's write left (`BatchWrite.states`); other topics' are read."""
+    states = states or {}
     stored = []
     for name in sorted(topics):
         topic = watchlist.find(name)
         if topic is None:
             continue  # mentions of a topic removed from the watchlist: no alerts for it
-        surge = check_topic(store, topic, now=now)
+        surge = check_topic(store, topic, now=now, detector_state=states.get(name))
         if surge is not None and store.put_surge(surge):
             stored.append(surge)
     return stored
