@@ -100,7 +100,6 @@ def measure_steady(topics: int, mentions_per_day: int) -> dict[str, Any]:
     import boto3
     from moto import mock_aws
     from stormwatch.config import load_watchlist
-    from stormwatch.models import HourBucket
     from stormwatch.scoring import check_surges, write_scores
     from stormwatch.store import Store
     from stormwatch.timeutil import floor_hour
@@ -115,16 +114,12 @@ def measure_steady(topics: int, mentions_per_day: int) -> dict[str, Any]:
     per_batch = max(1, round(mentions_per_day / BATCHES_PER_DAY))
     clock = {"now": start}
     units, sequence, mentions = Units(), 1, 0
+    os.environ.setdefault("AWS_DEFAULT_REGION", "eu-central-1")
     with mock_aws():
         local.ensure_table("bench")
         client = boto3.client("dynamodb", region_name="eu-central-1")
         store = Store(client, "bench", clock=lambda: clock["now"])
-        history = [
-            (HourBucket(topic=n, hour=start - timedelta(hours=h), count=per_batch * 4), [])
-            for n in names
-            for h in range(1, 28 * 24)
-        ]
-        store.put_baseline_buckets(history)
+        store.put_baseline_buckets(_history(names, start, per_batch * 4))
         for batch in range(-1, BATCHES_PER_DAY):
             clock["now"] = start + timedelta(minutes=15 * (batch + 1))
             if batch == 0:
@@ -148,6 +143,33 @@ def measure_steady(topics: int, mentions_per_day: int) -> dict[str, Any]:
         **units.per(mentions),
         "calls": units.calls,
     }
+
+
+def _history(names: list[str], start: Any, per_hour: int) -> list[tuple[Any, list[str]]]:
+    """Four weeks of hourly buckets per topic whose numbers vary as real hours do (counts
+    around `per_hour`, some negative, most authors distinct, engagement summed), seeded: the
+    detector state's packed size depends on how varied its numbers are, and a history of one
+    repeated count would make it look far smaller than a real one."""
+    import random
+
+    from stormwatch.models import HourBucket
+
+    rng = random.Random(12)
+    history = []
+    for name in names:
+        for h in range(1, 28 * 24):
+            count = max(1, round(rng.gauss(per_hour, per_hour**0.5 + 1)))
+            authors = [f"{name}-{h}-{a}" for a in range(max(1, round(count * 0.85)))]
+            bucket = HourBucket(
+                topic=name,
+                hour=start - timedelta(hours=h),
+                count=count,
+                negative=sum(rng.random() < 0.2 for _ in range(count)),
+                engagement=sum(rng.randrange(40) for _ in range(count)),
+                top_author=min(count, 1 + rng.randrange(4)),
+            )
+            history.append((bucket, authors))
+    return history
 
 
 STREAM_BATCH = 100  # the score function's BatchSize (template.yaml)
