@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from stormwatch.codec import STATE_SK
 from stormwatch.models import (
     DETECTOR_FIELDS,
+    STATE_SETTLE,
     HourBucket,
     Mention,
     ScoredMention,
@@ -347,7 +348,7 @@ def test_a_mention_expires_from_its_collection_never_later(dynamodb, table):
     assert stored_expiry(dynamodb, table, old) <= NOW + retention
 
 
-def test_the_surge_check_reads_one_state_item_that_matches_the_buckets(dynamodb, table):
+def test_the_surge_check_reads_the_state_and_open_hours_that_match_the_buckets(dynamodb, table):
     # Given four weeks of imported hourly history and a batch scored into the current hour
     store = make_store(dynamodb, table)
     history = [
@@ -361,8 +362,10 @@ def test_the_surge_check_reads_one_state_item_that_matches_the_buckets(dynamodb,
     # When the surge check reads the topic's history
     with counting(dynamodb) as units:
         seen = store.detector_history("acme", start, NOW)
-    # Then it is one item, and the same hours and numbers the buckets hold
-    assert (units.items_read, units.calls) == (1, {"GetItem": 1})
+    # Then it is the state item and the open hours' buckets (the settled hours come from the
+    # state), and the same hours and numbers the buckets hold
+    assert units.calls == {"GetItem": 1, "Query": 1}
+    assert units.items_read <= 1 + STATE_SETTLE // timedelta(hours=1) + 1
     fields = ("hour", *DETECTOR_FIELDS)
     buckets = store.buckets_between("acme", start, NOW)
     assert [b.model_dump(include=set(fields)) for b in seen] == [
@@ -392,9 +395,110 @@ def test_a_scored_batchs_surge_check_reuses_the_state_its_write_left(dynamodb, t
     check_surges(store, watchlist, outcome.topics, now=NOW, states=outcome.states)
     # Then the state item was read once (by the write), not again by the check
     assert state_reads == ["T#acme"]
-    # And what it checked is what the table holds
-    (checked,) = outcome.states["acme"].buckets(HOUR, NOW)
+    # And what it checks is what the table holds
+    (checked,) = store.detector_history("acme", HOUR, NOW, outcome.states["acme"])
     assert checked.count == store.buckets_between("acme", HOUR, NOW)[0].count
+
+
+def moving_store(dynamodb, table, clock: dict[str, datetime]) -> Store:
+    return Store(dynamodb, table, clock=lambda: clock["now"])
+
+
+def state_writes(dynamodb) -> list[str]:
+    """The detector-state items written from now on (their topics' keys)."""
+    written: list[str] = []
+
+    def note(params, **_):
+        if params["Item"]["sk"]["S"] == STATE_SK:
+            written.append(params["Item"]["pk"]["S"])
+
+    dynamodb.meta.events.register("provide-client-params.dynamodb.PutItem", note)
+    return written
+
+
+def score_at(store: Store, clock: dict[str, datetime], at: datetime, *ids: int, first: int):
+    clock["now"] = at
+    batch = [scored(mention(i).model_copy(update={"published": at})) for i in ids]
+    write_scores(store, in_stream_order(batch, first=first), now=at)
+
+
+def history_matches_buckets(store: Store, now: datetime) -> bool:
+    start = now - timedelta(days=28)
+    fields = {"hour", *DETECTOR_FIELDS}
+    seen = store.detector_history("acme", start, now)
+    return [b.model_dump(include=fields) for b in seen] == [
+        b.model_dump(include=fields) for b in store.buckets_between("acme", start, now)
+    ]
+
+
+def test_batches_within_the_open_hours_leave_the_state_item_alone(dynamodb, table):
+    # Given a topic whose state was written by its first batch
+    clock = {"now": NOW}
+    store = moving_store(dynamodb, table, clock)
+    score_at(store, clock, NOW, 1, first=1)
+    written = state_writes(dynamodb)
+    # When three more batches come in the same hour
+    for n in range(3):
+        score_at(store, clock, NOW + timedelta(minutes=5 * (n + 1)), 10 + n, first=10 + n)
+    # Then the state item was not rewritten, and the check still sees every mention
+    assert written == []
+    assert history_matches_buckets(store, clock["now"])
+    assert store.detector_history("acme", HOUR, clock["now"])[-1].count == 4
+
+
+def test_the_state_is_rewritten_once_when_an_hour_settles(dynamodb, table):
+    # Given a topic scored in this hour
+    clock = {"now": NOW}
+    store = moving_store(dynamodb, table, clock)
+    score_at(store, clock, NOW, 1, first=1)
+    written = state_writes(dynamodb)
+    # When batches come over the next three hours, four an hour
+    at, seq = NOW, 2
+    for _ in range(12):
+        at += timedelta(minutes=15)
+        score_at(store, clock, at, seq, first=seq)
+        seq += 1
+    # Then the state was written about once an hour (as hours settled), not once a batch
+    assert 1 <= len(written) <= 3
+    # And the check sees exactly what the buckets hold
+    assert history_matches_buckets(store, at)
+
+
+def test_a_late_mention_in_a_settled_hour_reaches_the_state(dynamodb, table):
+    # Given a topic whose first hour has settled in its state
+    clock = {"now": NOW}
+    store = moving_store(dynamodb, table, clock)
+    score_at(store, clock, NOW, 1, 2, first=1)
+    later = NOW + STATE_SETTLE + timedelta(hours=1)
+    score_at(store, clock, later, 3, first=3)
+    # When a mention published in that settled hour arrives late
+    clock["now"] = later + timedelta(minutes=10)
+    late = scored(mention(4))  # published in HOUR
+    write_scores(store, in_stream_order([late], first=4), now=clock["now"])
+    # Then the surge check counts it in its hour
+    seen = store.detector_history("acme", HOUR, clock["now"])
+    assert seen[0].hour == HOUR and seen[0].count == 3
+    assert history_matches_buckets(store, clock["now"])
+
+
+def test_a_state_item_from_before_open_hours_reads_as_holding_every_hour(dynamodb, table):
+    # Given a state item written before states had open hours (it holds every hour it saw)
+    clock = {"now": NOW}
+    store = moving_store(dynamodb, table, clock)
+    score_at(store, clock, NOW, 1, first=1)
+    dynamodb.update_item(
+        TableName=table,
+        Key={"pk": {"S": "T#acme"}, "sk": {"S": STATE_SK}},
+        UpdateExpression="REMOVE open_from",
+    )
+    old = store.detector_state("acme")
+    assert old is not None and old.open_from is None
+    # When batches follow, in this hour and hours later
+    score_at(store, clock, NOW + timedelta(minutes=10), 2, first=2)
+    score_at(store, clock, NOW + timedelta(hours=4), 3, first=3)
+    # Then the check sees what the buckets hold, and the item has open hours now
+    assert history_matches_buckets(store, clock["now"])
+    assert store.detector_state("acme").open_from is not None
 
 
 def test_imported_history_reaches_a_topics_existing_state(dynamodb, table):

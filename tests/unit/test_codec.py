@@ -266,9 +266,14 @@ def test_the_detector_sees_the_hours_top_author_count():
         hours.map(hour_key), st.tuples(*[st.integers(0, 10**7)] * len(DETECTOR_FIELDS))
     ),
     st.integers(0, 10**6),
+    st.none() | hours.map(hour_key),
 )
-def test_a_detector_state_item_reads_back_as_the_state_it_was(hours_with_values, version):
-    # Given a topic's detector state
-    state = DetectorState(topic="acme", hours=hours_with_values, version=version)
+def test_a_detector_state_item_reads_back_as_the_state_it_was(
+    hours_with_values, version, open_from
+):
+    # Given a topic's detector state (its first open hour unknown in items from before)
+    state = DetectorState(
+        topic="acme", hours=hours_with_values, version=version, open_from=open_from
+    )
     # When it is written as an item and read back, Then it is the same
     assert state_from_item(through_dynamodb(state_item(state))) == state

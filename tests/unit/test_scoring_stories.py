@@ -98,7 +98,8 @@ class SurgeStore:
     def buckets_between(self, topic, start, end):
         return [b for b in self.buckets if start <= b.hour <= end]
 
-    detector_history = buckets_between
+    def detector_history(self, topic, start, end, state=None):
+        return self.buckets_between(topic, start, end)
 
     def update_detector_state(self, topic, buckets, keep_from):
         return None  # detector_history reads the buckets themselves

@@ -241,6 +241,7 @@ def state_item(state: DetectorState) -> dict[str, Any]:
         "topic": state.topic,
         "version": state.version,
         "hours": zlib.compress(packed, 9),
+        **({"open_from": state.open_from} if state.open_from is not None else {}),
     }
 
 
@@ -250,6 +251,7 @@ def state_from_item(item: dict[str, Any]) -> DetectorState:
         topic=item["topic"],
         hours={hour: tuple(values) for hour, values in hours.items()},
         version=int(item.get("version", 0)),
+        open_from=item.get("open_from"),
     )
 
 

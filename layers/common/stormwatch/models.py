@@ -478,21 +478,39 @@ def _steps(start: datetime, end: datetime, step: timedelta) -> Iterable[datetime
 DETECTOR_FIELDS = ("count", "negative", "authors", "engagement", "stories", "top_author")
 
 
+# hours this much older than the current hour are settled: a batch rarely changes them, so the
+# detector state keeps them and the newer hours are read from their buckets (a few small items)
+STATE_SETTLE = timedelta(hours=2)
+
+
 class DetectorState(BaseModel):
-    """A topic's recent hourly history as the surge check reads it: one small item instead of
-    four weeks of buckets. `hours` holds, per hour with mentions (hour_key), the bucket's
-    DETECTOR_FIELDS as its last write left them, so the check sees exactly what the buckets
-    would give. `version` makes each write conditional on the read it came from."""
+    """A topic's settled hourly history as the surge check reads it: one item instead of four
+    weeks of buckets. `hours` holds, per hour with mentions (hour_key) before `open_from`, the
+    bucket's DETECTOR_FIELDS as its last write left them, so the check sees exactly what the
+    buckets would give; hours from `open_from` on are read from the buckets themselves. Kept
+    this way the item (several KB for a busy topic) is rewritten about once an hour, when the
+    settled hours move on, or when a late mention changes a settled hour, not on every batch.
+    `version` makes each write conditional on the read it came from."""
 
     model_config = ConfigDict(frozen=True)
 
     topic: str
     hours: dict[str, tuple[int, ...]] = Field(default_factory=dict)
     version: int = 0
+    # the first hour the state does not hold (hour_key); None: a state written before this
+    # field, which every batch kept up to date, so it holds every hour up to its newest
+    open_from: str | None = None
 
     @classmethod
     def of(cls, topic: str, buckets: Iterable[HourBucket], version: int = 0) -> DetectorState:
         return cls(topic=topic, version=version).with_buckets(buckets, keep_from=None)
+
+    def first_open_hour(self) -> datetime | None:
+        """The first hour to read from the buckets, not from here (None: no hour held yet)."""
+        if self.open_from is not None:
+            return _hour_of(self.open_from)
+        newest = max(self.hours, default=None)
+        return _hour_of(newest) + timedelta(hours=1) if newest else None
 
     def with_buckets(
         self, buckets: Iterable[HourBucket], keep_from: datetime | None
@@ -507,18 +525,28 @@ class DetectorState(BaseModel):
             hours = {hour: values for hour, values in hours.items() if hour >= oldest}
         return self.model_copy(update={"hours": hours})
 
+    def settled_until(self, open_from: datetime) -> DetectorState:
+        """The state holding only the hours before `open_from`, the rest left to the buckets."""
+        first_open = hour_key(open_from)
+        hours = {hour: values for hour, values in self.hours.items() if hour < first_open}
+        return self.model_copy(update={"hours": hours, "open_from": first_open})
+
     def buckets(self, start: datetime, end: datetime) -> list[HourBucket]:
         """The hours in [start, end] as buckets carrying the detector's fields, oldest first."""
         first, last = hour_key(start), hour_key(end)
         return [
             HourBucket(
                 topic=self.topic,
-                hour=datetime.fromisoformat(f"{hour}:00:00+00:00"),
+                hour=_hour_of(hour),
                 **dict(zip(DETECTOR_FIELDS, values, strict=True)),
             )
             for hour, values in sorted(self.hours.items())
             if first <= hour <= last
         ]
+
+
+def _hour_of(key: str) -> datetime:
+    return datetime.fromisoformat(f"{key}:00:00+00:00")
 
 
 class Surge(BaseModel):

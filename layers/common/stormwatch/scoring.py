@@ -281,12 +281,9 @@ def topic_series(
 ) -> TopicSeries:
     """The topic's hourly points over HISTORY up to `now` (the current hour partial), exactly as
     the live check judges them (bench/first_alarm.py asks the same). `state`: the topic's
-    detector state as just written, if the caller has it (saves reading it again)."""
+    detector state as just written or read, if the caller has it (saves reading it again)."""
     start = now - HISTORY
-    if state is not None:
-        buckets = state.buckets(start, now)
-    else:
-        buckets = store.detector_history(topic.name, start, now)
+    buckets = store.detector_history(topic.name, start, now, state)
     checkpoints = store.checkpoints(topic.name, topic.sources.enabled())
     # a source that is failing right now leaves the hours since its last success incomplete
     failing = behind(checkpoints)

@@ -51,6 +51,7 @@ from stormwatch.codec import (
 from stormwatch.events import deserialize_image as from_ddb
 from stormwatch.links import LinkClaims
 from stormwatch.models import (
+    STATE_SETTLE,
     BackfillProgress,
     BucketTally,
     ChannelHealth,
@@ -103,6 +104,9 @@ def _decimalize(value: Any) -> Any:
     return value
 
 
+HOUR = timedelta(hours=1)
+
+
 class BucketContention(RuntimeError):
     """A bucket changed between its read and its write on every attempt."""
 
@@ -139,7 +143,14 @@ class Store:
         return int((utc(anchor) + self.retention).timestamp())
 
     def _query(
-        self, pk: str, start: str, end: str, *, descending: bool = False, limit: int | None = None
+        self,
+        pk: str,
+        start: str,
+        end: str,
+        *,
+        descending: bool = False,
+        limit: int | None = None,
+        consistent: bool = False,
     ) -> Iterator[dict[str, Any]]:
         """Items of one partition with start <= sk <= end, following pagination."""
         kwargs: dict[str, Any] = {
@@ -154,6 +165,8 @@ class Store:
         }
         if limit:
             kwargs["Limit"] = limit
+        if consistent:
+            kwargs["ConsistentRead"] = True
         yielded = 0
         while True:
             page = self._db.query(**kwargs)
@@ -254,20 +267,31 @@ class Store:
         item = tally_item(tally, expires_at=self._expires_at(tally.bucket.hour))
         return self._put_if(item, condition, values)
 
-    def buckets_between(self, topic: str, start: datetime, end: datetime) -> list[HourBucket]:
-        """Hourly buckets whose hour lies in [start, end] (hours without mentions are absent)."""
-        items = self._query(topic_pk(topic), f"H#{hour_key(start)}", f"H#{hour_key(end)}")
+    def buckets_between(
+        self, topic: str, start: datetime, end: datetime, *, consistent: bool = False
+    ) -> list[HourBucket]:
+        """Hourly buckets whose hour lies in [start, end] (hours without mentions are absent);
+        `consistent`: as the last write left them (the surge check reads the batch's own)."""
+        items = self._query(
+            topic_pk(topic), f"H#{hour_key(start)}", f"H#{hour_key(end)}", consistent=consistent
+        )
         return [bucket_from_item(item) for item in items]
 
     # ---- the per-topic detector state: what the surge check reads ----------------------
 
-    def detector_history(self, topic: str, start: datetime, end: datetime) -> list[HourBucket]:
-        """The hours in [start, end] as the surge check needs them: from the topic's one
-        detector-state item (one GetItem), or from the buckets for a topic that has none yet."""
-        state = self.detector_state(topic)
-        if state is None:
-            return self.buckets_between(topic, start, end)
-        return state.buckets(start, end)
+    def detector_history(
+        self, topic: str, start: datetime, end: datetime, state: DetectorState | None = None
+    ) -> list[HourBucket]:
+        """The hours in [start, end] as the surge check needs them: the settled ones from the
+        topic's detector state (`state` if the caller just read it, else one GetItem), the open
+        ones from their buckets (one Query of a few items); a topic without a state yet reads
+        its buckets."""
+        state = state or self.detector_state(topic)
+        first_open = state.first_open_hour() if state else None
+        if state is None or first_open is None:
+            return self.buckets_between(topic, start, end, consistent=True)
+        settled = state.buckets(start, min(end, first_open - timedelta(hours=1)))
+        return settled + self.buckets_between(topic, max(start, first_open), end, consistent=True)
 
     def detector_state(self, topic: str) -> DetectorState | None:
         response = self._db.get_item(
@@ -281,21 +305,49 @@ class Store:
     def update_detector_state(
         self, topic: str, buckets: Sequence[HourBucket], keep_from: datetime
     ) -> DetectorState:
-        """Set these buckets' hours in the topic's state (one read, one conditional write). A
-        topic without a state gets one from its buckets since `keep_from` (once)."""
+        """Keep the topic's state settled up to STATE_SETTLE before now: one read, and a
+        conditional write only when this batch changed a settled hour or the settled hours
+        moved on (about once an hour). A topic without a state gets one from its buckets since
+        `keep_from` (once)."""
+        open_from = floor_hour(self._clock()) - STATE_SETTLE
         for _ in range(MAX_BUCKET_ATTEMPTS):
             state = self.detector_state(topic)
-            if state is None:
-                history = self.buckets_between(topic, keep_from, self._clock())
-                base = DetectorState.of(topic, history)
-            else:
-                base = state
-            new = base.with_buckets(buckets, keep_from).model_copy(
-                update={"version": base.version + 1}
-            )
+            new = self._settled(topic, state, buckets, keep_from, open_from)
+            if new is state:
+                return new
             if self._put_state(new, expected=state.version if state else None):
                 return new
         raise BucketContention(f"detector state of {topic} changed on every attempt")
+
+    def _settled(
+        self,
+        topic: str,
+        state: DetectorState | None,
+        buckets: Sequence[HourBucket],
+        keep_from: datetime,
+        open_from: datetime,
+    ) -> DetectorState:
+        """The state to write (its version raised), or `state` itself when nothing it holds
+        changed."""
+        first_open = state.first_open_hour() if state else None
+        if state is None or first_open is None:
+            base = DetectorState.of(topic, self.buckets_between(topic, keep_from, open_from))
+            changed = base.model_copy(update={"version": state.version if state else 0})
+        else:
+            late = [b for b in buckets if b.hour < first_open]
+            if not late and first_open >= open_from:
+                return state
+            # hours that settle now, as their buckets hold them (this batch's writes included)
+            settling = (
+                self.buckets_between(
+                    topic, max(first_open, keep_from), open_from - HOUR, consistent=True
+                )
+                if first_open < open_from
+                else []
+            )
+            changed = state.with_buckets([*late, *settling], keep_from)
+        new = changed.settled_until(max(open_from, first_open or open_from))
+        return new.model_copy(update={"version": new.version + 1})
 
     def _put_state(self, state: DetectorState, expected: int | None) -> bool:
         if expected is None:
@@ -318,8 +370,10 @@ class Store:
             by_topic.setdefault(bucket.topic, []).append(bucket)
         for topic, imported in by_topic.items():
             state = self.detector_state(topic)
-            if state is not None:
-                updated = state.with_buckets(imported, keep_from=None)
+            first_open = state.first_open_hour() if state else None
+            if state is not None and first_open is not None:
+                settled = [b for b in imported if b.hour < first_open]  # the rest: buckets
+                updated = state.with_buckets(settled, keep_from=None)
                 self._put_state(
                     updated.model_copy(update={"version": state.version + 1}), state.version
                 )
