@@ -47,13 +47,7 @@ def measure() -> dict[str, Any]:
 
     runtime.aws_client = counted_client
     with tempfile.TemporaryDirectory() as out:
-        config = CycleConfig(
-            watchlist_path=local.repo_path("watchlist.yaml"),
-            templates_dir=local.repo_path("templates"),
-            out_dir=Path(out),
-            replay_dir=local.repo_path("demo", "recordings"),
-            clock=lambda: DEMO_NOW,
-        )
+        config = CycleConfig.recorded_demo(Path(out))
         result = run_cycle(config, echo=lambda line: None)
     runtime.aws_client = clients
     return {

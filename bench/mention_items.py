@@ -121,8 +121,8 @@ def codec_items(mentions: list[Any]) -> list[Item]:
 
 def demo_items() -> list[Item]:
     """Every mention item the demo cycle puts (DynamoDB JSON), the last put of each key."""
-    from stormwatch import local, runtime
-    from stormwatch.cycle import DEMO_NOW, CycleConfig, run_cycle
+    from stormwatch import runtime
+    from stormwatch.cycle import CycleConfig, run_cycle
 
     seen: dict[tuple[str, str], Item] = {}
 
@@ -140,13 +140,7 @@ def demo_items() -> list[Item]:
     make_client, runtime.aws_client = runtime.aws_client, watched
     try:
         with tempfile.TemporaryDirectory() as out:
-            config = CycleConfig(
-                watchlist_path=local.repo_path("watchlist.yaml"),
-                templates_dir=local.repo_path("templates"),
-                out_dir=Path(out),
-                replay_dir=local.repo_path("demo", "recordings"),
-                clock=lambda: DEMO_NOW,
-            )
+            config = CycleConfig.recorded_demo(Path(out))
             run_cycle(config, echo=lambda line: None)
     finally:
         runtime.aws_client = make_client

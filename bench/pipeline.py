@@ -31,18 +31,11 @@ import json, resource, sys, time
 from pathlib import Path
 marks = []
 t0 = time.monotonic()
-from stormwatch.cycle import DEMO_NOW, CycleConfig, run_cycle
-from stormwatch import local
+from stormwatch.cycle import CycleConfig, run_cycle
 imported = time.monotonic() - t0
 def echo(line):
     marks.append((time.monotonic() - t0, line.split()[1] if line.startswith("•") else line))
-config = CycleConfig(
-    watchlist_path=local.repo_path("watchlist.yaml"),
-    templates_dir=local.repo_path("templates"),
-    out_dir=Path(sys.argv[1]),
-    replay_dir=local.repo_path("demo", "recordings"),
-    clock=lambda: DEMO_NOW,
-)
+config = CycleConfig.recorded_demo(Path(sys.argv[1]))
 result = run_cycle(config, echo=echo)
 print(json.dumps({
     "import": imported,

@@ -7,7 +7,6 @@ from __future__ import annotations
 import pytest
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.support.ui import WebDriverWait
-from stormwatch import local
 from stormwatch.cycle import DEMO_NOW, CycleConfig
 from stormwatch.models import iso
 from stormwatch.serve import demo_links, demo_web
@@ -24,13 +23,7 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def web(tmp_path_factory):
-    config = CycleConfig(
-        watchlist_path=local.repo_path("watchlist.yaml"),
-        templates_dir=local.repo_path("templates"),
-        out_dir=tmp_path_factory.mktemp("out"),
-        replay_dir=local.repo_path("demo", "recordings"),
-        clock=lambda: DEMO_NOW,
-    )
+    config = CycleConfig.recorded_demo(tmp_path_factory.mktemp("out"))
     with demo_web(config, port=0) as (server, surges):
         assert surges, "the demo data has a surge"
         links = demo_links(server.url)

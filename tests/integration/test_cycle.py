@@ -25,13 +25,7 @@ pytestmark = [pytest.mark.server, pytest.mark.enable_socket, pytest.mark.allow_h
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("out")
-    config = CycleConfig(
-        watchlist_path=local.repo_path("watchlist.yaml"),
-        templates_dir=local.repo_path("templates"),
-        out_dir=out,
-        replay_dir=local.repo_path("demo", "recordings"),
-        clock=lambda: DEMO_NOW,
-    )
+    config = CycleConfig.recorded_demo(out)
     lines: list[str] = []
     result = run_cycle(config, echo=lines.append)
     return result, lines, out

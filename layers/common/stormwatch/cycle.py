@@ -57,6 +57,18 @@ class CycleConfig:
     # where the messages' storm-page, feedback and unsubscribe links point (`stormwatch serve`)
     web_url: str = "http://127.0.0.1:8765"
 
+    @classmethod
+    def recorded_demo(cls, out_dir: Path) -> CycleConfig:
+        """The shipped watchlist and templates against the recorded responses at DEMO_NOW: the
+        demo cycle the tests and benchmarks replay."""
+        return cls(
+            watchlist_path=local.repo_path("watchlist.yaml"),
+            templates_dir=local.repo_path("templates"),
+            out_dir=out_dir,
+            replay_dir=local.repo_path("demo", "recordings"),
+            clock=lambda: DEMO_NOW,
+        )
+
 
 @dataclass
 class CycleResult:
